@@ -1,0 +1,106 @@
+# Makefile: the one entry point. `make` builds ./libbootstrap.a and ./example from
+# events.toml; `make test`, `make bench`, `make install`, `make clean`, `make vmlinux`.
+# Intermediates go under build/. V=1 shows the commands.
+
+EVENTS ?= events.toml
+BUILD := build
+GEN := $(BUILD)/gen
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+# typegen needs Python 3.11 (tomllib) and Jinja2; the first python3 on PATH may lack
+# Jinja2 (Debian installs python3-jinja2 for /usr/bin/python3), so take the first that works.
+PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
+	$$p -c 'import tomllib, jinja2' 2>/dev/null && { command -v $$p; break; }; done)
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Ic -I$(GEN) -I$(BUILD)
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
+	-Wno-unused-function -Wno-unused-parameter \
+	-Ivendor -I$(GEN) -Ic -Ibpf
+LIBS := -lelf -lz
+LIB := libbootstrap.a
+LIBBPF_A := $(shell $(CC) -print-file-name=libbpf.a)
+
+GEN_FILES := $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h $(GEN)/json.gen.c $(GEN)/events.schema.json
+TYPEGEN_SRCS := $(wildcard typegen/*.py typegen/templates/*.j2)
+LIB_SRCS := $(wildcard c/*.c)
+LIB_OBJS := $(patsubst c/%.c,$(BUILD)/c/%.o,$(LIB_SRCS)) $(BUILD)/c/json.gen.o
+HEADERS := $(wildcard c/*.h) $(GEN)/events.gen.h
+
+.PHONY: all test test-typegen test-unit test-e2e test-example bench install clean vmlinux
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(LIB) example
+
+# --- generated code ---------------------------------------------------------------
+# typegen leaves unchanged outputs untouched, so only what really changed rebuilds.
+$(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) vendor/vmlinux.h $(wildcard bpf/fill/*.bpf.c)
+	$(call msg,TYPEGEN,$(EVENTS))
+	$(Q)test -n "$(PYTHON)" || { echo "error: no python3 with tomllib and jinja2 found; install python3-jinja2 (see README)" >&2; exit 1; }
+	$(Q)$(PYTHON) typegen/typegen.py $(EVENTS) $(GEN)
+	$(Q)touch $@
+
+$(GEN_FILES): $(GEN)/.stamp ;
+
+# --- kernel side --------------------------------------------------------------------
+$(BUILD)/bootstrap.bpf.o: bpf/bootstrap.bpf.c $(wildcard bpf/*.h bpf/fill/*.bpf.c) c/bootstrap_protocol.h $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(BUILD)/bootstrap.skel.h: $(BUILD)/bootstrap.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name bootstrap_bpf > $@
+
+# --- library ------------------------------------------------------------------------
+$(BUILD)/c/%.o: c/%.c $(HEADERS) $(BUILD)/bootstrap.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/c/json.gen.o: $(GEN)/json.gen.c $(HEADERS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# The archive carries libbpf too, so an embedder links libbootstrap.a -lelf -lz only.
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q){ echo "create $@"; echo "addlib $(LIBBPF_A)"; for o in $^; do echo "addmod $$o"; done; \
+	      echo save; echo end; } | ar -M
+
+example: $(wildcard examples/*.c examples/*.h) $(LIB) $(HEADERS)
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(LIB) $(LIBS) -o $@
+
+include tests/tests.mk
+-include bench/bench.mk
+
+# --- install --------------------------------------------------------------------------
+install: $(LIB)
+	$(Q)install -d $(DESTDIR)$(PREFIX)/include/bootstrap $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	$(Q)install -m 644 c/bootstrap.h c/bootstrap_protocol.h $(GEN)/events.gen.h $(DESTDIR)$(PREFIX)/include/bootstrap/
+	$(Q)install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' bootstrap.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/bootstrap.pc
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vendor/vmlinux.h
+
+clean:
+	rm -rf $(BUILD) $(LIB) example

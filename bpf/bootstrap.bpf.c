@@ -1,0 +1,16 @@
+/* bootstrap.bpf.c: the kernel side. Maps and the emit helpers, then one generated
+ * handler per event of events.toml (fill.gen.bpf.h), then the process tracking that
+ * keeps the pid filter following forks. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "bootstrap_protocol.h"
+#include "events.gen.h"
+#include "maps.bpf.h"
+#include "emit.bpf.h"
+#include "fill.gen.bpf.h"
+#include "track.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,281 @@
+/* emit.bpf.h: how one event is emitted; every generated handler goes through it.
+ *
+ *   bs_begin   filters, reserves header + fixed payload in the ring buffer, fills the header
+ *   bs_var_*   appends one variable field to this CPU's arena region (or marks it lost)
+ *   bs_commit  records the arena span in the header, submits, wakes the consumer rarely
+ *
+ * Tracepoint programs never nest on a CPU (the kernel skips a program that would
+ * recurse and counts it in recursion_misses), so the per-CPU arena head needs no atomics.
+ * Arena positions are monotonic 64-bit counters; the kernel writes a field only below
+ * released + region size, so bytes user space has not released are never overwritten.
+ */
+#ifndef BOOTSTRAP_EMIT_BPF_H
+#define BOOTSTRAP_EMIT_BPF_H
+
+#define bs_barrier_var(var) asm volatile("" : "+r"(var))
+
+struct bs_emit {
+	struct bootstrap_header *hdr;
+	struct bootstrap_kcounters *cnt;
+	struct bootstrap_arena_ctl *ctl;
+	char *region;  /* this CPU's arena element */
+	__u64 head;    /* next free arena position */
+	__u64 limit;   /* first position that may still hold unreleased bytes */
+};
+
+static __always_inline bool bs_wanted(__u32 index, __u32 tgid)
+{
+	if (index >= BOOTSTRAP_N_EVENTS || !enabled[index] || tgid == self_tgid)
+		return false;
+	if (filter_pids && !bpf_map_lookup_elem(&traced_tgids, &tgid))
+		return false;
+	if (filter_comm) {
+		char comm[BOOTSTRAP_COMM_LEN];
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (*(__u64 *)&comm[0] != *(volatile __u64 *)&comm_filter[0] ||
+		    *(__u64 *)&comm[8] != *(volatile __u64 *)&comm_filter[8])
+			return false;
+	}
+	return true;
+}
+
+/* Stable under pid reuse and exact in a JSON double (< 2^53): start time in 10 ms units
+ * (wraps after 248 days of uptime) above a 22-bit pid (the kernel's pid_max limit). */
+static __always_inline __u64 bs_upid(__u64 start_time_ns, __u32 tgid)
+{
+	return ((start_time_ns / 10000000) & 0x7fffffff) << 22 | (tgid & 0x3fffff);
+}
+
+static __always_inline void bs_fill_header(struct bootstrap_header *h, __u64 pid_tgid, __u32 cpu)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+
+	h->timestamp_ns = bpf_ktime_get_boot_ns() + boot_to_wall_ns;
+	h->pid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->ppid = BPF_CORE_READ(parent, tgid);
+	h->upid = bs_upid(BPF_CORE_READ(task, group_leader, start_time), h->pid);
+	h->uppid = bs_upid(BPF_CORE_READ(parent, group_leader, start_time), h->ppid);
+	h->uid = (__u32)bpf_get_current_uid_gid();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->cpu = cpu;
+	h->truncated_mask = 0;
+	h->lost_mask = 0;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* Returns the payload (right after the header in the ring record), or NULL when the event
+ * is filtered out or dropped (ring buffer full: counted). size must be a constant. */
+static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, __u32 size)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct bootstrap_arena_ctl *ctl;
+	struct bootstrap_kcounters *cnt;
+	struct bootstrap_header *h;
+	__u64 released;
+	char *region;
+	__u32 cpu;
+
+	if (!bs_wanted(index, pid_tgid >> 32))
+		return NULL;
+	cnt = bpf_map_lookup_elem(&counters, &index);
+	if (!cnt)
+		return NULL;
+	h = bpf_ringbuf_reserve(&events_rb, sizeof(*h) + size, 0);
+	if (!h) {
+		cnt->ringbuf_full++;
+		return NULL;
+	}
+	cpu = bpf_get_smp_processor_id();
+	region = bpf_map_lookup_elem(&arena, &cpu);
+	ctl = bpf_map_lookup_elem(&arena_ctl, &cpu);
+	if (!region || !ctl) {
+		bpf_ringbuf_discard(h, BPF_RB_NO_WAKEUP);
+		return NULL;
+	}
+	e->hdr = h;
+	e->cnt = cnt;
+	e->ctl = ctl;
+	e->region = region;
+	e->head = ctl->head;
+	released = *(volatile __u64 *)&ctl->released;
+	/* released past head would be a confused consumer: then write nothing at all. */
+	e->limit = released <= e->head ? released + arena_mask + 1 : e->head;
+	h->event_id = id;
+	h->event_index = index;
+	h->arena_start = e->head;
+	bs_fill_header(h, pid_tgid, cpu);
+	return h + 1;
+}
+
+static __always_inline void bs_var_begin(struct bs_emit *e, struct bootstrap_var *v)
+{
+	v->off = e->head - e->hdr->arena_start;
+	v->len = 0;
+}
+
+static __always_inline void bs_mark_lost(struct bs_emit *e, __u32 idx, __u64 bytes)
+{
+	e->hdr->lost_mask |= 1u << (idx & 31);
+	e->cnt->fields_lost++;
+	e->cnt->payload_bytes_lost += bytes;
+}
+
+static __always_inline void bs_mark_fault(struct bs_emit *e, __u32 idx)
+{
+	e->hdr->lost_mask |= 1u << (idx & 31);
+	e->cnt->read_faults++;
+}
+
+static __always_inline void bs_mark_truncated(struct bs_emit *e, __u32 idx)
+{
+	e->hdr->truncated_mask |= 1u << (idx & 31);
+	e->cnt->truncated++;
+}
+
+/* Where n more bytes go, or NULL when they would reach unreleased bytes. */
+static __always_inline char *bs_arena_dst(struct bs_emit *e, __u64 n)
+{
+	if (e->head + n > e->limit)
+		return NULL;
+	return e->region + (e->head & arena_mask);
+}
+
+/* A field whose `when` was false: present, empty. */
+static __always_inline void bs_var_none(struct bs_emit *e, struct bootstrap_var *v)
+{
+	bs_var_begin(e, v);
+}
+
+/* len bytes at src (len-bounded char[] and char[][]), in one read of up to max bytes. */
+static __always_inline void bs_var_bytes(struct bs_emit *e, struct bootstrap_var *v, __u32 idx,
+					 const void *src, __u64 len, __u32 max, bool user)
+{
+	__u64 n = len > max ? max : len;
+	char *dst;
+	long err;
+
+	bs_var_begin(e, v);
+	if (len > max)
+		bs_mark_truncated(e, idx);
+	if (!n)
+		return;
+	dst = bs_arena_dst(e, n);
+	if (!dst) {
+		bs_mark_lost(e, idx, n);
+		return;
+	}
+	bs_barrier_var(n);
+	if (n > BOOTSTRAP_FIELD_MAX_BYTES)
+		return;
+	err = user ? bpf_probe_read_user(dst, n, src) : bpf_probe_read_kernel(dst, n, src);
+	if (err) {
+		bs_mark_fault(e, idx);
+		return;
+	}
+	v->len = n;
+	e->head += n;
+}
+
+/* The block [start, end) of user or kernel memory, e.g. argv at mm->arg_start. */
+static __always_inline void bs_var_block(struct bs_emit *e, struct bootstrap_var *v, __u32 idx,
+					 __u64 start, __u64 end, __u32 max, bool user)
+{
+	bs_var_bytes(e, v, idx, (const void *)start, end > start ? end - start : 0, max, user);
+}
+
+/* A NUL-terminated string of at most max bytes; the arena keeps its NUL (not in len) so a
+ * C consumer can use it in place. A string of exactly max bytes is reported truncated. */
+static __always_inline void bs_var_str(struct bs_emit *e, struct bootstrap_var *v, __u32 idx,
+				       const void *src, __u32 max, bool user)
+{
+	char *dst;
+	long n;
+
+	bs_var_begin(e, v);
+	dst = bs_arena_dst(e, max + 1);
+	if (!dst) {
+		bs_mark_lost(e, idx, 0);
+		return;
+	}
+	n = user ? bpf_probe_read_user_str(dst, max + 1, src) : bpf_probe_read_kernel_str(dst, max + 1, src);
+	if (n <= 0) {
+		bs_mark_fault(e, idx);
+		return;
+	}
+	if (n == max + 1)
+		bs_mark_truncated(e, idx);
+	v->len = n - 1;
+	e->head += n;
+}
+
+/* A NULL-terminated user array of string pointers (execve's argv), as one NUL-separated
+ * block of at most max bytes and max_items strings. */
+static __always_inline void bs_var_str_array(struct bs_emit *e, struct bootstrap_var *v, __u32 idx,
+					     const void *argv, __u32 max_items, __u32 max)
+{
+	const char *const *ptrs = argv;
+	const char *arg;
+	__u32 used = 0, i;
+
+	bs_var_begin(e, v);
+	if (!bs_arena_dst(e, max + 1)) {
+		bs_mark_lost(e, idx, 0);
+		return;
+	}
+#pragma clang loop unroll(disable)
+	for (i = 0; i < max_items; i++) {
+		__u64 room = max + 1 - used;
+		long n;
+
+		if (bpf_probe_read_user(&arg, sizeof(arg), &ptrs[i])) {
+			bs_mark_fault(e, idx);
+			break;
+		}
+		if (!arg)
+			break;
+		bs_barrier_var(room);
+		if (room <= 1 || room > BOOTSTRAP_FIELD_MAX_BYTES + 1) {
+			bs_mark_truncated(e, idx);
+			break;
+		}
+		n = bpf_probe_read_user_str(e->region + ((e->head + used) & arena_mask), room, arg);
+		if (n <= 0) {
+			bs_mark_fault(e, idx);
+			break;
+		}
+		used += n;
+		if ((__u64)n == room) {
+			bs_mark_truncated(e, idx);
+			break;
+		}
+	}
+	if (i == max_items && !bpf_probe_read_user(&arg, sizeof(arg), &ptrs[i]) && arg)
+		bs_mark_truncated(e, idx);
+	v->len = used;
+	e->head += used;
+}
+
+/* Wake the consumer only when the backlog crosses a threshold (this record took it
+ * across), not per event: wake-ups cost more than the event itself. A timer in user
+ * space bounds the latency of what stays below the thresholds. */
+static __always_inline void bs_commit(struct bs_emit *e, __u32 payload_size)
+{
+	__u64 rec = sizeof(struct bootstrap_header) + payload_size + 8; /* + ring record header */
+	__u64 backlog = bpf_ringbuf_query(&events_rb, BPF_RB_AVAIL_DATA);
+	__u64 used_after = e->head - e->ctl->released;
+	__u64 used_before = e->hdr->arena_start - e->ctl->released;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if ((backlog >= wake_ring_bytes && backlog < wake_ring_bytes + rec) ||
+	    (used_after >= wake_arena_bytes && used_before < wake_arena_bytes))
+		flags = BPF_RB_FORCE_WAKEUP;
+	e->hdr->arena_end = e->head;
+	e->ctl->head = e->head;
+	e->cnt->emitted++;
+	bpf_ringbuf_submit(e->hdr, flags);
+}
+
+#endif

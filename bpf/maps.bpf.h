@@ -1,0 +1,61 @@
+/* maps.bpf.h: the maps and run-time configuration shared by every handler.
+ *
+ * Sizes here are placeholders: the loader sets the ring buffer size, the arena's
+ * per-CPU region size and the CPU count before load (c/loader.c). */
+#ifndef BOOTSTRAP_MAPS_BPF_H
+#define BOOTSTRAP_MAPS_BPF_H
+
+/* Headers (+ fixed payloads) of every event, in commit order. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events_rb SEC(".maps");
+
+/* The payload arena: element i is CPU i's region (arena_mask + 1 bytes) plus slack, so a
+ * variable field never wraps. mmapped by user space, which reads payloads in place. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, (2 << 20) + BOOTSTRAP_ARENA_SLACK);
+	__uint(max_entries, 1);
+} arena SEC(".maps");
+
+/* Per-CPU arena positions: head (kernel) and released (user space). mmapped too. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct bootstrap_arena_ctl);
+	__uint(max_entries, 1);
+} arena_ctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct bootstrap_kcounters);
+	__uint(max_entries, BOOTSTRAP_N_EVENTS);
+} counters SEC(".maps");
+
+/* Processes to trace when the pid filter is on (key tgid). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, 65536);
+} traced_tgids SEC(".maps");
+
+/* Fixed at load time (read-only: the verifier treats them as constants). */
+const volatile __u64 arena_mask = (2 << 20) - 1;   /* region bytes - 1, a power of two */
+const volatile __u64 wake_ring_bytes = 1 << 20;    /* wake the consumer at this much backlog */
+const volatile __u64 wake_arena_bytes = 512 << 10; /* ... or this much unreleased arena */
+
+/* Run-time filters, written by user space through the mmapped .bss. */
+volatile __u32 self_tgid;
+volatile __u32 filter_pids;
+volatile __u32 filter_comm;
+volatile char comm_filter[BOOTSTRAP_COMM_LEN];
+volatile __u64 boot_to_wall_ns;
+volatile __u8 enabled[BOOTSTRAP_N_EVENTS];
+
+#endif

@@ -1,0 +1,47 @@
+/* arena.h: the user-space view of the payload arena (internal to the library).
+ *
+ * The arena is one mmapped BPF array: element c is CPU c's region (a power of two)
+ * followed by slack, so every variable field is contiguous at region + (pos & mask).
+ * The reader resolves an event's fields in place and releases each CPU's region up to
+ * the end of the event it has finished with, which lets the kernel reuse those bytes. */
+#ifndef BOOTSTRAP_ARENA_H
+#define BOOTSTRAP_ARENA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bootstrap_protocol.h"
+
+struct arena {
+	char *data;                       /* element 0; element c at data + c * stride */
+	struct bootstrap_arena_ctl *ctl;  /* one per CPU */
+	size_t stride;                    /* bytes per element: region + slack */
+	__u64 region;                     /* bytes per CPU region, a power of two */
+	unsigned int ncpu;
+};
+
+/* Bytes of one arena element for a region size (what the BPF array's value_size is). */
+static inline size_t arena_stride(__u64 region)
+{
+	return region + BOOTSTRAP_ARENA_SLACK;
+}
+
+/* Sets up a view over already-mapped memory (tests use plain buffers). */
+void arena_init(struct arena *a, char *data, struct bootstrap_arena_ctl *ctl, unsigned int ncpu,
+		__u64 region);
+
+/* True when the header's payload span is one the kernel could have written without
+ * overwriting unreleased bytes: on a known CPU, not before what was released, not
+ * lapped. Anything else means the bytes cannot be trusted. */
+bool arena_span_ok(const struct arena *a, const struct bootstrap_header *h);
+
+/* The bytes at arena position pos of CPU cpu (valid until released). */
+static inline const char *arena_at(const struct arena *a, unsigned int cpu, __u64 pos)
+{
+	return a->data + (size_t)cpu * a->stride + (pos & (a->region - 1));
+}
+
+/* Lets the kernel reuse CPU cpu's region up to pos (never moves backwards). */
+void arena_release(struct arena *a, unsigned int cpu, __u64 pos);
+
+#endif

@@ -1,0 +1,149 @@
+/* bootstrap.h: the public API of libbootstrap.a, a schema-generated eBPF tracer.
+ *
+ * Link: libbootstrap.a -lelf -lz (libbpf is inside the archive).
+ * Flow: bootstrap_open() loads and attaches the BPF programs of the selected events,
+ * bootstrap_poll() hands each event to a callback (zero copy: pointers are valid during
+ * the callback only), bootstrap_stats() reads the drop accounting, bootstrap_close()
+ * detaches. Instances share nothing; two can run side by side in one process.
+ * Errors are negative errno values; bootstrap_strerror() explains them and the log
+ * callback (or stderr) carries the details a person can act on.
+ */
+#ifndef BOOTSTRAP_H
+#define BOOTSTRAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bootstrap_protocol.h"
+#include "events.gen.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct bootstrap;
+
+enum bootstrap_log_level { BOOTSTRAP_LOG_WARN, BOOTSTRAP_LOG_INFO, BOOTSTRAP_LOG_DEBUG };
+typedef void (*bootstrap_log_fn)(void *ctx, enum bootstrap_log_level level, const char *msg);
+
+struct bootstrap_opts {
+	size_t sz;                  /* sizeof(struct bootstrap_opts): lets the struct grow */
+	const char *events;         /* "cat/name,cat/pre*" globs; NULL = every event */
+	const pid_t *pids;          /* trace only these processes (all their threads) */
+	size_t n_pids;
+	bool follow_children;       /* ...and every process they fork from now on */
+	const char *comm;           /* trace only tasks with this comm (exact, ≤15 bytes) */
+	size_t ringbuf_bytes;       /* 0 = default (4 MiB); rounded up to a power of two */
+	size_t arena_bytes_per_cpu; /* 0 = default (2 MiB); power of two, 64 KiB..2 MiB */
+	bool strict;                /* a tracepoint absent on this kernel fails open */
+	unsigned int wakeup_ms;     /* latency bound for delivery; 0 = default (50 ms) */
+	bootstrap_log_fn log;       /* NULL = warnings to stderr */
+	void *log_ctx;
+};
+
+/* Field types of the schema, as the reflection table reports them. */
+enum bootstrap_type {
+	BOOTSTRAP_T_U8, BOOTSTRAP_T_U16, BOOTSTRAP_T_U32, BOOTSTRAP_T_U64,
+	BOOTSTRAP_T_S8, BOOTSTRAP_T_S16, BOOTSTRAP_T_S32, BOOTSTRAP_T_S64,
+	BOOTSTRAP_T_BOOL,
+	BOOTSTRAP_T_BYTES,      /* char[]: bytes (NUL-terminated in the arena unless len-bounded) */
+	BOOTSTRAP_T_STR_BLOCK,  /* char[][]: NUL-separated strings */
+	BOOTSTRAP_T_STR_ARRAY,  /* char*[]: NUL-separated strings read from a pointer array */
+};
+
+struct bootstrap_field_info {
+	const char *name;
+	enum bootstrap_type type;
+	const char *type_name;  /* as written in events.toml: "u32", "char[]" ... */
+	uint32_t offset;        /* in the payload struct (a struct bootstrap_var for variable fields) */
+	int var_index;          /* index into bootstrap_event.vars, or -1 for fixed fields */
+};
+
+struct bootstrap_event_info {
+	uint32_t id;            /* the schema's stable id */
+	const char *type_name;  /* "category/name" */
+	const char *comment;
+	uint32_t payload_size;
+	uint32_t n_fields;
+	const struct bootstrap_field_info *fields;
+	uint32_t n_vars;
+};
+
+/* The generated reflection table, indexed by event index (enum bootstrap_event_index). */
+extern const struct bootstrap_event_info bootstrap_events[BOOTSTRAP_N_EVENTS];
+
+/* One variable field of a delivered event. data is NULL when lost. */
+struct bootstrap_field_value {
+	const char *data;
+	uint32_t len;
+	bool truncated;
+	bool lost;
+};
+
+struct bootstrap_event {
+	const struct bootstrap_header *hdr;
+	const void *payload;                       /* the event's generated payload struct */
+	const struct bootstrap_event_info *info;
+	const struct bootstrap_field_value *vars;  /* info->n_vars entries, schema order */
+};
+
+/* Return non-zero to make bootstrap_poll() return after this event. */
+typedef int (*bootstrap_event_fn)(void *ctx, const struct bootstrap_event *ev);
+
+struct bootstrap_event_stats {
+	uint64_t delivered;          /* handed to a callback */
+	uint64_t emitted;            /* kernel: committed to the ring buffer */
+	uint64_t ringbuf_full;       /* kernel: dropped, ring buffer full */
+	uint64_t fields_lost;        /* kernel: variable fields lost, arena region full */
+	uint64_t payload_bytes_lost;
+	uint64_t truncated;
+	uint64_t read_faults;
+};
+
+struct bootstrap_stats {
+	size_t sz;                   /* set by the caller: sizeof(struct bootstrap_stats) */
+	struct bootstrap_event_stats total;
+	struct bootstrap_event_stats events[BOOTSTRAP_N_EVENTS];
+	uint64_t recursion_misses;   /* kernel: program runs skipped, summed over programs */
+	uint64_t arena_lapped;       /* user: events whose payload position was stale */
+	uint64_t map_bytes;          /* memory of the ring buffer + arena + counters */
+};
+
+int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out);
+/* Delivers pending events; waits up to timeout_ms (-1 = forever) for the first.
+ * Returns the number delivered, or -ECANCELED once bootstrap_stop() was called
+ * (pending events are delivered first), or another negative errno. */
+int bootstrap_poll(struct bootstrap *b, int timeout_ms, bootstrap_event_fn fn, void *ctx);
+/* An fd for the caller's own epoll loop: readable when bootstrap_poll(b, 0, …) has work. */
+int bootstrap_epoll_fd(const struct bootstrap *b);
+int bootstrap_stats(const struct bootstrap *b, struct bootstrap_stats *out);
+void bootstrap_stop(struct bootstrap *b);   /* async-signal-safe */
+void bootstrap_close(struct bootstrap *b);
+/* The event index of "category/name", or -1 when this build has no such event. */
+int bootstrap_event_index(const char *type_name);
+
+/* One NDJSON line (with '\n'), NUL-terminated when it fits. Returns the bytes needed
+ * without the NUL, like snprintf: a return >= cap means buf was too small. */
+size_t bootstrap_event_json(const struct bootstrap_event *ev, char *buf, size_t cap);
+
+const char *bootstrap_strerror(int err);
+
+/* What this machine offers for tracing, without changing anything (diagnostics). */
+struct bootstrap_env {
+	bool root;
+	bool cap_bpf, cap_perfmon, cap_sys_admin;
+	bool can_trace;       /* root, CAP_SYS_ADMIN, or CAP_BPF + CAP_PERFMON */
+	bool btf;             /* /sys/kernel/btf/vmlinux is readable */
+	const char *tracefs;  /* the mounted tracefs root, or NULL */
+};
+void bootstrap_env_probe(struct bootstrap_env *env);
+/* Whether "category/name" exists under the tracefs root. */
+bool bootstrap_tracepoint_exists(const char *tracefs, const char *type_name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

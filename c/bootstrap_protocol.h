@@ -1,0 +1,84 @@
+/* bootstrap_protocol.h: the wire format shared by the BPF programs and the library.
+ *
+ * One header per event travels through the BPF ring buffer, immediately followed by
+ * the event's fixed-size payload struct (generated into events.gen.h). Variable-length
+ * fields are written into this CPU's region of the payload arena; the payload holds a
+ * struct bootstrap_var per variable field saying where. The same definitions compile
+ * for the BPF target (with vmlinux.h) and for user space (with <linux/types.h>).
+ */
+#ifndef BOOTSTRAP_PROTOCOL_H
+#define BOOTSTRAP_PROTOCOL_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define BOOTSTRAP_COMM_LEN 16
+
+/* Largest variable field (bytes). A field never wraps inside a region: the arena
+ * element is a power-of-two region followed by this much slack, so a field that
+ * starts near the region's end runs on contiguously into the slack. A string read
+ * needs max + 1 bytes (its NUL), hence the slack is twice the field cap. */
+#define BOOTSTRAP_FIELD_MAX_BYTES 32768
+#define BOOTSTRAP_ARENA_SLACK (2 * BOOTSTRAP_FIELD_MAX_BYTES)
+
+/* Variable fields per event are tracked in 32-bit masks. */
+#define BOOTSTRAP_MAX_VAR_FIELDS 32
+
+struct bootstrap_header {
+	__u64 timestamp_ns;   /* wall clock (CLOCK_REALTIME), ns */
+	__u64 upid;           /* (leader start time in 10 ms units << 22) | tgid */
+	__u64 uppid;          /* the same for the parent process */
+	__u64 cgroup_id;
+	__u64 arena_start;    /* monotonic arena position of the first payload byte */
+	__u64 arena_end;      /* position just past the last payload byte */
+	__u32 event_id;       /* the schema's stable id */
+	__u32 pid;            /* tgid */
+	__u32 tid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 truncated_mask; /* bit i: variable field i was cut at its max */
+	__u32 lost_mask;      /* bit i: variable field i is missing (arena full, read fault) */
+	__u16 cpu;            /* whose arena region holds the payload */
+	__u16 event_index;    /* dense index into the generated event table */
+	char comm[BOOTSTRAP_COMM_LEN];
+};
+
+/* Where one variable field's bytes are: arena position arena_start + off, len bytes. */
+struct bootstrap_var {
+	__u32 off;
+	__u32 len;
+};
+
+/* Per-CPU arena bookkeeping, one cache line per writer so the two sides do not
+ * share a line: head is written by the kernel only, released by user space only. */
+struct bootstrap_arena_ctl {
+	__u64 head;
+	__u64 pad0[7];
+	__u64 released;
+	__u64 pad1[7];
+};
+
+/* Per-CPU, per-event-type counters (BPF_MAP_TYPE_PERCPU_ARRAY, key = event index).
+ * For a known workload: delivered + ringbuf_full == events generated. */
+struct bootstrap_kcounters {
+	__u64 emitted;            /* header committed to the ring buffer */
+	__u64 ringbuf_full;       /* event dropped: no room in the ring buffer */
+	__u64 fields_lost;        /* variable fields dropped: arena region full */
+	__u64 payload_bytes_lost; /* bytes of those fields, when their length was known */
+	__u64 truncated;          /* variable fields cut at their max */
+	__u64 read_faults;        /* variable fields whose memory could not be read */
+};
+
+_Static_assert(sizeof(struct bootstrap_header) == 96, "header layout is part of the protocol");
+_Static_assert(sizeof(struct bootstrap_var) == 8, "var descriptor layout");
+_Static_assert(sizeof(struct bootstrap_arena_ctl) == 128, "arena ctl: two cache lines");
+_Static_assert(sizeof(struct bootstrap_kcounters) == 48, "counter layout");
+
+_Static_assert(sizeof(struct bootstrap_header) == 96, "header layout is part of the protocol");
+_Static_assert(sizeof(struct bootstrap_var) == 8, "var descriptor layout");
+_Static_assert(sizeof(struct bootstrap_arena_ctl) == 128, "arena ctl: two cache lines");
+_Static_assert(sizeof(struct bootstrap_kcounters) == 48, "counter layout");
+
+
+#endif

@@ -1,0 +1,53 @@
+/* internal.h: the library's private state and the helpers its files share. */
+#ifndef BOOTSTRAP_INTERNAL_H
+#define BOOTSTRAP_INTERNAL_H
+
+#include <signal.h>
+
+#include "arena.h"
+#include "bootstrap.h"
+
+struct bootstrap_bpf;
+struct ring_buffer;
+struct bpf_link;
+
+struct bootstrap {
+	struct bootstrap_bpf *skel;
+	struct ring_buffer *rb;
+	struct arena arena;
+	void *arena_mem;
+	size_t arena_mem_len;
+	void *ctl_mem;
+	size_t ctl_mem_len;
+	struct bpf_link *links[BOOTSTRAP_N_EVENTS];
+	struct bpf_link *track_links[2];
+	bool selected[BOOTSTRAP_N_EVENTS];  /* asked for, present on this kernel and attached */
+	int epfd, timerfd, stopfd;
+	volatile sig_atomic_t stopped;
+	/* The poll in progress: its callback and whether that callback asked to stop. */
+	bootstrap_event_fn fn;
+	void *fn_ctx;
+	int delivered_now;
+	bool cb_stop;
+	uint64_t delivered[BOOTSTRAP_N_EVENTS];
+	uint64_t arena_lapped;
+	uint64_t map_bytes;
+	unsigned int ncpu;
+	bootstrap_log_fn log;
+	void *log_ctx;
+};
+
+__attribute__((format(printf, 3, 4)))
+void bs_log(const struct bootstrap *b, enum bootstrap_log_level level, const char *fmt, ...);
+
+/* Marks selected[i] for every event matching the comma-separated globs (NULL = all).
+ * Returns 0, or -EINVAL naming the pattern that matched nothing. */
+int bs_select_events(const struct bootstrap *b, const char *events, bool selected[BOOTSTRAP_N_EVENTS]);
+
+/* Mounts tracefs when it is not mounted; returns its root or NULL (logged). */
+const char *bs_ensure_tracefs(const struct bootstrap *b);
+
+/* The ring buffer callback: turns one record into a bootstrap_event (poll.c). */
+int bs_on_record(void *ctx, void *data, size_t size);
+
+#endif

@@ -1,0 +1,53 @@
+/* select.c: which events an instance traces, from "category/name" globs. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* A pattern without '/' is matched against the name alone: "sys_enter_*". */
+static bool matches(const char *pattern, const char *type_name)
+{
+	const char *name = strchr(type_name, '/') + 1;
+
+	return fnmatch(pattern, strchr(pattern, '/') ? type_name : name, 0) == 0;
+}
+
+int bs_select_events(const struct bootstrap *b, const char *events, bool selected[BOOTSTRAP_N_EVENTS])
+{
+	char *copy, *pattern, *save = NULL;
+	int err = 0;
+
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
+		selected[i] = events == NULL;
+	if (!events)
+		return 0;
+	copy = strdup(events);
+	if (!copy)
+		return -ENOMEM;
+	for (pattern = strtok_r(copy, ", ", &save); pattern; pattern = strtok_r(NULL, ", ", &save)) {
+		bool any = false;
+
+		for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
+			if (matches(pattern, bootstrap_events[i].type_name))
+				selected[i] = any = true;
+		}
+		if (!any) {
+			bs_log(b, BOOTSTRAP_LOG_WARN, "no event matches '%s' (list them with --list)", pattern);
+			err = -EINVAL;
+			break;
+		}
+	}
+	free(copy);
+	return err;
+}
+
+int bootstrap_event_index(const char *type_name)
+{
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
+		if (strcmp(bootstrap_events[i].type_name, type_name) == 0)
+			return i;
+	}
+	return -1;
+}

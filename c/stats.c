@@ -1,0 +1,76 @@
+/* stats.c: bootstrap_stats(): the kernel's per-CPU counters summed, user-side delivery
+ * counts, and each program's recursion_misses (runs the kernel skipped). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bootstrap.skel.h"
+#include "internal.h"
+
+static void add(struct bootstrap_event_stats *to, const struct bootstrap_event_stats *from)
+{
+	to->delivered += from->delivered;
+	to->emitted += from->emitted;
+	to->ringbuf_full += from->ringbuf_full;
+	to->fields_lost += from->fields_lost;
+	to->payload_bytes_lost += from->payload_bytes_lost;
+	to->truncated += from->truncated;
+	to->read_faults += from->read_faults;
+}
+
+static int kernel_counters(const struct bootstrap *b, __u32 index, struct bootstrap_event_stats *out)
+{
+	struct bootstrap_kcounters *per_cpu = calloc(b->ncpu, sizeof(*per_cpu));
+	int err = 0;
+
+	if (!per_cpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.counters), &index, per_cpu)) {
+		err = -errno;
+	} else {
+		for (unsigned int c = 0; c < b->ncpu; c++) {
+			out->emitted += per_cpu[c].emitted;
+			out->ringbuf_full += per_cpu[c].ringbuf_full;
+			out->fields_lost += per_cpu[c].fields_lost;
+			out->payload_bytes_lost += per_cpu[c].payload_bytes_lost;
+			out->truncated += per_cpu[c].truncated;
+			out->read_faults += per_cpu[c].read_faults;
+		}
+	}
+	free(per_cpu);
+	return err;
+}
+
+int bootstrap_stats(const struct bootstrap *b, struct bootstrap_stats *out)
+{
+	struct bpf_program *prog;
+	int err;
+
+	if (out->sz < sizeof(*out))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->sz = sizeof(*out);
+	for (__u32 i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
+		out->events[i].delivered = b->delivered[i];
+		err = kernel_counters(b, i, &out->events[i]);
+		if (err)
+			return err;
+		add(&out->total, &out->events[i]);
+	}
+	bpf_object__for_each_program(prog, b->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(prog) < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+			out->recursion_misses += info.recursion_misses;
+	}
+	out->arena_lapped = b->arena_lapped;
+	out->map_bytes = b->map_bytes;
+	return 0;
+}

@@ -1,0 +1,46 @@
+# tests/tests.mk: `make test` and its parts (included by the top Makefile).
+# Unit tests need no privilege; end-to-end tests load the real BPF programs and need
+# root: with REQUIRE_BPF=1 (CI) a missing privilege fails instead of skipping.
+
+TEST_BIN := $(BUILD)/tests
+FIXTURES := $(patsubst tests/fixtures/%.c,$(TEST_BIN)/fixtures/%,$(wildcard tests/fixtures/*.c))
+# Criterion forks each test; BPF tests run one at a time so they do not see each other.
+CRITERION_FLAGS ?= --jobs 1
+
+test: test-typegen test-unit test-e2e test-example
+
+test-typegen: $(GEN)/.stamp
+	$(call msg,PYTEST,tests/typegen)
+	$(Q)$(PYTHON) -m pytest -q tests/typegen
+
+$(TEST_BIN)/unit: $(wildcard tests/unit/*.c) $(LIB) $(HEADERS)
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests $(filter %.c,$^) $(LIB) $(LIBS) -lcriterion -o $@
+
+test-unit: $(TEST_BIN)/unit
+	$(Q)$(TEST_BIN)/unit $(CRITERION_FLAGS)
+
+$(TEST_BIN)/fixtures/%: tests/fixtures/%.c
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -lpthread -o $@
+
+$(TEST_BIN)/e2e: $(wildcard tests/e2e/*.c tests/e2e/*.h) $(LIB) $(HEADERS)
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests $(filter %.c,$^) $(LIB) $(LIBS) -lcriterion -lpthread -o $@
+
+# Links with nothing but the archive and libbpf's own dependencies: what an embedder does.
+$(TEST_BIN)/embed: tests/embed/embed.c $(LIB) $(HEADERS)
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Ic -I$(GEN) $< $(LIB) -lelf -lz -o $@
+
+test-e2e: $(TEST_BIN)/e2e $(TEST_BIN)/embed $(FIXTURES)
+	$(Q)tests/require_bpf.sh $(TEST_BIN)/e2e $(CRITERION_FLAGS)
+	$(Q)tests/require_bpf.sh $(TEST_BIN)/embed
+
+test-example: all $(FIXTURES)
+	$(call msg,PYTEST,tests/example)
+	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/example

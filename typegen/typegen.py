@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""typegen.py: turns events.toml into the tracer's generated code.
+
+    typegen.py EVENTS.toml OUTDIR [--vmlinux H] [--tracefs DIR] [--fill-dir DIR]
+
+writes OUTDIR/events.gen.h (shared structs, enums, layout asserts), fill.gen.bpf.h (one
+BPF handler per event), json.gen.c (per-event JSON serializers + reflection table) and
+events.schema.json (JSON Schema of one output line). Output depends only on the inputs
+(deterministic); a file whose bytes would not change is left untouched so that make
+rebuilds only what really changed. Exit status 1 with one line per schema error.
+"""
+import argparse
+import json
+import os
+import sys
+
+import jinja2
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import json_schema  # noqa: E402
+import schema as schema_mod  # noqa: E402
+from vmlinux_index import VmlinuxIndex  # noqa: E402
+
+TEMPLATES = ('events.gen.h', 'fill.gen.bpf.h', 'json.gen.c')
+
+
+def default_tracefs():
+    for path in ('/sys/kernel/tracing', '/sys/kernel/debug/tracing'):
+        if os.path.isdir(os.path.join(path, 'events')):
+            return path
+    return None
+
+
+def c_string(text):
+    """A C string literal body for `text` (comments, names)."""
+    return json.dumps(text, ensure_ascii=True)[1:-1]
+
+
+def render(schema, vmlinux):
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(HERE, 'templates')),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters['c_string'] = c_string
+
+    def ctx_decl(ev):
+        has = vmlinux is None or vmlinux.has_struct(ev.ctx_type)
+        return f'struct {ev.ctx_type}' if has and (ev.uses_ctx or ev.fill == 'custom') else 'void'
+
+    source = os.path.basename(schema.path)
+    out = {}
+    for name in TEMPLATES:
+        tpl = env.get_template(name + '.j2')
+        out[name] = tpl.render(events=schema.events, source=source, ctx_decl=ctx_decl,
+                               max_payload=max([e.payload_size for e in schema.events] or [0]))
+    out['events.schema.json'] = json.dumps(json_schema.build(schema), indent=2) + '\n'
+    return out
+
+
+def write_if_changed(path, text):
+    try:
+        with open(path, encoding='utf-8') as f:
+            if f.read() == text:
+                return
+    except OSError:
+        pass
+    tmp = path + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('events')
+    ap.add_argument('outdir')
+    ap.add_argument('--vmlinux', default=os.path.join(HERE, '..', 'vendor', 'vmlinux.h'),
+                    help='kernel type dump checked for ctx./task. sources ("" to skip)')
+    ap.add_argument('--tracefs', default=default_tracefs(),
+                    help='tracefs root for syscall argument counts (default: the mounted one)')
+    ap.add_argument('--fill-dir', default=os.path.join(HERE, '..', 'bpf', 'fill'),
+                    help='where fill = "custom" events find NAME.bpf.c')
+    args = ap.parse_args(argv)
+
+    vmlinux = None
+    if args.vmlinux:
+        if not os.path.isfile(args.vmlinux):
+            print(f'typegen: {args.vmlinux} is missing (run `make vmlinux`)', file=sys.stderr)
+            return 1
+        vmlinux = VmlinuxIndex(args.vmlinux)
+    try:
+        schema = schema_mod.load(args.events, vmlinux, args.tracefs, os.path.normpath(args.fill_dir))
+    except schema_mod.SchemaError as e:
+        for line in e.errors:
+            print(line, file=sys.stderr)
+        return 1
+    os.makedirs(args.outdir, exist_ok=True)
+    for name, text in render(schema, vmlinux).items():
+        write_if_changed(os.path.join(args.outdir, name), text)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
