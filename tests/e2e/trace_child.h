@@ -1,0 +1,53 @@
+/* trace_child.h: runs a function in a child process traced from its first instruction
+ * and keeps a copy of every event it (and its descendants) produced, for assertions. */
+#ifndef TRACE_CHILD_H
+#define TRACE_CHILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "bootstrap.h"
+
+struct captured_var {
+	char *data;  /* NULL when lost */
+	uint32_t len;
+	bool truncated, lost;
+};
+
+struct captured {
+	struct bootstrap_header hdr;
+	unsigned char payload[BOOTSTRAP_MAX_PAYLOAD_SIZE];
+	struct captured_var vars[BOOTSTRAP_MAX_VAR_FIELDS];
+	char *json;  /* bootstrap_event_json() of the event */
+};
+
+struct trace_result {
+	struct captured *events;
+	size_t n;
+	pid_t child;
+	int status;  /* from waitpid */
+	struct bootstrap_stats stats;
+};
+
+struct trace_opts {
+	const char *events;           /* NULL = all */
+	size_t ringbuf_bytes;         /* 0 = library default */
+	size_t arena_bytes_per_cpu;
+	bool keep_nothing;            /* count only: for overload runs */
+	/* Called for every event during the run (may be NULL). */
+	void (*on_event)(void *ctx, const struct bootstrap_event *ev);
+	void *ctx;
+};
+
+/* Forks; the child waits until tracing is on, runs fn(arg) and exits with its return. */
+void trace_child(const struct trace_opts *opts, int (*fn)(void *arg), void *arg, struct trace_result *out);
+void trace_result_free(struct trace_result *r);
+
+/* The n-th event (0-based) of type index produced by pid (0 = any), or NULL. */
+const struct captured *find_event(const struct trace_result *r, int index, pid_t pid, size_t nth);
+size_t count_events(const struct trace_result *r, int index, pid_t pid);
+
+#define PAYLOAD(c, name) ((const struct bootstrap_payload_##name *)(c)->payload)
+
+#endif

@@ -1,0 +1,199 @@
+/* test_arena.c: the user-space arena reader without a kernel: fields resolved in place
+ * across the region end, stale and lapped positions refused, lost fields, release order. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "internal.h"
+
+#define REGION (64u << 10)
+#define NCPU 2
+
+static char *mem;
+static struct bootstrap_arena_ctl ctl[NCPU];
+static struct arena a;
+
+static void setup(void)
+{
+	mem = calloc(NCPU, arena_stride(REGION));
+	memset(ctl, 0, sizeof(ctl));
+	arena_init(&a, mem, ctl, NCPU, REGION);
+}
+
+static void teardown(void)
+{
+	free(mem);
+}
+
+TestSuite(arena, .init = setup, .fini = teardown);
+
+static struct bootstrap_header span(unsigned cpu, __u64 start, __u64 end)
+{
+	return (struct bootstrap_header){ .cpu = cpu, .arena_start = start, .arena_end = end };
+}
+
+Test(arena, positions_map_into_the_cpu_region)
+{
+	cr_assert_eq(arena_at(&a, 0, 10), mem + 10);
+	cr_assert_eq(arena_at(&a, 1, 10), mem + arena_stride(REGION) + 10);
+	/* Monotonic positions wrap onto the same region every lap. */
+	cr_assert_eq(arena_at(&a, 1, 3 * (__u64)REGION + 10), mem + arena_stride(REGION) + 10);
+}
+
+Test(arena, field_across_the_region_end_stays_contiguous)
+{
+	__u64 start = 5 * (__u64)REGION - 100;  /* 100 bytes before the end, lap 5 */
+	const char *p = arena_at(&a, 0, start);
+	struct bootstrap_header h = span(0, start, start + 1000);
+
+	ctl[0].released = start;
+	cr_assert(arena_span_ok(&a, &h));
+	/* The 1000 bytes run on into the slack after the region, not back to its start. */
+	cr_assert_eq(p, mem + REGION - 100);
+	cr_assert_leq(p + 1000, mem + arena_stride(REGION));
+}
+
+Test(arena, lapped_span_is_refused)
+{
+	struct bootstrap_header h = span(0, 100, 100 + REGION + 1);
+
+	ctl[0].released = 100;
+	cr_assert_not(arena_span_ok(&a, &h), "a span longer than the region cannot be intact");
+	/* Ends one byte past released + region: the kernel would have overwritten unreleased bytes. */
+	h = span(0, 1000, 1000 + REGION);
+	ctl[0].released = 999;
+	cr_assert_not(arena_span_ok(&a, &h));
+	ctl[0].released = 1000;
+	cr_assert(arena_span_ok(&a, &h), "exactly one region of unreleased bytes is allowed");
+}
+
+Test(arena, stale_span_before_released_is_refused)
+{
+	struct bootstrap_header h = span(1, 100, 200);
+
+	ctl[1].released = 150;
+	cr_assert_not(arena_span_ok(&a, &h));
+	ctl[1].released = 100;
+	cr_assert(arena_span_ok(&a, &h));
+}
+
+Test(arena, unknown_cpu_and_inverted_span_are_refused)
+{
+	struct bootstrap_header h = span(NCPU, 0, 10);
+
+	cr_assert_not(arena_span_ok(&a, &h));
+	h = span(0, 10, 5);
+	cr_assert_not(arena_span_ok(&a, &h));
+}
+
+Test(arena, release_moves_forward_only_and_per_cpu)
+{
+	arena_release(&a, 0, 500);
+	cr_assert_eq(ctl[0].released, 500);
+	arena_release(&a, 0, 300);
+	cr_assert_eq(ctl[0].released, 500, "release must never move backwards");
+	cr_assert_eq(ctl[1].released, 0);
+	arena_release(&a, 1, 7);
+	cr_assert_eq(ctl[1].released, 7);
+}
+
+/* Delivery through the ring buffer callback, with a fake instance over this arena. */
+struct seen {
+	int calls;
+	struct bootstrap_field_value content;
+	__u64 released_during_callback;
+};
+
+static int remember(void *ctx, const struct bootstrap_event *ev)
+{
+	struct seen *s = ctx;
+
+	s->calls++;
+	s->content = ev->vars[0];
+	s->released_during_callback = ctl[ev->hdr->cpu].released;
+	return 0;
+}
+
+struct write_record {
+	struct bootstrap_header h;
+	struct bootstrap_payload_sys_enter_write p;
+};
+
+static struct write_record write_record(__u64 start, __u32 len, __u32 lost_mask)
+{
+	struct write_record r = { 0 };
+
+	r.h = span(1, start, start + len);
+	r.h.event_index = BOOTSTRAP_EV_SYS_ENTER_WRITE;
+	r.h.event_id = BOOTSTRAP_ID_SYS_ENTER_WRITE;
+	r.h.lost_mask = lost_mask;
+	r.p.fd = 1;
+	r.p.count = len;
+	r.p.content = (struct bootstrap_var){ .off = 0, .len = len };
+	return r;
+}
+
+Test(arena, delivery_reads_in_place_then_releases)
+{
+	struct bootstrap b = { .arena = a };
+	struct seen s = { 0 };
+	struct write_record r = write_record(REGION - 3, 6, 0);
+
+	memcpy(mem + arena_stride(REGION) + REGION - 3, "abcdef", 6);
+	b.fn = remember;
+	b.fn_ctx = &s;
+	ctl[1].released = REGION - 3;
+	cr_assert_eq(bs_on_record(&b, &r, sizeof(r)), 0);
+	cr_assert_eq(s.calls, 1);
+	cr_assert_eq(s.content.len, 6);
+	cr_assert_arr_eq(s.content.data, "abcdef", 6);
+	cr_assert_eq(s.released_during_callback, REGION - 3, "released only after the callback");
+	cr_assert_eq(ctl[1].released, REGION + 3);
+	cr_assert_eq(b.delivered[BOOTSTRAP_EV_SYS_ENTER_WRITE], 1);
+}
+
+Test(arena, lost_field_is_reported_not_read)
+{
+	struct bootstrap b = { .arena = a };
+	struct seen s = { 0 };
+	struct write_record r = write_record(0, 0, 1);
+
+	b.fn = remember;
+	b.fn_ctx = &s;
+	r.p.count = 4096;
+	cr_assert_eq(bs_on_record(&b, &r, sizeof(r)), 0);
+	cr_assert(s.content.lost);
+	cr_assert_null(s.content.data);
+	cr_assert_eq(b.arena_lapped, 0);
+}
+
+Test(arena, lapped_event_delivers_fields_as_lost_and_counts)
+{
+	struct bootstrap b = { .arena = a };
+	struct seen s = { 0 };
+	struct write_record r = write_record(10, 6, 0);
+
+	b.fn = remember;
+	b.fn_ctx = &s;
+	ctl[1].released = 10 + REGION;  /* the consumer is past it: those bytes were reused */
+	cr_assert_eq(bs_on_record(&b, &r, sizeof(r)), 0);
+	cr_assert_eq(s.calls, 1);
+	cr_assert(s.content.lost);
+	cr_assert_null(s.content.data);
+	cr_assert_eq(b.arena_lapped, 1);
+	cr_assert_eq(ctl[1].released, 10 + REGION, "a stale span releases nothing");
+}
+
+Test(arena, field_beyond_its_event_span_is_lost)
+{
+	struct bootstrap b = { .arena = a };
+	struct seen s = { 0 };
+	struct write_record r = write_record(0, 6, 0);
+
+	b.fn = remember;
+	b.fn_ctx = &s;
+	r.p.content.len = 7;  /* claims more than the header's span */
+	cr_assert_eq(bs_on_record(&b, &r, sizeof(r)), 0);
+	cr_assert(s.content.lost);
+}
