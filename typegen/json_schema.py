@@ -43,10 +43,12 @@ def _event(ev):
         },
         'required': list(HEADER_KEYS),
     }
+    # Only variable fields can be truncated or lost: without any, neither key may appear.
+    flagged = False
     if names:
         flagged = {'type': 'array', 'items': {'enum': names}, 'minItems': 1, 'uniqueItems': True}
-        out['properties']['truncated'] = flagged
-        out['properties']['lost'] = flagged
+    out['properties']['truncated'] = flagged
+    out['properties']['lost'] = flagged
     return out
 
 

@@ -18,7 +18,12 @@ IDENT = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 C_KEYWORDS = {'auto', 'break', 'case', 'char', 'const', 'continue', 'default', 'do', 'double',
               'else', 'enum', 'extern', 'float', 'for', 'goto', 'if', 'int', 'long', 'register',
               'return', 'short', 'signed', 'sizeof', 'static', 'struct', 'switch', 'typedef',
-              'union', 'unsigned', 'void', 'volatile', 'while', 'bool', 'true', 'false'}
+              'union', 'unsigned', 'void', 'volatile', 'while', 'bool', 'true', 'false',
+              'inline', 'restrict', '_Alignas', '_Alignof', '_Atomic', '_Bool', '_Complex',
+              '_Generic', '_Imaginary', '_Noreturn', '_Static_assert', '_Thread_local',
+              'asm', 'typeof'}
+# Object-like macros in scope of the generated code (gnu11 predefines linux and unix).
+C_MACROS = {'NULL', 'errno', 'linux', 'unix'}
 
 # type: (C type, size, signed, reflection enum suffix)
 INT_TYPES = {
@@ -131,14 +136,13 @@ class Field:
     def int_c_expr(self):
         expr = self.src.c_expr()
         shift, mask = self.raw.get('shift'), self.raw.get('mask')
-        if shift is None and mask is None:
-            return f'({self.c_type})({expr})' if self.type != 'bool' else f'!!({expr})'
-        expr = f'(__u64)({expr})'
-        if shift:
-            expr = f'({expr} >> {shift})'
-        if mask is not None:
-            expr = f'({expr} & {mask:#x})'
-        return f'({self.c_type}){expr}'
+        if shift is not None or mask is not None:
+            expr = f'(__u64)({expr})'
+            if shift:
+                expr = f'({expr} >> {shift})'
+            if mask is not None:
+                expr = f'({expr} & {mask:#x})'
+        return f'!!({expr})' if self.type == 'bool' else f'({self.c_type})({expr})'
 
 
 class Event:
@@ -247,10 +251,11 @@ class _Checker:
                     self.err(ev.label, f'duplicate id {ev.id}',
                              f'already used by {by_id[ev.id].label}; ids are unique and never reused')
                 by_id.setdefault(ev.id, ev)
-            if ev.name in by_name:
+            key = ev.name.upper()  # the generated enum constants are upper case
+            if key in by_name:
                 self.err(ev.label, f'duplicate event name {ev.name!r}',
-                         f'already used by {by_name[ev.name].label}; names are unique across categories')
-            by_name.setdefault(ev.name, ev)
+                         f'already used by {by_name[key].label}; names are unique across categories, ignoring case')
+            by_name.setdefault(key, ev)
 
     def check_event(self, ev, default_max):
         for part in (ev.category, ev.name):
@@ -278,7 +283,7 @@ class _Checker:
             path = os.path.join(self.fill_dir, f'{ev.name}.bpf.c')
             if not os.path.isfile(path):
                 self.err(ev.label, f'fill = "custom" needs the hand-written fill {path}, which is missing',
-                         f'write int fill_{ev.name}(ctx, e, p) there')
+                         f'write void fill_{ev.name}(ctx, e, p) there')
         if 'ctx_type' in ev.raw and (not isinstance(ev.raw['ctx_type'], str) or not IDENT.match(ev.raw['ctx_type'])):
             self.err(ev.label, f'ctx_type {ev.raw["ctx_type"]!r} is not a struct name')
             return
@@ -317,9 +322,9 @@ class _Checker:
         for key in f.raw:
             if key not in FIELD_KEYS:
                 self.err(where, f'unknown key {key!r}', 'allowed: ' + _allowed(FIELD_KEYS))
-        if not isinstance(f.name, str) or not IDENT.match(f.name) or f.name in C_KEYWORDS:
+        if not isinstance(f.name, str) or not IDENT.match(f.name) or f.name in C_KEYWORDS | C_MACROS:
             self.err(where, f'name {f.name!r} is not a valid identifier',
-                     'letters, digits, _; not starting with a digit; not a C keyword')
+                     'letters, digits, _; not starting with a digit; not a C keyword or macro')
         elif f.name in earlier:
             self.err(where, 'duplicate field name', 'names are unique within an event')
         if f.type not in INT_TYPES and f.type not in VAR_TYPES:

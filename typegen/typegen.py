@@ -34,8 +34,15 @@ def default_tracefs():
 
 
 def c_string(text):
-    """A C string literal body for `text` (comments, names)."""
-    return json.dumps(text, ensure_ascii=True)[1:-1]
+    """A C string literal body for `text`: printable ASCII as is, every other byte of its
+    UTF-8 in octal (JSON's \\u escapes are not valid C for controls and astral characters)."""
+    return ''.join(chr(b) if 0x20 <= b < 0x7f and b not in b'"\\?' else f'\\{b:03o}'
+                   for b in text.encode('utf-8'))
+
+
+def c_comment(text):
+    """`text` made safe inside a /* */ comment."""
+    return text.replace('*/', '* /').replace('/*', '/ *')
 
 
 def render(schema, vmlinux):
@@ -43,6 +50,7 @@ def render(schema, vmlinux):
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters['c_string'] = c_string
+    env.filters['c_comment'] = c_comment
 
     def ctx_decl(ev):
         has = vmlinux is None or vmlinux.has_struct(ev.ctx_type)
@@ -75,11 +83,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('events')
     ap.add_argument('outdir')
-    ap.add_argument('--vmlinux', default=os.path.join(HERE, '..', 'vendor', 'vmlinux.h'),
+    ap.add_argument('--vmlinux', default=os.path.relpath(os.path.join(HERE, '..', 'vendor', 'vmlinux.h')),
                     help='kernel type dump checked for ctx./task. sources ("" to skip)')
     ap.add_argument('--tracefs', default=default_tracefs(),
                     help='tracefs root for syscall argument counts (default: the mounted one)')
-    ap.add_argument('--fill-dir', default=os.path.join(HERE, '..', 'bpf', 'fill'),
+    ap.add_argument('--fill-dir', default=os.path.relpath(os.path.join(HERE, '..', 'bpf', 'fill')),
                     help='where fill = "custom" events find NAME.bpf.c')
     args = ap.parse_args(argv)
 
