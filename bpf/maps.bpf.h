@@ -37,9 +37,11 @@ struct {
 	__uint(max_entries, BOOTSTRAP_N_EVENTS);
 } counters SEC(".maps");
 
-/* Processes to trace when the pid filter is on (key tgid). */
+/* Processes to trace when the pid filter is on (key tgid). Not preallocated: it holds
+ * a handful of entries in the common case, and preallocation would cost 5 MiB. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, __u8);
 	__uint(max_entries, 65536);

@@ -36,7 +36,7 @@ struct bootstrap_opts {
 	bool follow_children;       /* ...and every process they fork from now on */
 	const char *comm;           /* trace only tasks with this comm (exact, ≤15 bytes) */
 	size_t ringbuf_bytes;       /* 0 = default (4 MiB); rounded up to a power of two */
-	size_t arena_bytes_per_cpu; /* 0 = default (2 MiB); power of two, 64 KiB..2 MiB */
+	size_t arena_bytes_per_cpu; /* 0 = default (4 MiB); rounded up to a power of two, >= 64 KiB */
 	bool strict;                /* a tracepoint absent on this kernel fails open */
 	unsigned int wakeup_ms;     /* latency bound for delivery; 0 = default (50 ms) */
 	bootstrap_log_fn log;       /* NULL = warnings to stderr */

@@ -21,7 +21,7 @@
 #include "internal.h"
 
 #define DEFAULT_RINGBUF_BYTES (4u << 20)
-#define DEFAULT_ARENA_BYTES (2u << 20)
+#define DEFAULT_ARENA_BYTES (4u << 20)
 #define MIN_ARENA_BYTES (64u << 10)
 #define DEFAULT_WAKEUP_MS 50
 
