@@ -7,7 +7,7 @@ FIXTURES := $(patsubst tests/fixtures/%.c,$(TEST_BIN)/fixtures/%,$(wildcard test
 # Criterion forks each test; BPF tests run one at a time so they do not see each other.
 CRITERION_FLAGS ?= --jobs 1
 
-test: test-typegen test-unit test-e2e test-example
+test: test-typegen test-unit test-install test-e2e test-example
 
 test-typegen: $(GEN)/.stamp
 	$(call msg,PYTEST,tests/typegen)
@@ -20,6 +20,9 @@ $(TEST_BIN)/unit: $(wildcard tests/unit/*.c) $(LIB) $(HEADERS)
 
 test-unit: $(TEST_BIN)/unit
 	$(Q)$(TEST_BIN)/unit $(CRITERION_FLAGS)
+
+test-install: $(LIB)
+	$(Q)tests/install_test.sh
 
 $(TEST_BIN)/fixtures/%: tests/fixtures/%.c
 	$(call msg,CCLD,$@)
