@@ -75,10 +75,4 @@ _Static_assert(sizeof(struct bootstrap_var) == 8, "var descriptor layout");
 _Static_assert(sizeof(struct bootstrap_arena_ctl) == 128, "arena ctl: two cache lines");
 _Static_assert(sizeof(struct bootstrap_kcounters) == 48, "counter layout");
 
-_Static_assert(sizeof(struct bootstrap_header) == 96, "header layout is part of the protocol");
-_Static_assert(sizeof(struct bootstrap_var) == 8, "var descriptor layout");
-_Static_assert(sizeof(struct bootstrap_arena_ctl) == 128, "arena ctl: two cache lines");
-_Static_assert(sizeof(struct bootstrap_kcounters) == 48, "counter layout");
-
-
 #endif

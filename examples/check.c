@@ -1,0 +1,126 @@
+/* check.c: `./example check`: whether this machine can trace, one ✓/✗ line per
+ * requirement and per event, and a non-zero status when tracing cannot work. It only
+ * looks (bootstrap_env_probe); it changes nothing, not even mounting tracefs. */
+#include <mntent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "bootstrap.h"
+#include "example.h"
+
+#define OK "\u2713"
+#define NO "\u2717"
+
+static void line(bool ok, const char *what, const char *detail)
+{
+	printf("%s %-11s %s\n", ok ? OK : NO, what, detail);
+}
+
+static bool check_kernel(void)
+{
+	struct utsname u;
+	char detail[sizeof(u.release) + sizeof(u.machine) + 16];
+
+	if (uname(&u) != 0) {
+		line(false, "kernel", "uname() failed");
+		return false;
+	}
+	snprintf(detail, sizeof(detail), "Linux %s (%s)", u.release, u.machine);
+	line(true, "kernel", detail);
+	return true;
+}
+
+static bool check_privileges(const struct bootstrap_env *env)
+{
+	char detail[256];
+
+	snprintf(detail, sizeof(detail), "%s; CAP_BPF %s, CAP_PERFMON %s, CAP_SYS_ADMIN %s%s",
+		 env->root ? "root" : "not root",
+		 env->cap_bpf ? "yes" : "no", env->cap_perfmon ? "yes" : "no",
+		 env->cap_sys_admin ? "yes" : "no",
+		 env->can_trace ? "" : " (tracing needs root, CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON: "
+				       "run it with sudo)");
+	line(env->can_trace, "privileges", detail);
+	return env->can_trace;
+}
+
+/* Where tracefs is mounted per the mount table: the probe cannot tell "not mounted"
+ * from "mounted but not readable by this user" (tracefs is root-only by default). */
+static bool tracefs_in_mount_table(char *dir, size_t cap)
+{
+	FILE *f = setmntent("/proc/self/mounts", "r");
+	struct mntent *m;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && (m = getmntent(f)))
+		if (strcmp(m->mnt_type, "tracefs") == 0) {
+			snprintf(dir, cap, "%s", m->mnt_dir);
+			found = true;
+		}
+	endmntent(f);
+	return found;
+}
+
+/* Returns why the events cannot be checked, or NULL when they can. */
+static const char *check_tracefs(const struct bootstrap_env *env)
+{
+	char detail[512], dir[256];
+	const char *unknown = NULL;
+
+	if (env->tracefs) {
+		snprintf(detail, sizeof(detail), "mounted at %s", env->tracefs);
+	} else if (tracefs_in_mount_table(dir, sizeof(dir))) {
+		snprintf(detail, sizeof(detail), "mounted at %s but not readable by this user", dir);
+		unknown = "unknown, tracefs is not readable";
+	} else {
+		snprintf(detail, sizeof(detail), "not mounted (the tracer mounts it at /sys/kernel/tracing "
+			 "when it runs as root; or: mount -t tracefs nodev /sys/kernel/tracing)");
+		unknown = "unknown, tracefs is not mounted";
+	}
+	line(env->tracefs != NULL, "tracefs", detail);
+	return unknown;
+}
+
+/* One line per event; returns how many this kernel has. */
+static int check_events(const struct bootstrap_env *env, const char *unknown)
+{
+	int n = 0;
+
+	printf("events:\n");
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
+		const struct bootstrap_event_info *ev = &bootstrap_events[i];
+		bool ok = bootstrap_tracepoint_exists(env->tracefs, ev->type_name);
+
+		printf("  %s %s (id %u)%s%s\n", ok ? OK : NO, ev->type_name, ev->id, ok ? "" : ": ",
+		       ok ? "" : unknown ? unknown : "no such tracepoint on this kernel, skipped when tracing");
+		n += ok;
+	}
+	return n;
+}
+
+int run_check(void)
+{
+	struct bootstrap_env env;
+	const char *unknown;
+	bool ok;
+	int n;
+
+	bootstrap_env_probe(&env);
+	ok = check_kernel();
+	line(env.btf, "BTF", env.btf ? "/sys/kernel/btf/vmlinux" :
+	     "/sys/kernel/btf/vmlinux is missing (the kernel needs CONFIG_DEBUG_INFO_BTF=y)");
+	ok &= env.btf;
+	ok &= check_privileges(&env);
+	unknown = check_tracefs(&env);
+	ok &= !unknown;
+	n = check_events(&env, unknown);
+	ok &= n > 0;
+	if (ok)
+		printf("tracing works here: %d of %d events available\n", n, BOOTSTRAP_N_EVENTS);
+	else
+		printf("tracing cannot work here: see the %s lines above\n", NO);
+	return fflush(stdout) == 0 && ok ? EXIT_OK : EXIT_RUNTIME;
+}

@@ -1,0 +1,40 @@
+/* list.c: `--list`: the events this build knows, from the generated reflection table,
+ * in a layout both people and scripts can read: one unindented line per event
+ * ("category/name id=N comment"), then one indented "field type" line per field. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bootstrap.h"
+#include "example.h"
+#include "match.h"
+
+static int name_width(const struct bootstrap_event_info *ev)
+{
+	int w = 0;
+
+	for (uint32_t i = 0; i < ev->n_fields; i++) {
+		int n = (int)strlen(ev->fields[i].name);
+
+		if (n > w)
+			w = n;
+	}
+	return w;
+}
+
+int run_list(const struct options *opts)
+{
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
+		const struct bootstrap_event_info *ev = &bootstrap_events[i];
+		int w = name_width(ev);
+
+		if (!event_selected(opts->events, ev->type_name))
+			continue;
+		printf("%s id=%u", ev->type_name, ev->id);
+		if (ev->comment && *ev->comment)
+			printf("  %s", ev->comment);
+		putchar('\n');
+		for (uint32_t f = 0; f < ev->n_fields; f++)
+			printf("    %-*s  %s\n", w, ev->fields[f].name, ev->fields[f].type_name);
+	}
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+}

@@ -1,0 +1,258 @@
+/* options.c: getopt_long parsing of ./example's command line, in the conventions of
+ * libbpf-tools, with every check that can be made before tracing starts, so that a
+ * mistake is a usage error (status 2) rather than a failure halfway through. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bootstrap.h"
+#include "example.h"
+#include "match.h"
+
+enum { OPT_STATS = 256, OPT_RINGBUF, OPT_ARENA, OPT_STRICT };
+
+static const struct option long_options[] = {
+	{ "events", required_argument, NULL, 'e' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "follow", no_argument, NULL, 'f' },
+	{ "comm", required_argument, NULL, 'c' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "list", no_argument, NULL, 'l' },
+	{ "ringbuf-bytes", required_argument, NULL, OPT_RINGBUF },
+	{ "arena-bytes", required_argument, NULL, OPT_ARENA },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+/* '+': stop at the first non-option, so COMMAND's own options are left alone; ':' lets
+ * us word the missing-argument message ourselves. */
+static const char short_options[] = "+:e:p:fc:d:o:vlhV";
+
+void print_help(void)
+{
+	printf("Usage: example [OPTION...] [-- COMMAND [ARG...]]\n"
+	       "       example check\n"
+	       "Trace the events of events.toml and print one JSON object per line (NDJSON).\n"
+	       "\n"
+	       "Without COMMAND every process but this one is traced until Ctrl-C.\n"
+	       "With -- COMMAND, COMMAND is started and it and every process it forks are traced\n"
+	       "from its first instruction; the trace ends when COMMAND exits, and example exits\n"
+	       "with COMMAND's status (128+N when killed by signal N).\n"
+	       "\n"
+	       "  -e, --events LIST       only these events: comma-separated category/name globs,\n"
+	       "                          e.g. 'syscalls/sys_enter_open*,sched/*' (a glob without\n"
+	       "                          '/' matches the name alone)\n"
+	       "  -p, --pid PID           only this process, all its threads (repeatable)\n"
+	       "  -f, --follow            with -p: also the processes they fork from now on\n"
+	       "  -c, --comm NAME         only tasks whose comm is NAME (at most 15 bytes)\n"
+	       "  -d, --duration SECONDS  stop after SECONDS (fractions allowed)\n"
+	       "  -o, --output FILE       write the events to FILE instead of stdout\n"
+	       "      --stats             at exit, print delivery and loss counters on stderr\n"
+	       "  -v, --verbose           more messages; with --stats, a counter line every second\n"
+	       "  -l, --list              list the events this build knows, their fields and types\n"
+	       "      --ringbuf-bytes N   ring buffer size (suffix K, M or G; default 4M)\n"
+	       "      --arena-bytes N     payload arena per CPU (64K..2M; default 2M)\n"
+	       "      --strict            fail when an event's tracepoint is absent on this kernel\n"
+	       "                          (default: skip that event with a warning)\n"
+	       "  -h, --help              show this help\n"
+	       "  -V, --version           show the version\n"
+	       "\n"
+	       "Sub-command:\n"
+	       "  check                   report whether this machine can trace, and which events\n"
+	       "\n"
+	       "Signals: SIGINT, SIGTERM and SIGHUP end the trace cleanly. With -- COMMAND they are\n"
+	       "passed on to COMMAND (a Ctrl-C from the terminal reaches it directly) and the trace\n"
+	       "goes on until COMMAND exits; a second signal ends the trace at once.\n"
+	       "\n"
+	       "Exit status: 0 success, 1 runtime error, 2 usage error, or COMMAND's status.\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "example: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry './example --help' for more information.\n");
+	return EXIT_USAGE;
+}
+
+static int parse_pid(const char *s, struct options *opts)
+{
+	char *end;
+	long v;
+	pid_t *grown;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+		return usage_error("invalid PID '%s' (a positive process id)", s);
+	grown = realloc(opts->pids, (opts->n_pids + 1) * sizeof(*grown));
+	if (!grown)
+		return usage_error("%s", strerror(ENOMEM));
+	grown[opts->n_pids++] = (pid_t)v;
+	opts->pids = grown;
+	return 0;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	/* The upper bound keeps the timer's whole seconds within time_t on any machine. */
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > (double)INT_MAX)
+		return usage_error("invalid duration '%s' (a positive number of seconds)", s);
+	*out = v;
+	return 0;
+}
+
+/* "4096", "64K", "4M", "1G": binary multiples, as memory sizes usually are. */
+static int parse_bytes(const char *s, size_t *out)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		shift = 10;
+	else if (*end == 'm' || *end == 'M')
+		shift = 20;
+	else if (*end == 'g' || *end == 'G')
+		shift = 30;
+	if (shift)
+		end++;
+	if (errno || end == s || *end || s[0] == '-' || v == 0 || v > (SIZE_MAX >> shift))
+		return usage_error("invalid size '%s' (bytes, with an optional K, M or G suffix)", s);
+	*out = (size_t)v << shift;
+	return 0;
+}
+
+static int check_events(const char *list)
+{
+	char bad[256];
+	int n = 0;
+
+	if (find_unmatched(list, bad, sizeof(bad)))
+		return usage_error("no event matches '%s' (see them with --list)", bad);
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
+		n += event_selected(list, bootstrap_events[i].type_name);
+	return n ? 0 : usage_error("-e '%s' selects no event (see them with --list)", list);
+}
+
+/* Checks the combinations and values that the library would only reject once started. */
+static int check_consistency(const struct options *opts)
+{
+	if (opts->events && check_events(opts->events))
+		return EXIT_USAGE;
+	if (opts->comm && strlen(opts->comm) >= BOOTSTRAP_COMM_LEN)
+		return usage_error("comm '%s' is longer than the kernel's 15 bytes", opts->comm);
+	if (opts->arena_bytes && (opts->arena_bytes < (64u << 10) || opts->arena_bytes > (2u << 20)))
+		return usage_error("%s", "--arena-bytes must be between 64K and 2M");
+	if (opts->follow && !opts->n_pids)
+		return usage_error("%s", "-f follows the processes given with -p; give at least one");
+	if (opts->command && opts->n_pids)
+		return usage_error("%s", "-p cannot be combined with -- COMMAND (COMMAND is what is traced)");
+	if (opts->command && opts->duration)
+		return usage_error("%s", "-d cannot be combined with -- COMMAND (the trace ends when "
+				   "COMMAND exits; bound it with timeout(1))");
+	return 0;
+}
+
+static int parse_option(int c, const char *arg, const char *name, struct options *opts)
+{
+	switch (c) {
+	case 'e': opts->events = arg; return 0;
+	case 'p': return parse_pid(arg, opts);
+	case 'f': opts->follow = true; return 0;
+	case 'c': opts->comm = arg; return 0;
+	case 'd': return parse_seconds(arg, &opts->duration);
+	case 'o': opts->output = arg; return 0;
+	case OPT_STATS: opts->stats = true; return 0;
+	case 'v': opts->verbose++; return 0;
+	case 'l': opts->mode = MODE_LIST; return 0;
+	case OPT_RINGBUF: return parse_bytes(arg, &opts->ringbuf_bytes);
+	case OPT_ARENA: return parse_bytes(arg, &opts->arena_bytes);
+	case OPT_STRICT: opts->strict = true; return 0;
+	case 'h': opts->mode = MODE_HELP; return 0;
+	case 'V': opts->mode = MODE_VERSION; return 0;
+	case ':': return usage_error("option '%s' needs an argument", name);
+	default: return usage_error("unknown option '%s'", name);
+	}
+}
+
+/* The option just parsed as written, for messages: "--events", or "-x" out of "-vx". */
+static const char *option_name(char *const *argv, char *buf)
+{
+	const char *word = argv[optind - 1];
+
+	if (strncmp(word, "--", 2) == 0 || !optopt)
+		return word;
+	buf[0] = '-';
+	buf[1] = (char)optopt;
+	buf[2] = '\0';
+	return buf;
+}
+
+/* The words after the options: "check", or COMMAND after "--". */
+static int parse_operands(int argc, char **argv, bool after_dashes, struct options *opts)
+{
+	if (optind == argc)
+		return after_dashes ? usage_error("%s", "-- needs a COMMAND to run") : 0;
+	if (after_dashes) {
+		opts->command = &argv[optind];
+		return 0;
+	}
+	if (strcmp(argv[optind], "check") != 0)
+		return usage_error("unexpected argument '%s' (a command to trace goes after --, "
+				   "e.g. ./example -- ls)", argv[optind]);
+	if (optind + 1 < argc)
+		return usage_error("check takes no argument, got '%s'", argv[optind + 1]);
+	opts->mode = MODE_CHECK;
+	return 0;
+}
+
+int parse_options(int argc, char **argv, struct options *opts)
+{
+	const char *last_arg = NULL;
+	bool after_dashes;
+	char name[3];
+	int c, err;
+
+	memset(opts, 0, sizeof(*opts));
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+		err = parse_option(c, optarg, option_name(argv, name), opts);
+		if (err)
+			return err;
+		last_arg = optarg;
+	}
+	if (opts->mode == MODE_HELP || opts->mode == MODE_VERSION)
+		return 0;
+	/* getopt swallows a "--" terminator; an option's own argument "--" (-o --) is not one. */
+	after_dashes = optind > 1 && strcmp(argv[optind - 1], "--") == 0 && argv[optind - 1] != last_arg;
+	err = parse_operands(argc, argv, after_dashes, opts);
+	if (err || opts->mode == MODE_CHECK)
+		return err;
+	if (opts->mode == MODE_LIST && opts->command)
+		return usage_error("%s", "--list takes no COMMAND");
+	return check_consistency(opts);
+}
+
+void free_options(struct options *opts)
+{
+	free(opts->pids);
+	opts->pids = NULL;
+	opts->n_pids = 0;
+}

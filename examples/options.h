@@ -1,0 +1,33 @@
+/* options.h: the command line of ./example, parsed and checked before anything starts. */
+#ifndef EXAMPLE_OPTIONS_H
+#define EXAMPLE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum mode { MODE_TRACE, MODE_LIST, MODE_CHECK, MODE_HELP, MODE_VERSION };
+
+struct options {
+	enum mode mode;
+	const char *events;        /* -e: globs, NULL = every event */
+	pid_t *pids;               /* -p, repeatable */
+	size_t n_pids;
+	bool follow;               /* -f: also the processes the -p ones fork */
+	const char *comm;          /* -c */
+	double duration;           /* -d: seconds, 0 = until stopped */
+	const char *output;        /* -o: NULL = stdout */
+	bool stats;                /* --stats */
+	int verbose;               /* -v, repeatable */
+	size_t ringbuf_bytes;      /* 0 = the library's default */
+	size_t arena_bytes;
+	bool strict;
+	char **command;            /* after --: argv of COMMAND, NULL-terminated */
+};
+
+/* Fills opts from argv. Returns 0, or EXIT_USAGE after printing what is wrong. */
+int parse_options(int argc, char **argv, struct options *opts);
+void print_help(void);
+void free_options(struct options *opts);
+
+#endif

@@ -1,0 +1,113 @@
+/* output.c: the NDJSON stream. Each event is serialized by the library
+ * (bootstrap_event_json does all the escaping) into a buffer that grows to the largest
+ * event, and written through stdio: a 1 MiB buffer when the output is a pipe or file so
+ * that many events go out per write(), line buffering on a terminal so each appears at
+ * once. The trace loop flushes after every batch, which bounds the latency. */
+#include <errno.h>
+#include <stdio_ext.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "output.h"
+
+#define STDIO_BUFFER (1u << 20)
+#define FIRST_LINE_CAP (64u << 10)
+
+int output_open(struct output *out, const char *path)
+{
+	memset(out, 0, sizeof(*out));
+	if (path) {
+		out->f = fopen(path, "we");
+		if (!out->f)
+			return -errno;
+	} else {
+		out->f = stdout;
+	}
+	out->line = malloc(FIRST_LINE_CAP);
+	if (!out->line)
+		return -ENOMEM;
+	out->cap = FIRST_LINE_CAP;
+	if (isatty(fileno(out->f)))
+		return setvbuf(out->f, NULL, _IOLBF, 0) ? -ENOMEM : 0;
+	out->stdio_buf = malloc(STDIO_BUFFER);
+	if (!out->stdio_buf || setvbuf(out->f, out->stdio_buf, _IOFBF, STDIO_BUFFER))
+		return -ENOMEM;
+	return 0;
+}
+
+bool output_ok(const struct output *out)
+{
+	return !out->closed && !out->error;
+}
+
+/* Records why a write failed; EPIPE means the reader is gone, which ends the trace
+ * quietly (`./example | head -1`). */
+static void write_failed(struct output *out)
+{
+	if (errno == EPIPE)
+		out->closed = true;
+	else
+		out->error = errno ? errno : EIO;
+}
+
+/* Room for n bytes and the NUL bootstrap_event_json adds when it fits. */
+static bool reserve(struct output *out, size_t n)
+{
+	size_t cap = out->cap;
+	char *grown;
+
+	while (cap < n + 1)
+		cap *= 2;
+	if (cap == out->cap)
+		return true;
+	grown = realloc(out->line, cap);
+	if (!grown)
+		return false;
+	out->line = grown;
+	out->cap = cap;
+	return true;
+}
+
+int output_event(void *ctx, const struct bootstrap_event *ev)
+{
+	struct output *out = ctx;
+	size_t n;
+
+	if (!output_ok(out))
+		return 1;
+	n = bootstrap_event_json(ev, out->line, out->cap);
+	if (n >= out->cap) {
+		if (!reserve(out, n)) {
+			out->error = ENOMEM;
+			return 1;
+		}
+		n = bootstrap_event_json(ev, out->line, out->cap);
+	}
+	if (fwrite(out->line, 1, n, out->f) != n) {
+		write_failed(out);
+		return 1;
+	}
+	return 0;
+}
+
+bool output_flush(struct output *out)
+{
+	if (output_ok(out) && fflush(out->f) != 0)
+		write_failed(out);
+	return output_ok(out);
+}
+
+int output_close(struct output *out)
+{
+	output_flush(out);
+	/* After EPIPE, stdio still holds the lines nobody will read: drop them, so that
+	 * fclose does not try (and fail) once more. */
+	if (out->closed)
+		__fpurge(out->f);
+	if (fclose(out->f) != 0 && !out->closed && !out->error)
+		out->error = errno;
+	free(out->line);
+	free(out->stdio_buf);
+	return out->error;
+}

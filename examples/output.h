@@ -1,0 +1,33 @@
+/* output.h: the NDJSON stream: one line per event, buffered into large writes. */
+#ifndef EXAMPLE_OUTPUT_H
+#define EXAMPLE_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "bootstrap.h"
+
+struct output {
+	FILE *f;
+	char *stdio_buf;
+	char *line;        /* one event's JSON; grown to the largest event seen */
+	size_t cap;
+	bool closed;       /* the reader went away (EPIPE): a normal end, not an error */
+	int error;         /* errno of a failed write, other than EPIPE */
+};
+
+/* Opens path (NULL = stdout). Returns 0 or -errno. */
+int output_open(struct output *out, const char *path);
+/* A bootstrap_event_fn: writes the event's line; non-zero stops the poll once the
+ * output can take no more. */
+int output_event(void *ctx, const struct bootstrap_event *ev);
+/* Pushes buffered lines to the file; false once the output is closed or failed. */
+bool output_flush(struct output *out);
+/* Whether the stream still takes lines. */
+bool output_ok(const struct output *out);
+/* Flushes and closes; returns the errno of a failure, 0 when all went out (or the
+ * reader left). */
+int output_close(struct output *out);
+
+#endif

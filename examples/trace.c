@@ -1,0 +1,174 @@
+/* trace.c: a trace from start to exit status: signals, the command (stopped until it
+ * is traced), the library, the output, the event loop's sources; then the loop
+ * (loop.c), which ends the trace and closes the output. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "example.h"
+#include "session.h"
+
+/* The library's messages, with the program's name; info and debug only with -v/-vv. */
+static void log_line(void *ctx, enum bootstrap_log_level level, const char *msg)
+{
+	struct logger *l = ctx;
+
+	if ((int)level > l->verbose)
+		return;
+	if (level == BOOTSTRAP_LOG_WARN)
+		l->warned = true;
+	fprintf(stderr, "example: %s\n", msg);
+}
+
+static int watch(int epfd, int fd, enum source src)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = src };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+/* A timer on the loop: once after `seconds`, or every `seconds` when periodic.
+ * Returns its fd or -errno. */
+static int watch_timer(int epfd, double seconds, bool periodic, enum source src)
+{
+	struct itimerspec t = { 0 };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	t.it_value.tv_sec = (time_t)seconds;
+	t.it_value.tv_nsec = (long)((seconds - (double)t.it_value.tv_sec) * 1e9);
+	if (periodic)
+		t.it_interval = t.it_value;
+	err = timerfd_settime(fd, 0, &t, NULL) ? -errno : watch(epfd, fd, src);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static struct bootstrap_opts library_options(struct session *s)
+{
+	const struct options *o = s->opts;
+	struct bootstrap_opts bo = {
+		.sz = sizeof(bo),
+		.events = o->events,
+		.pids = o->pids,
+		.n_pids = o->n_pids,
+		.follow_children = o->follow,
+		.comm = o->comm,
+		.ringbuf_bytes = o->ringbuf_bytes,
+		.arena_bytes_per_cpu = o->arena_bytes,
+		.strict = o->strict,
+		.log = log_line,
+		.log_ctx = &s->log,
+	};
+
+	if (o->command) {
+		bo.pids = &s->cmd.pid;
+		bo.n_pids = 1;
+		bo.follow_children = true;
+	}
+	return bo;
+}
+
+/* The loop's sources: events, signals, and as asked the command's exit and timers. */
+static int setup_loop(struct session *s)
+{
+	int err;
+
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0)
+		return -errno;
+	err = watch(s->epfd, bootstrap_epoll_fd(s->b), SRC_EVENTS);
+	err = err ?: watch(s->epfd, s->sig.fd, SRC_SIGNAL);
+	if (!err && s->cmd.pid)
+		err = watch(s->epfd, s->cmd.pidfd, SRC_COMMAND);
+	if (!err && s->opts->duration > 0) {
+		int fd = watch_timer(s->epfd, s->opts->duration, false, SRC_DEADLINE);
+
+		err = fd < 0 ? fd : 0;
+	}
+	if (!err && s->opts->stats && s->opts->verbose) {
+		s->tick_fd = watch_timer(s->epfd, 1.0, true, SRC_TICK);
+		err = s->tick_fd < 0 ? s->tick_fd : 0;
+	}
+	return err;
+}
+
+static uint64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Opens the library on the command (stopped until then) or on what the options name. */
+static int open_tracer(struct session *s)
+{
+	struct bootstrap_opts bo;
+	int err;
+
+	if (s->opts->command) {
+		err = command_start(&s->cmd, s->opts->command, &s->sig);
+		if (err)
+			return session_fail(s, "starting the command failed", strerror(-err), err);
+	}
+	bo = library_options(s);
+	err = bootstrap_open(&bo, &s->b);
+	/* The library says why in its own words, except for a few internal failures. */
+	if (err && !s->log.warned)
+		return session_fail(s, "cannot start tracing", bootstrap_strerror(err), err);
+	return err;
+}
+
+/* Everything before the loop; on failure the message is out. */
+static int start(struct session *s)
+{
+	int err;
+
+	err = signals_setup(&s->sig);
+	if (err)
+		return session_fail(s, "setting up signals failed", strerror(-err), err);
+	err = open_tracer(s);
+	if (err)
+		return err;
+	if (s->opts->command && !s->opts->output && !isatty(STDOUT_FILENO))
+		fprintf(stderr, "example: %s writes to the same stdout as the trace; use -o FILE to keep "
+			"them apart\n", s->opts->command[0]);
+	/* Only now: a run that cannot trace must not truncate an existing trace file. */
+	err = output_open(&s->out, s->opts->output);
+	if (err) {
+		fprintf(stderr, "example: cannot open '%s': %s\n", s->opts->output ? s->opts->output : "stdout",
+			strerror(-err));
+		return err;
+	}
+	s->wall_offset_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	report_start(&s->report);
+	err = setup_loop(s);
+	if (err)
+		return session_fail(s, "setting up the event loop failed", strerror(-err), err);
+	err = s->cmd.pid ? command_resume(&s->cmd) : 0;
+	return err ? session_fail(s, "resuming the command failed", strerror(-err), err) : 0;
+}
+
+int run_trace(const struct options *opts)
+{
+	struct session s = { .opts = opts, .epfd = -1, .tick_fd = -1, .log.verbose = opts->verbose };
+
+	if (start(&s)) {
+		/* The command never ran a single instruction of its own: take it back. */
+		command_abort(&s.cmd);
+		bootstrap_close(s.b);
+		return EXIT_RUNTIME;
+	}
+	session_loop(&s);
+	return s.failed ? EXIT_RUNTIME : s.status;
+}

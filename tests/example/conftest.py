@@ -1,0 +1,69 @@
+"""Shared helpers for the ./example tests: paths, the schema, and reading NDJSON output.
+
+These tests run as root (make test-example goes through tests/require_bpf.sh) and
+load the real BPF programs through ./example.
+"""
+import fnmatch
+import json
+import pathlib
+import subprocess
+import tomllib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "example"
+FIXTURES = ROOT / "build" / "tests" / "fixtures"
+HOSTILE = FIXTURES / "hostile"
+
+# The output contract's keys, in order; "truncated" and "lost" follow only when non-empty.
+CONTRACT_KEYS = ["event_id", "event_type", "timestamp_ns", "pid", "tid", "ppid", "upid",
+                 "uppid", "uid", "cgroup_id", "comm", "payload"]
+
+# Only a hang fails on this: nothing here measures how long anything takes.
+HANG_TIMEOUT = 300
+
+
+def schema_events():
+    """events.toml as {"category/name": table}, in file order."""
+    doc = tomllib.loads((ROOT / "events.toml").read_text())
+    return {f"{cat}/{name}": table
+            for cat, tables in doc.items() if cat not in ("version", "defaults")
+            for name, table in tables.items()}
+
+
+def selected(patterns, type_name):
+    """The -e rule: comma-separated globs; one without '/' matches the name alone."""
+    name = type_name.split("/", 1)[1]
+    return any(fnmatch.fnmatchcase(type_name if "/" in p else name, p)
+               for p in patterns.split(",") if p)
+
+
+def run_example(*args, **kwargs):
+    kwargs.setdefault("capture_output", True)
+    kwargs.setdefault("timeout", HANG_TIMEOUT)
+    return subprocess.run([str(EXAMPLE), *map(str, args)], **kwargs)
+
+
+def read_ndjson(path):
+    """Every line of an output file, checked by jq and by Python's json module."""
+    raw = pathlib.Path(path).read_bytes()
+    assert raw == b"" or raw.endswith(b"\n"), "the last line is incomplete"
+    jq = subprocess.run(["jq", "-e", "."], stdin=open(path, "rb"), stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE, timeout=HANG_TIMEOUT)
+    assert jq.returncode == 0 or raw == b"", jq.stderr.decode(errors="replace")
+    events = []
+    for number, line in enumerate(raw.split(b"\n")[:-1], 1):
+        # Every control byte is escaped: a raw one would make the line invalid JSON.
+        assert not any(b < 0x20 for b in line), f"line {number} has a raw control byte"
+        ev = json.loads(line)
+        keys = list(ev)
+        assert keys[:len(CONTRACT_KEYS)] == CONTRACT_KEYS, f"line {number}: key order {keys}"
+        assert keys[len(CONTRACT_KEYS):] in ([], ["truncated"], ["lost"], ["truncated", "lost"])
+        events.append(ev)
+    return events
+
+
+@pytest.fixture(scope="session")
+def schema():
+    return schema_events()

@@ -1,0 +1,206 @@
+"""./example's command line: event selection, --list, check, usage errors, the ways a
+trace ends (-d, a closed pipe, signals) and the message when privileges are missing."""
+import os
+import re
+import signal
+import subprocess
+
+import pytest
+
+from conftest import EXAMPLE, HANG_TIMEOUT, HOSTILE, read_ndjson, run_example, selected
+
+USAGE_HINT = b"Try './example --help'"
+
+
+def test_help_and_version():
+    help_ = run_example("--help")
+    assert help_.returncode == 0 and help_.stderr == b""
+    for option in (b"--events", b"--pid", b"--comm", b"--duration", b"--output", b"--stats",
+                   b"--list", b"--help", b"--version", b"-- COMMAND", b"check"):
+        assert option in help_.stdout
+    version = run_example("-V")
+    assert version.returncode == 0 and re.match(rb"example \d+\.\d+\.\d+", version.stdout)
+
+
+def parse_list(text):
+    """--list output as {"category/name": (id, comment, [(field, type), ...])}."""
+    events, current = {}, None
+    for line in text.splitlines():
+        if line.startswith("    "):
+            name, type_ = line.split()
+            events[current][2].append((name, type_))
+        else:
+            m = re.fullmatch(r"(\S+) id=(\d+)(?:  (.*))?", line)
+            assert m, line
+            current = m[1]
+            events[current] = (int(m[2]), m[3] or "", [])
+    return events
+
+
+def test_list_matches_events_toml(schema):
+    out = run_example("--list")
+    assert out.returncode == 0 and out.stderr == b""
+    listed = parse_list(out.stdout.decode())
+    assert list(listed) == list(schema)
+    for type_name, table in schema.items():
+        fields = [(f["name"], f["type"]) for f in table["payload"]]
+        assert listed[type_name] == (table["id"], table.get("comment", ""), fields)
+
+
+def test_list_with_events_filter(schema):
+    out = run_example("--list", "-e", "sched/*")
+    listed = parse_list(out.stdout.decode())
+    assert list(listed) == [t for t in schema if t.startswith("sched/")]
+
+
+def test_check_succeeds_here(schema):
+    out = run_example("check")
+    assert out.returncode == 0, out.stdout.decode()
+    text = out.stdout.decode()
+    for requirement in ("kernel", "BTF", "privileges", "tracefs"):
+        assert re.search(rf"^\u2713 {requirement} ", text, re.M), requirement
+    for type_name in schema:
+        assert len(re.findall(rf"^  [\u2713\u2717] {re.escape(type_name)} \(id ", text, re.M)) == 1
+
+
+@pytest.mark.parametrize("args", [
+    ["--no-such-option"],
+    ["-x"],
+    ["-e"],
+    ["-e", "nosuch/*"],
+    ["-e", ""],
+    ["-p", "0"],
+    ["-p", "12ab"],
+    ["-d", "0"],
+    ["-d", "soon"],
+    ["-c", "a-comm-of-16-byt"],
+    ["--arena-bytes", "1K"],
+    ["--ringbuf-bytes", "-1"],
+    ["-f"],
+    ["ls"],
+    ["--"],
+    ["check", "extra"],
+    ["-p", "1", "--", "true"],
+    ["-d", "1", "--", "true"],
+    ["--list", "--", "true"],
+], ids=" ".join)
+def test_usage_errors(args):
+    out = run_example(*args)
+    assert out.returncode == 2
+    assert out.stdout == b""
+    lines = out.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(b"example: ") and lines[1].startswith(USAGE_HINT)
+
+
+@pytest.mark.parametrize("patterns", ["syscalls/sys_enter_open*,sched/*", "sys_exit_*",
+                                      "sched/sched_process_exec"])
+def test_events_globs_select_exactly(tmp_path, schema, patterns):
+    out = tmp_path / "trace.ndjson"
+    proc = run_example("-e", patterns, "-o", out, "--", HOSTILE, cwd=tmp_path)
+    assert proc.returncode == 3
+    wanted = {t for t in schema if selected(patterns, t)}
+    assert wanted
+    # The fixture makes every one of these events happen at least once.
+    assert {ev["event_type"] for ev in read_ndjson(out)} == wanted
+
+
+def test_duration_ends_by_itself(tmp_path):
+    out = tmp_path / "trace.ndjson"
+    proc = subprocess.Popen([EXAMPLE, "-d", "1", "-o", out], stderr=subprocess.PIPE)
+    _, err = proc.communicate(timeout=HANG_TIMEOUT)
+    assert proc.returncode == 0, err.decode(errors="replace")
+    # System-wide, but never the tracer itself.
+    assert all(ev["pid"] != proc.pid for ev in read_ndjson(out))
+
+
+def spawn_until(proc):
+    """Starts short processes (each makes events) until proc has exited."""
+    while proc.poll() is None:
+        subprocess.run(["/bin/true"])
+
+
+def test_closed_pipe_is_a_quiet_stop():
+    pipeline = subprocess.Popen(["/bin/bash", "-o", "pipefail", "-c", f"'{EXAMPLE}' | head -1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    spawn_until(pipeline)
+    out, err = pipeline.communicate(timeout=HANG_TIMEOUT)
+    assert pipeline.returncode == 0, err.decode(errors="replace")
+    assert err == b""
+    assert len(out.splitlines()) == 1
+
+
+def wait_for_line(path, needle, proc):
+    """Polls the trace file until a line with needle is there (or proc has ended)."""
+    while proc.poll() is None:
+        if path.exists() and needle in path.read_bytes():
+            return
+        subprocess.run(["/bin/true"])
+    pytest.fail(f"{needle!r} never appeared")
+
+
+def test_sigint_stops_cleanly_with_stats(tmp_path):
+    out = tmp_path / "trace.ndjson"
+    proc = subprocess.Popen([EXAMPLE, "--stats", "-e", "sched/*", "-o", out], stderr=subprocess.PIPE)
+    wait_for_line(out, b"sched/sched_process_exec", proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=HANG_TIMEOUT)
+    assert proc.returncode == 0
+    assert re.search(rb"^\s+total\s+\d+", err, re.M), err.decode(errors="replace")
+    assert read_ndjson(out)
+
+
+def test_sigterm_is_passed_to_command(tmp_path):
+    out = tmp_path / "trace.ndjson"
+    proc = subprocess.Popen([EXAMPLE, "-o", out, "--", "sleep", "1000"], stderr=subprocess.PIPE)
+    wait_for_line(out, b"sched/sched_process_exec", proc)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=HANG_TIMEOUT)
+    assert proc.returncode == 128 + signal.SIGTERM, err.decode(errors="replace")
+    events = read_ndjson(out)
+    exits = [ev for ev in events if ev["event_type"] == "sched/sched_process_exit"]
+    assert exits[-1]["comm"] == "sleep" and exits[-1]["payload"]["signal"] == signal.SIGTERM
+
+
+@pytest.mark.parametrize("command, status", [("no-such-command", 127), ("not-executable", 126)])
+def test_exec_failure(tmp_path, command, status):
+    """As in sh: 127 when COMMAND is not found, 126 when it cannot be run."""
+    (tmp_path / "not-executable").write_text("data\n")
+    out = tmp_path / "trace.ndjson"
+    proc = run_example("-o", out, "--", tmp_path / command)
+    assert proc.returncode == status
+    assert proc.stderr.startswith(b"example: cannot run ")
+    # The failed exec is in the trace, and so is the exit with that status.
+    events = read_ndjson(out)
+    assert events[0]["event_type"] == "syscalls/sys_enter_execve"
+    assert events[-1]["event_type"] == "sched/sched_process_exit"
+    assert events[-1]["payload"]["exit_code"] == status
+
+
+def as_nobody():
+    os.setgid(65534)
+    os.setgroups([])
+    os.setuid(65534)
+
+
+@pytest.mark.parametrize("command", [[], ["--", "true"]], ids=["system-wide", "command"])
+def test_not_root_one_line_naming_the_privilege(tmp_path, command):
+    existing = tmp_path / "earlier.ndjson"
+    existing.write_text("{}\n")
+    proc = run_example("-o", existing, *command, preexec_fn=as_nobody, cwd="/")
+    assert proc.returncode == 1
+    assert existing.read_text() == "{}\n", "a run that cannot trace truncated the output file"
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr.decode(errors="replace")
+    assert b"root" in lines[0] and b"CAP_BPF" in lines[0]
+
+
+def test_check_fails_without_privilege():
+    proc = run_example("check", preexec_fn=as_nobody, cwd="/")
+    assert proc.returncode != 0
+    assert re.search("^\u2717 privileges ", proc.stdout.decode(), re.M)
+
+
+def test_write_error_is_a_runtime_error():
+    proc = run_example("-o", "/dev/full", "--", "true")
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [b"example: writing the events failed: No space left on device"]
