@@ -97,7 +97,8 @@ install: $(LIB)
 	$(Q)install -d $(DESTDIR)$(PREFIX)/include/bootstrap $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	$(Q)install -m 644 c/bootstrap.h c/bootstrap_protocol.h $(GEN)/events.gen.h $(DESTDIR)$(PREFIX)/include/bootstrap/
 	$(Q)install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' bootstrap.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/bootstrap.pc
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e "s|@VERSION@|$$(sed -n 's/^#define BOOTSTRAP_VERSION \"\(.*\)\"/\1/p' c/bootstrap.h)|" \
+		bootstrap.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/bootstrap.pc
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vendor/vmlinux.h

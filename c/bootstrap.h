@@ -23,6 +23,8 @@
 extern "C" {
 #endif
 
+#define BOOTSTRAP_VERSION "0.1.0"
+
 struct bootstrap;
 
 enum bootstrap_log_level { BOOTSTRAP_LOG_WARN, BOOTSTRAP_LOG_INFO, BOOTSTRAP_LOG_DEBUG };
@@ -112,9 +114,11 @@ struct bootstrap_stats {
 };
 
 int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out);
-/* Delivers pending events; waits up to timeout_ms (-1 = forever) for the first.
- * Returns the number delivered, or -ECANCELED once bootstrap_stop() was called
- * (pending events are delivered first), or another negative errno. */
+/* Waits up to timeout_ms (-1 = forever) for the next wake-up (a backlog threshold, the
+ * wakeup_ms timer, or bootstrap_stop()), then delivers everything pending. Returns the
+ * number delivered, or another negative errno. Once bootstrap_stop() was called, the
+ * kernel side stops producing, what it had produced is delivered, and -ECANCELED is
+ * returned (by this and every later call). */
 int bootstrap_poll(struct bootstrap *b, int timeout_ms, bootstrap_event_fn fn, void *ctx);
 /* An fd for the caller's own epoll loop: readable when bootstrap_poll(b, 0, …) has work. */
 int bootstrap_epoll_fd(const struct bootstrap *b);
@@ -123,6 +127,11 @@ void bootstrap_stop(struct bootstrap *b);   /* async-signal-safe */
 void bootstrap_close(struct bootstrap *b);
 /* The event index of "category/name", or -1 when this build has no such event. */
 int bootstrap_event_index(const char *type_name);
+/* Which events a list of globs selects, the rule of opts.events: patterns separated by
+ * commas or spaces; one with '/' matches "category/name", one without the name alone;
+ * NULL selects all. Returns 0, or -EINVAL when a pattern selects nothing (that pattern
+ * is copied to bad when bad_cap > 0). */
+int bootstrap_select_events(const char *list, bool selected[BOOTSTRAP_N_EVENTS], char *bad, size_t bad_cap);
 
 /* One NDJSON line (with '\n'), NUL-terminated when it fits. Returns the bytes needed
  * without the NUL, like snprintf: a return >= cap means buf was too small. */

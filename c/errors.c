@@ -31,8 +31,9 @@ const char *bootstrap_strerror(int err)
 	case ENOENT:
 		return "a tracepoint or kernel interface is missing";
 	case E2BIG:
-	case ENOMEM:
 		return "map creation too large: lower ringbuf_bytes or arena_bytes_per_cpu";
+	case ENOMEM:
+		return "out of memory (for maps: lower ringbuf_bytes or arena_bytes_per_cpu)";
 	case EINVAL:
 		return "invalid argument";
 	case ECANCELED:

@@ -24,6 +24,7 @@ struct bootstrap {
 	bool selected[BOOTSTRAP_N_EVENTS];  /* asked for, present on this kernel and attached */
 	int epfd, timerfd, stopfd;
 	volatile sig_atomic_t stopped;
+	bool quiesced;  /* after a stop: the kernel side no longer produces */
 	/* The poll in progress: its callback and whether that callback asked to stop. */
 	bootstrap_event_fn fn;
 	void *fn_ctx;
@@ -39,10 +40,6 @@ struct bootstrap {
 
 __attribute__((format(printf, 3, 4)))
 void bs_log(const struct bootstrap *b, enum bootstrap_log_level level, const char *fmt, ...);
-
-/* Marks selected[i] for every event matching the comma-separated globs (NULL = all).
- * Returns 0, or -EINVAL naming the pattern that matched nothing. */
-int bs_select_events(const struct bootstrap *b, const char *events, bool selected[BOOTSTRAP_N_EVENTS]);
 
 /* Mounts tracefs when it is not mounted; returns its root or NULL (logged). */
 const char *bs_ensure_tracefs(const struct bootstrap *b);

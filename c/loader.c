@@ -296,6 +296,7 @@ int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out)
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct bootstrap_opts o = read_opts(opts);
 	const char *tracefs;
+	char bad[128];
 	struct bootstrap *b;
 	int err, ncpu;
 
@@ -308,9 +309,13 @@ int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out)
 	b->log = o.log;
 	b->log_ctx = o.log_ctx;
 	err = check_machine(b);
-	err = err ?: bs_select_events(b, o.events, b->selected);
 	if (err)
 		goto fail;
+	err = bootstrap_select_events(o.events, b->selected, bad, sizeof(bad));
+	if (err) {
+		bs_log(b, BOOTSTRAP_LOG_WARN, "no event matches '%s'", bad);
+		goto fail;
+	}
 	tracefs = bs_ensure_tracefs(b);
 	err = tracefs ? check_tracepoints(b, tracefs, o.strict) : -ENOENT;
 	if (err)
@@ -328,19 +333,32 @@ int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out)
 		goto fail;
 	}
 	err = load(b, &o);
-	err = err ?: configure(b, &o);
-	err = err ?: map_arena(b);
-	err = err ?: attach(b, o.strict);
+	if (err)
+		goto fail;
+	err = configure(b, &o);
+	if (err) {
+		bs_log(b, BOOTSTRAP_LOG_WARN, "setting the in-kernel filters failed: %s", strerror(-err));
+		goto fail;
+	}
+	err = map_arena(b);
+	if (err) {
+		bs_log(b, BOOTSTRAP_LOG_WARN, "mapping the payload arena failed: %s", strerror(-err));
+		goto fail;
+	}
+	err = attach(b, o.strict);
 	if (err)
 		goto fail;
 	b->rb = ring_buffer__new(bpf_map__fd(b->skel->maps.events_rb), bs_on_record, b, NULL);
 	if (!b->rb) {
 		err = -errno;
+		bs_log(b, BOOTSTRAP_LOG_WARN, "setting up the ring buffer reader failed: %s", strerror(-err));
 		goto fail;
 	}
 	err = setup_epoll(b, o.wakeup_ms ? o.wakeup_ms : DEFAULT_WAKEUP_MS);
-	if (err)
+	if (err) {
+		bs_log(b, BOOTSTRAP_LOG_WARN, "setting up epoll, timer and stop fds failed: %s", strerror(-err));
 		goto fail;
+	}
 	*out = b;
 	return 0;
 fail:

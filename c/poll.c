@@ -8,6 +8,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "bootstrap.skel.h"
 #include "internal.h"
 
 /* Resolves the event's variable fields; all are lost when its arena span is not one the
@@ -32,6 +33,17 @@ static void resolve_vars(struct bootstrap *b, const struct bootstrap_header *h, 
 		v->data = v->lost ? NULL : arena_at(&b->arena, h->cpu, h->arena_start + d->off);
 		v->len = v->lost ? 0 : d->len;
 	}
+}
+
+/* After a stop: no handler emits any more, so draining the ring buffer ends even under
+ * load (a handler already past its filter still commits; it is drained too). */
+static void quiesce(struct bootstrap *b)
+{
+	if (b->quiesced)
+		return;
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
+		b->skel->bss->enabled[i] = 0;
+	b->quiesced = true;
 }
 
 int bs_on_record(void *ctx, void *data, size_t size)
@@ -61,8 +73,10 @@ int bs_on_record(void *ctx, void *data, size_t size)
 	b->delivered_now++;
 	if (rc)
 		b->cb_stop = true;
+	if (b->stopped)
+		quiesce(b);
 	/* Stop after this record: libbpf has already consumed it, so it was delivered. */
-	return b->cb_stop || b->stopped ? -ECANCELED : 0;
+	return b->cb_stop ? -ECANCELED : 0;
 }
 
 int bootstrap_poll(struct bootstrap *b, int timeout_ms, bootstrap_event_fn fn, void *ctx)
@@ -71,13 +85,13 @@ int bootstrap_poll(struct bootstrap *b, int timeout_ms, bootstrap_event_fn fn, v
 	uint64_t ticks;
 	int err;
 
-	if (b->stopped)
-		return -ECANCELED;
-	if (epoll_wait(b->epfd, evs, 3, timeout_ms) < 0 && errno != EINTR)
+	if (!b->stopped && epoll_wait(b->epfd, evs, 3, timeout_ms) < 0 && errno != EINTR)
 		return -errno;
 	/* Re-arm the timer's readiness; EAGAIN when it has not fired. */
 	if (read(b->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		return -errno;
+	if (b->stopped)
+		quiesce(b);
 	b->fn = fn;
 	b->fn_ctx = ctx;
 	b->delivered_now = 0;
@@ -85,7 +99,7 @@ int bootstrap_poll(struct bootstrap *b, int timeout_ms, bootstrap_event_fn fn, v
 	err = ring_buffer__consume(b->rb);
 	if (err < 0 && err != -ECANCELED)
 		return err;
-	return b->stopped ? -ECANCELED : b->delivered_now;
+	return b->stopped && !b->cb_stop ? -ECANCELED : b->delivered_now;
 }
 
 int bootstrap_epoll_fd(const struct bootstrap *b)

@@ -1,6 +1,7 @@
 /* select.c: which events an instance traces, from "category/name" globs. */
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,7 @@ static bool matches(const char *pattern, const char *type_name)
 	return fnmatch(pattern, strchr(pattern, '/') ? type_name : name, 0) == 0;
 }
 
-int bs_select_events(const struct bootstrap *b, const char *events, bool selected[BOOTSTRAP_N_EVENTS])
+int bootstrap_select_events(const char *events, bool selected[BOOTSTRAP_N_EVENTS], char *bad, size_t bad_cap)
 {
 	char *copy, *pattern, *save = NULL;
 	int err = 0;
@@ -34,7 +35,8 @@ int bs_select_events(const struct bootstrap *b, const char *events, bool selecte
 				selected[i] = any = true;
 		}
 		if (!any) {
-			bs_log(b, BOOTSTRAP_LOG_WARN, "no event matches '%s' (list them with --list)", pattern);
+			if (bad_cap)
+				snprintf(bad, bad_cap, "%s", pattern);
 			err = -EINVAL;
 			break;
 		}

@@ -18,7 +18,7 @@ int main(int argc, char **argv)
 		rc = EXIT_OK;
 		break;
 	case MODE_VERSION:
-		printf("example %s (libbootstrap, %d events)\n", EXAMPLE_VERSION, BOOTSTRAP_N_EVENTS);
+		printf("example %s (libbootstrap, %d events)\n", BOOTSTRAP_VERSION, BOOTSTRAP_N_EVENTS);
 		rc = EXIT_OK;
 		break;
 	case MODE_LIST:

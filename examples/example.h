@@ -11,7 +11,6 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 
-#define EXAMPLE_VERSION "0.1.0"
 
 int run_trace(const struct options *opts);
 int run_list(const struct options *opts);

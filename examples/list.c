@@ -6,7 +6,6 @@
 
 #include "bootstrap.h"
 #include "example.h"
-#include "match.h"
 
 static int name_width(const struct bootstrap_event_info *ev)
 {
@@ -23,11 +22,15 @@ static int name_width(const struct bootstrap_event_info *ev)
 
 int run_list(const struct options *opts)
 {
+	bool selected[BOOTSTRAP_N_EVENTS];
+
+	/* The list was checked when the options were parsed. */
+	bootstrap_select_events(opts->events, selected, NULL, 0);
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
 		const struct bootstrap_event_info *ev = &bootstrap_events[i];
 		int w = name_width(ev);
 
-		if (!event_selected(opts->events, ev->type_name))
+		if (!selected[i])
 			continue;
 		printf("%s id=%u", ev->type_name, ev->id);
 		if (ev->comment && *ev->comment)

@@ -11,7 +11,6 @@
 
 #include "bootstrap.h"
 #include "example.h"
-#include "match.h"
 
 enum { OPT_STATS = 256, OPT_RINGBUF, OPT_ARENA, OPT_STRICT };
 
@@ -60,7 +59,8 @@ void print_help(void)
 	       "  -v, --verbose           more messages; with --stats, a counter line every second\n"
 	       "  -l, --list              list the events this build knows, their fields and types\n"
 	       "      --ringbuf-bytes N   ring buffer size (suffix K, M or G; default 4M)\n"
-	       "      --arena-bytes N     payload arena per CPU (64K..2M; default 2M)\n"
+	       "      --arena-bytes N     payload arena per CPU (at least 64K, rounded up to a power\n"
+	       "                          of two; default 4M)\n"
 	       "      --strict            fail when an event's tracepoint is absent on this kernel\n"
 	       "                          (default: skip that event with a warning)\n"
 	       "  -h, --help              show this help\n"
@@ -141,13 +141,14 @@ static int parse_bytes(const char *s, size_t *out)
 
 static int check_events(const char *list)
 {
+	bool selected[BOOTSTRAP_N_EVENTS];
 	char bad[256];
 	int n = 0;
 
-	if (find_unmatched(list, bad, sizeof(bad)))
+	if (bootstrap_select_events(list, selected, bad, sizeof(bad)) == -EINVAL)
 		return usage_error("no event matches '%s' (see them with --list)", bad);
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
-		n += event_selected(list, bootstrap_events[i].type_name);
+		n += selected[i];
 	return n ? 0 : usage_error("-e '%s' selects no event (see them with --list)", list);
 }
 
@@ -158,8 +159,8 @@ static int check_consistency(const struct options *opts)
 		return EXIT_USAGE;
 	if (opts->comm && strlen(opts->comm) >= BOOTSTRAP_COMM_LEN)
 		return usage_error("comm '%s' is longer than the kernel's 15 bytes", opts->comm);
-	if (opts->arena_bytes && (opts->arena_bytes < (64u << 10) || opts->arena_bytes > (2u << 20)))
-		return usage_error("%s", "--arena-bytes must be between 64K and 2M");
+	if (opts->arena_bytes && opts->arena_bytes < (64u << 10))
+		return usage_error("%s", "--arena-bytes must be at least 64K");
 	if (opts->follow && !opts->n_pids)
 		return usage_error("%s", "-f follows the processes given with -p; give at least one");
 	if (opts->command && opts->n_pids)

@@ -387,3 +387,45 @@ Test(events, untouched_page_is_a_counted_read_fault)
 	cr_assert_geq(PAYLOAD(e, sys_exit_openat)->ret, 0);
 	trace_result_free(&r);
 }
+
+static int count_opens(void *ctx, const struct bootstrap_event *ev)
+{
+	(*(int *)ctx) += ev->hdr->event_index == BOOTSTRAP_EV_SYS_ENTER_OPENAT;
+	return 0;
+}
+
+/* bootstrap_stop(): what was produced before it is still delivered, then -ECANCELED. */
+Test(events, stop_delivers_pending_then_cancels)
+{
+	struct bootstrap_stats st = { .sz = sizeof(st) };
+	struct bootstrap_opts o = { .sz = sizeof(o), .events = "sys_enter_openat", .n_pids = 1 };
+	struct bootstrap *b;
+	int go[2], status, seen = 0;
+	pid_t child;
+	char c;
+
+	cr_assert_eq(pipe(go), 0);
+	child = fork();
+	if (child == 0) {
+		char name[] = "/nonexistent-stop";
+
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		for (int i = 0; i < 1000; i++)
+			open(name, O_RDONLY);
+		_exit(0);
+	}
+	o.pids = &child;
+	cr_assert_eq(bootstrap_open(&o, &b), 0);
+	cr_assert_eq(write(go[1], "x", 1), 1);
+	waitpid(child, &status, 0);
+	bootstrap_stop(b);
+	cr_assert_eq(bootstrap_poll(b, -1, count_opens, &seen), -ECANCELED);
+	cr_assert_eq(seen, 1000);
+	cr_assert_eq(bootstrap_poll(b, -1, count_opens, &seen), -ECANCELED);
+	cr_assert_eq(seen, 1000);
+	cr_assert_eq(bootstrap_stats(b, &st), 0);
+	cr_assert_eq(st.events[BOOTSTRAP_EV_SYS_ENTER_OPENAT].emitted, 1000);
+	cr_assert_eq(st.events[BOOTSTRAP_EV_SYS_ENTER_OPENAT].delivered, 1000);
+	bootstrap_close(b);
+}
