@@ -90,7 +90,7 @@ example: $(wildcard examples/*.c examples/*.h) $(LIB) $(HEADERS)
 	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(LIB) $(LIBS) -o $@
 
 include tests/tests.mk
--include bench/bench.mk
+include bench/bench.mk
 
 # --- install --------------------------------------------------------------------------
 install: $(LIB)

@@ -134,18 +134,28 @@ static struct write_record write_record(__u64 start, __u32 len, __u32 lost_mask)
 	return r;
 }
 
+/* Hands one record to the ring buffer callback of a fake instance over this arena. */
+static struct seen deliver(struct bootstrap *b, struct write_record *r)
+{
+	struct seen s = { 0 };
+
+	b->arena = a;
+	b->fn = remember;
+	b->fn_ctx = &s;
+	cr_assert_eq(bs_on_record(b, r, sizeof(*r)), 0);
+	cr_assert_eq(s.calls, 1);
+	return s;
+}
+
 Test(arena, delivery_reads_in_place_then_releases)
 {
-	struct bootstrap b = { .arena = a };
-	struct seen s = { 0 };
 	struct write_record r = write_record(REGION - 3, 6, 0);
+	struct bootstrap b = { 0 };
+	struct seen s;
 
 	memcpy(mem + arena_stride(REGION) + REGION - 3, "abcdef", 6);
-	b.fn = remember;
-	b.fn_ctx = &s;
 	ctl[1].released = REGION - 3;
-	cr_assert_eq(bs_on_record(&b, &r, sizeof(r)), 0);
-	cr_assert_eq(s.calls, 1);
+	s = deliver(&b, &r);
 	cr_assert_eq(s.content.len, 6);
 	cr_assert_arr_eq(s.content.data, "abcdef", 6);
 	cr_assert_eq(s.released_during_callback, REGION - 3, "released only after the callback");
@@ -155,14 +165,12 @@ Test(arena, delivery_reads_in_place_then_releases)
 
 Test(arena, lost_field_is_reported_not_read)
 {
-	struct bootstrap b = { .arena = a };
-	struct seen s = { 0 };
 	struct write_record r = write_record(0, 0, 1);
+	struct bootstrap b = { 0 };
+	struct seen s;
 
-	b.fn = remember;
-	b.fn_ctx = &s;
 	r.p.count = 4096;
-	cr_assert_eq(bs_on_record(&b, &r, sizeof(r)), 0);
+	s = deliver(&b, &r);
 	cr_assert(s.content.lost);
 	cr_assert_null(s.content.data);
 	cr_assert_eq(b.arena_lapped, 0);
@@ -170,15 +178,12 @@ Test(arena, lost_field_is_reported_not_read)
 
 Test(arena, lapped_event_delivers_fields_as_lost_and_counts)
 {
-	struct bootstrap b = { .arena = a };
-	struct seen s = { 0 };
 	struct write_record r = write_record(10, 6, 0);
+	struct bootstrap b = { 0 };
+	struct seen s;
 
-	b.fn = remember;
-	b.fn_ctx = &s;
 	ctl[1].released = 10 + REGION;  /* the consumer is past it: those bytes were reused */
-	cr_assert_eq(bs_on_record(&b, &r, sizeof(r)), 0);
-	cr_assert_eq(s.calls, 1);
+	s = deliver(&b, &r);
 	cr_assert(s.content.lost);
 	cr_assert_null(s.content.data);
 	cr_assert_eq(b.arena_lapped, 1);
@@ -187,13 +192,9 @@ Test(arena, lapped_event_delivers_fields_as_lost_and_counts)
 
 Test(arena, field_beyond_its_event_span_is_lost)
 {
-	struct bootstrap b = { .arena = a };
-	struct seen s = { 0 };
 	struct write_record r = write_record(0, 6, 0);
+	struct bootstrap b = { 0 };
 
-	b.fn = remember;
-	b.fn_ctx = &s;
 	r.p.content.len = 7;  /* claims more than the header's span */
-	cr_assert_eq(bs_on_record(&b, &r, sizeof(r)), 0);
-	cr_assert(s.content.lost);
+	cr_assert(deliver(&b, &r).content.lost);
 }
