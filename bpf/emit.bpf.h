@@ -49,15 +49,17 @@ static __always_inline __u64 bs_upid(__u64 start_time_ns, __u32 tgid)
 
 static __always_inline void bs_fill_header(struct bootstrap_header *h, __u64 pid_tgid, __u32 cpu)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+	/* A BTF task pointer: plain loads the verifier turns into fault-safe ones, much
+	 * cheaper than one bpf_probe_read_kernel() call per step. */
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *parent = task->real_parent;
 
 	h->timestamp_ns = bpf_ktime_get_boot_ns() + boot_to_wall_ns;
 	h->pid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
-	h->ppid = BPF_CORE_READ(parent, tgid);
-	h->upid = bs_upid(BPF_CORE_READ(task, group_leader, start_time), h->pid);
-	h->uppid = bs_upid(BPF_CORE_READ(parent, group_leader, start_time), h->ppid);
+	h->ppid = parent->tgid;
+	h->upid = bs_upid(task->group_leader->start_time, h->pid);
+	h->uppid = bs_upid(parent->group_leader->start_time, h->ppid);
 	h->uid = (__u32)bpf_get_current_uid_gid();
 	h->cgroup_id = bpf_get_current_cgroup_id();
 	h->cpu = cpu;

@@ -83,7 +83,7 @@ class Source:
             return f'ctx->{self.arg}'
         if self.kind == 'dataloc':
             return f'(const char *)ctx + (ctx->__data_loc_{self.arg} & 0xffff)'
-        return 'BPF_CORE_READ(task, {})'.format(', '.join(self.chain))
+        return 'task->' + '->'.join(self.chain)
 
     def default_mem(self):
         return 'kernel' if self.kind in ('ctx', 'dataloc') else 'user'

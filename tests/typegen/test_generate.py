@@ -36,8 +36,8 @@ def test_real_schema_has_a_handler_struct_table_entry_and_json_branch_per_event(
 
 
 def test_exit_status_is_split_with_shift_and_mask(real_gen):
-    assert ('\tp->exit_code = (__s32)((((__u64)(BPF_CORE_READ(task, exit_code)) >> 8) & 0xff));\n'
-            '\tp->signal = (__s32)(((__u64)(BPF_CORE_READ(task, exit_code)) & 0x7f));\n'
+    assert ('\tp->exit_code = (__s32)((((__u64)(task->exit_code) >> 8) & 0xff));\n'
+            '\tp->signal = (__s32)(((__u64)(task->exit_code) & 0x7f));\n'
             ) in (real_gen / 'fill.gen.bpf.h').read_text()
 
 
