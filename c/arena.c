@@ -1,11 +1,12 @@
 /* arena.c: validation and release of payload arena positions (see arena.h). */
 #include "arena.h"
 
-void arena_init(struct arena *a, char *data, struct bootstrap_arena_ctl *ctl, unsigned int ncpu,
-		__u64 region)
+void arena_init(struct arena *a, char *data, struct bootstrap_arena_ctl *ctl, __u64 *consumed,
+		unsigned int ncpu, __u64 region)
 {
 	a->data = data;
 	a->ctl = ctl;
+	a->consumed = consumed;
 	a->ncpu = ncpu;
 	a->region = region;
 	a->stride = arena_stride(region);
@@ -21,11 +22,24 @@ bool arena_span_ok(const struct arena *a, const struct bootstrap_header *h)
 	return h->arena_start >= released && h->arena_end - released <= a->region;
 }
 
-void arena_release(struct arena *a, unsigned int cpu, __u64 pos)
+static void release(struct arena *a, unsigned int cpu)
 {
-	__u64 *released = &a->ctl[cpu].released;
-
 	/* Release order: our reads of the payload happen before the kernel may reuse it. */
-	if (pos > *released)
-		__atomic_store_n(released, pos, __ATOMIC_RELEASE);
+	if (a->consumed[cpu] > a->ctl[cpu].released)
+		__atomic_store_n(&a->ctl[cpu].released, a->consumed[cpu], __ATOMIC_RELEASE);
+}
+
+void arena_consumed(struct arena *a, unsigned int cpu, __u64 pos)
+{
+	if (pos <= a->consumed[cpu])
+		return;
+	a->consumed[cpu] = pos;
+	if (pos - a->ctl[cpu].released >= a->region / 16)
+		release(a, cpu);
+}
+
+void arena_release_all(struct arena *a)
+{
+	for (unsigned int cpu = 0; cpu < a->ncpu; cpu++)
+		release(a, cpu);
 }

@@ -15,6 +15,7 @@
 struct arena {
 	char *data;                       /* element 0; element c at data + c * stride */
 	struct bootstrap_arena_ctl *ctl;  /* one per CPU */
+	__u64 *consumed;                  /* per CPU: read up to here, not yet all released */
 	size_t stride;                    /* bytes per element: region + slack */
 	__u64 region;                     /* bytes per CPU region, a power of two */
 	unsigned int ncpu;
@@ -26,9 +27,10 @@ static inline size_t arena_stride(__u64 region)
 	return region + BOOTSTRAP_ARENA_SLACK;
 }
 
-/* Sets up a view over already-mapped memory (tests use plain buffers). */
-void arena_init(struct arena *a, char *data, struct bootstrap_arena_ctl *ctl, unsigned int ncpu,
-		__u64 region);
+/* Sets up a view over already-mapped memory (tests use plain buffers); consumed has
+ * room for ncpu positions. */
+void arena_init(struct arena *a, char *data, struct bootstrap_arena_ctl *ctl, __u64 *consumed,
+		unsigned int ncpu, __u64 region);
 
 /* True when the header's payload span is one the kernel could have written without
  * overwriting unreleased bytes: on a known CPU, not before what was released, not
@@ -41,7 +43,10 @@ static inline const char *arena_at(const struct arena *a, unsigned int cpu, __u6
 	return a->data + (size_t)cpu * a->stride + (pos & (a->region - 1));
 }
 
-/* Lets the kernel reuse CPU cpu's region up to pos (never moves backwards). */
-void arena_release(struct arena *a, unsigned int cpu, __u64 pos);
+/* Marks CPU cpu's region as read up to pos. The kernel may reuse it once released:
+ * at once when a sixteenth of the region is pending, else at arena_release_all(). Each
+ * release writes a cache line the producing CPU reads, so it is not done per event. */
+void arena_consumed(struct arena *a, unsigned int cpu, __u64 pos);
+void arena_release_all(struct arena *a);
 
 #endif

@@ -6,14 +6,14 @@
 
 #include "arena.h"
 #include "bootstrap.h"
+#include "ringbuf.h"
 
 struct bootstrap_bpf;
-struct ring_buffer;
 struct bpf_link;
 
 struct bootstrap {
 	struct bootstrap_bpf *skel;
-	struct ring_buffer *rb;
+	struct ringbuf ring;
 	struct arena arena;
 	void *arena_mem;
 	size_t arena_mem_len;
@@ -28,7 +28,6 @@ struct bootstrap {
 	/* The poll in progress: its callback and whether that callback asked to stop. */
 	bootstrap_event_fn fn;
 	void *fn_ctx;
-	int delivered_now;
 	bool cb_stop;
 	uint64_t delivered[BOOTSTRAP_N_EVENTS];
 	uint64_t arena_lapped;
@@ -44,7 +43,8 @@ void bs_log(const struct bootstrap *b, enum bootstrap_log_level level, const cha
 /* Mounts tracefs when it is not mounted; returns its root or NULL (logged). */
 const char *bs_ensure_tracefs(const struct bootstrap *b);
 
-/* The ring buffer callback: turns one record into a bootstrap_event (poll.c). */
+/* The ring buffer callback: turns one record into a bootstrap_event (poll.c); non-zero
+ * ends the batch after this record. */
 int bs_on_record(void *ctx, void *data, size_t size);
 
 #endif

@@ -225,7 +225,10 @@ static int map_arena(struct bootstrap *b)
 		b->ctl_mem = NULL;
 		return -errno;
 	}
-	arena_init(&b->arena, b->arena_mem, b->ctl_mem, b->ncpu, b->arena.region);
+	b->arena.consumed = calloc(b->ncpu, sizeof(*b->arena.consumed));
+	if (!b->arena.consumed)
+		return -ENOMEM;
+	arena_init(&b->arena, b->arena_mem, b->ctl_mem, b->arena.consumed, b->ncpu, b->arena.region);
 	return 0;
 }
 
@@ -286,7 +289,7 @@ static int setup_epoll(struct bootstrap *b, unsigned int wakeup_ms)
 	period.it_value = period.it_interval;
 	if (timerfd_settime(b->timerfd, 0, &period, NULL))
 		return -errno;
-	err = add_epoll(b->epfd, ring_buffer__epoll_fd(b->rb));
+	err = add_epoll(b->epfd, bpf_map__fd(b->skel->maps.events_rb));
 	err = err ?: add_epoll(b->epfd, b->timerfd);
 	return err ?: add_epoll(b->epfd, b->stopfd);
 }
@@ -348,10 +351,10 @@ int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out)
 	err = attach(b, o.strict);
 	if (err)
 		goto fail;
-	b->rb = ring_buffer__new(bpf_map__fd(b->skel->maps.events_rb), bs_on_record, b, NULL);
-	if (!b->rb) {
-		err = -errno;
-		bs_log(b, BOOTSTRAP_LOG_WARN, "setting up the ring buffer reader failed: %s", strerror(-err));
+	err = ringbuf_map(&b->ring, bpf_map__fd(b->skel->maps.events_rb),
+			  bpf_map__max_entries(b->skel->maps.events_rb));
+	if (err) {
+		bs_log(b, BOOTSTRAP_LOG_WARN, "mapping the ring buffer failed: %s", strerror(-err));
 		goto fail;
 	}
 	err = setup_epoll(b, o.wakeup_ms ? o.wakeup_ms : DEFAULT_WAKEUP_MS);
@@ -374,7 +377,8 @@ void bootstrap_close(struct bootstrap *b)
 		bpf_link__destroy(b->links[i]);
 	for (int i = 0; i < 2; i++)
 		bpf_link__destroy(b->track_links[i]);
-	ring_buffer__free(b->rb);
+	ringbuf_unmap(&b->ring);
+	free(b->arena.consumed);
 	if (b->arena_mem)
 		munmap(b->arena_mem, b->arena_mem_len);
 	if (b->ctl_mem)

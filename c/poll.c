@@ -6,8 +6,6 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include <bpf/libbpf.h>
-
 #include "bootstrap.skel.h"
 #include "internal.h"
 
@@ -68,22 +66,20 @@ int bs_on_record(void *ctx, void *data, size_t size)
 	resolve_vars(b, h, ev.payload, ev.info, span_ok, vars);
 	rc = b->fn(b->fn_ctx, &ev);
 	if (span_ok)
-		arena_release(&b->arena, h->cpu, h->arena_end);
+		arena_consumed(&b->arena, h->cpu, h->arena_end);
 	b->delivered[h->event_index]++;
-	b->delivered_now++;
 	if (rc)
 		b->cb_stop = true;
 	if (b->stopped)
 		quiesce(b);
-	/* Stop after this record: libbpf has already consumed it, so it was delivered. */
-	return b->cb_stop ? -ECANCELED : 0;
+	return b->cb_stop;
 }
 
 int bootstrap_poll(struct bootstrap *b, int timeout_ms, bootstrap_event_fn fn, void *ctx)
 {
 	struct epoll_event evs[3];
 	uint64_t ticks;
-	int err;
+	long n;
 
 	if (!b->stopped && epoll_wait(b->epfd, evs, 3, timeout_ms) < 0 && errno != EINTR)
 		return -errno;
@@ -94,12 +90,10 @@ int bootstrap_poll(struct bootstrap *b, int timeout_ms, bootstrap_event_fn fn, v
 		quiesce(b);
 	b->fn = fn;
 	b->fn_ctx = ctx;
-	b->delivered_now = 0;
 	b->cb_stop = false;
-	err = ring_buffer__consume(b->rb);
-	if (err < 0 && err != -ECANCELED)
-		return err;
-	return b->stopped && !b->cb_stop ? -ECANCELED : b->delivered_now;
+	n = ringbuf_consume(&b->ring, bs_on_record, b);
+	arena_release_all(&b->arena);
+	return b->stopped && !b->cb_stop ? -ECANCELED : (int)n;
 }
 
 int bootstrap_epoll_fd(const struct bootstrap *b)

@@ -12,13 +12,15 @@
 
 static char *mem;
 static struct bootstrap_arena_ctl ctl[NCPU];
+static __u64 consumed[NCPU];
 static struct arena a;
 
 static void setup(void)
 {
 	mem = calloc(NCPU, arena_stride(REGION));
 	memset(ctl, 0, sizeof(ctl));
-	arena_init(&a, mem, ctl, NCPU, REGION);
+	memset(consumed, 0, sizeof(consumed));
+	arena_init(&a, mem, ctl, consumed, NCPU, REGION);
 }
 
 static void teardown(void)
@@ -87,15 +89,18 @@ Test(arena, unknown_cpu_and_inverted_span_are_refused)
 	cr_assert_not(arena_span_ok(&a, &h));
 }
 
-Test(arena, release_moves_forward_only_and_per_cpu)
+Test(arena, release_is_batched_moves_forward_only_and_per_cpu)
 {
-	arena_release(&a, 0, 500);
-	cr_assert_eq(ctl[0].released, 500);
-	arena_release(&a, 0, 300);
+	arena_consumed(&a, 0, 500);
+	cr_assert_eq(ctl[0].released, 0, "a small amount waits for the batch end");
+	arena_consumed(&a, 0, 300);
+	arena_release_all(&a);
 	cr_assert_eq(ctl[0].released, 500, "release must never move backwards");
 	cr_assert_eq(ctl[1].released, 0);
-	arena_release(&a, 1, 7);
-	cr_assert_eq(ctl[1].released, 7);
+	arena_consumed(&a, 1, REGION / 16);
+	cr_assert_eq(ctl[1].released, REGION / 16, "a sixteenth of the region is released at once");
+	arena_release_all(&a);
+	cr_assert_eq(ctl[0].released, 500);
 }
 
 /* Delivery through the ring buffer callback, with a fake instance over this arena. */
@@ -142,7 +147,7 @@ static struct seen deliver(struct bootstrap *b, struct write_record *r)
 	b->arena = a;
 	b->fn = remember;
 	b->fn_ctx = &s;
-	cr_assert_eq(bs_on_record(b, r, sizeof(*r)), 0);
+	cr_assert_eq(bs_on_record(b, r, sizeof(*r)), 0, "the batch goes on");
 	cr_assert_eq(s.calls, 1);
 	return s;
 }
@@ -159,6 +164,7 @@ Test(arena, delivery_reads_in_place_then_releases)
 	cr_assert_eq(s.content.len, 6);
 	cr_assert_arr_eq(s.content.data, "abcdef", 6);
 	cr_assert_eq(s.released_during_callback, REGION - 3, "released only after the callback");
+	arena_release_all(&a);
 	cr_assert_eq(ctl[1].released, REGION + 3);
 	cr_assert_eq(b.delivered[BOOTSTRAP_EV_SYS_ENTER_WRITE], 1);
 }
@@ -187,6 +193,7 @@ Test(arena, lapped_event_delivers_fields_as_lost_and_counts)
 	cr_assert(s.content.lost);
 	cr_assert_null(s.content.data);
 	cr_assert_eq(b.arena_lapped, 1);
+	arena_release_all(&a);
 	cr_assert_eq(ctl[1].released, 10 + REGION, "a stale span releases nothing");
 }
 
