@@ -148,6 +148,9 @@ struct bootstrap_env {
 	const char *tracefs;  /* the mounted tracefs root, or NULL */
 };
 void bootstrap_env_probe(struct bootstrap_env *env);
+/* The tracefs root, mounting tracefs at /sys/kernel/tracing first when it is not
+ * mounted (as bootstrap_open() does; needs CAP_SYS_ADMIN); NULL when that fails. */
+const char *bootstrap_tracefs_mount(void);
 /* Whether "category/name" exists under the tracefs root. */
 bool bootstrap_tracepoint_exists(const char *tracefs, const char *type_name);
 

@@ -68,17 +68,26 @@ bool bootstrap_tracepoint_exists(const char *tracefs, const char *type_name)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-const char *bs_ensure_tracefs(const struct bootstrap *b)
+const char *bootstrap_tracefs_mount(void)
 {
 	const char *root = mounted_tracefs();
 
 	if (root)
 		return root;
-	if (mount("tracefs", tracefs_roots[0], "tracefs", 0, NULL) == 0 && has_events_dir(tracefs_roots[0])) {
-		bs_log(b, BOOTSTRAP_LOG_INFO, "mounted tracefs at %s", tracefs_roots[0]);
+	if (mount("tracefs", tracefs_roots[0], "tracefs", 0, NULL) == 0 && has_events_dir(tracefs_roots[0]))
 		return tracefs_roots[0];
-	}
-	bs_log(b, BOOTSTRAP_LOG_WARN, "tracefs is not mounted and mounting it at %s failed: %s",
-	       tracefs_roots[0], strerror(errno));
 	return NULL;
+}
+
+const char *bs_ensure_tracefs(const struct bootstrap *b)
+{
+	bool was_mounted = mounted_tracefs() != NULL;
+	const char *root = bootstrap_tracefs_mount();
+
+	if (!root)
+		bs_log(b, BOOTSTRAP_LOG_WARN, "tracefs is not mounted and mounting it at %s failed: %s",
+		       tracefs_roots[0], strerror(errno));
+	else if (!was_mounted)
+		bs_log(b, BOOTSTRAP_LOG_INFO, "mounted tracefs at %s", root);
+	return root;
 }

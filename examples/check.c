@@ -1,6 +1,7 @@
 /* check.c: `./example check`: whether this machine can trace, one ✓/✗ line per
  * requirement and per event, and a non-zero status when tracing cannot work. It only
- * looks (bootstrap_env_probe); it changes nothing, not even mounting tracefs. */
+ * looks (bootstrap_env_probe), except that it mounts tracefs when it may and it is
+ * missing, as tracing itself would. */
 #include <mntent.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,13 +66,16 @@ static bool tracefs_in_mount_table(char *dir, size_t cap)
 }
 
 /* Returns why the events cannot be checked, or NULL when they can. */
-static const char *check_tracefs(const struct bootstrap_env *env)
+static const char *check_tracefs(struct bootstrap_env *env)
 {
 	char detail[512], dir[256];
 	const char *unknown = NULL;
 
 	if (env->tracefs) {
 		snprintf(detail, sizeof(detail), "mounted at %s", env->tracefs);
+	} else if (env->can_trace && (env->tracefs = bootstrap_tracefs_mount())) {
+		/* What tracing would do first anyway: a fresh boot often has it unmounted. */
+		snprintf(detail, sizeof(detail), "was not mounted: mounted now at %s", env->tracefs);
 	} else if (tracefs_in_mount_table(dir, sizeof(dir))) {
 		snprintf(detail, sizeof(detail), "mounted at %s but not readable by this user", dir);
 		unknown = "unknown, tracefs is not readable";

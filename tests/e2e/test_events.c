@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -427,5 +429,21 @@ Test(events, stop_delivers_pending_then_cancels)
 	cr_assert_eq(bootstrap_stats(b, &st), 0);
 	cr_assert_eq(st.events[BOOTSTRAP_EV_SYS_ENTER_OPENAT].emitted, 1000);
 	cr_assert_eq(st.events[BOOTSTRAP_EV_SYS_ENTER_OPENAT].delivered, 1000);
+	bootstrap_close(b);
+}
+
+/* A fresh boot may have no tracefs mounted: opening mounts it and tracing works. */
+Test(events, mounts_tracefs_when_missing)
+{
+	struct bootstrap_opts o = { .sz = sizeof(o), .events = "sys_enter_openat" };
+	struct stat st;
+	struct bootstrap *b;
+
+	if (umount2("/sys/kernel/debug/tracing", MNT_DETACH) == 0)
+		cr_log_info("unmounted the debugfs tracing view too");
+	cr_assert_eq(umount2("/sys/kernel/tracing", MNT_DETACH), 0, "umount: %s", strerror(errno));
+	cr_assert_neq(stat("/sys/kernel/tracing/events", &st), 0);
+	cr_assert_eq(bootstrap_open(&o, &b), 0);
+	cr_assert_eq(stat("/sys/kernel/tracing/events", &st), 0, "tracefs was not mounted again");
 	bootstrap_close(b);
 }

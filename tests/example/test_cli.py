@@ -63,6 +63,16 @@ def test_check_succeeds_here(schema):
         assert len(re.findall(rf"^  [\u2713\u2717] {re.escape(type_name)} \(id ", text, re.M)) == 1
 
 
+def test_check_mounts_a_missing_tracefs():
+    # A fresh boot may have no tracefs; tracing mounts it, so check does too.
+    subprocess.run(["umount", "-l", "/sys/kernel/debug/tracing"], capture_output=True)
+    subprocess.run(["umount", "-l", "/sys/kernel/tracing"], check=True)
+    out = run_example("check")
+    assert out.returncode == 0, out.stdout.decode()
+    assert re.search(r"^\u2713 tracefs +was not mounted: mounted now at /sys/kernel/tracing$",
+                     out.stdout.decode(), re.M)
+
+
 @pytest.mark.parametrize("args", [
     ["--no-such-option"],
     ["-x"],
