@@ -110,7 +110,7 @@ struct bootstrap_stats {
 	struct bootstrap_event_stats events[BOOTSTRAP_N_EVENTS];
 	uint64_t recursion_misses;   /* kernel: program runs skipped, summed over programs */
 	uint64_t arena_lapped;       /* user: events whose payload position was stale */
-	uint64_t map_bytes;          /* memory of the ring buffer + arena + counters */
+	uint64_t map_bytes;          /* memory the kernel charges for this instance's maps */
 };
 
 int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out);

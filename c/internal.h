@@ -31,7 +31,7 @@ struct bootstrap {
 	bool cb_stop;
 	uint64_t delivered[BOOTSTRAP_N_EVENTS];
 	uint64_t arena_lapped;
-	uint64_t map_bytes;
+	uint64_t map_bytes_planned;  /* what the sizes ask for: quoted when the kernel refuses */
 	unsigned int ncpu;
 	bootstrap_log_fn log;
 	void *log_ctx;

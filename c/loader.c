@@ -134,7 +134,7 @@ static int size_maps(struct bootstrap *b, const struct bootstrap_opts *o)
 	s->rodata->wake_arena_bytes = region / 4;
 	s->rodata->follow_children = o->follow_children;
 	b->arena.region = region;
-	b->map_bytes = ring + (uint64_t)b->ncpu * (arena_stride(region) + sizeof(struct bootstrap_arena_ctl) +
+	b->map_bytes_planned = ring + (uint64_t)b->ncpu * (arena_stride(region) + sizeof(struct bootstrap_arena_ctl) +
 						    BOOTSTRAP_N_EVENTS * sizeof(struct bootstrap_kcounters));
 	return 0;
 }
@@ -161,7 +161,7 @@ static int load(struct bootstrap *b, const struct bootstrap_opts *o)
 	err = bootstrap_bpf__load(b->skel);
 	if (err == -E2BIG || err == -ENOMEM)
 		bs_log(b, BOOTSTRAP_LOG_WARN, "map creation too large (%llu bytes for %u CPUs): lower "
-		       "ringbuf_bytes or arena_bytes_per_cpu", (unsigned long long)b->map_bytes, b->ncpu);
+		       "ringbuf_bytes or arena_bytes_per_cpu", (unsigned long long)b->map_bytes_planned, b->ncpu);
 	else if (err == -EPERM)
 		bs_log(b, BOOTSTRAP_LOG_WARN, "loading BPF programs was refused: it needs root, or CAP_BPF and CAP_PERFMON");
 	else if (err)

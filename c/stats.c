@@ -1,6 +1,7 @@
 /* stats.c: bootstrap_stats(): the kernel's per-CPU counters summed, user-side delivery
  * counts, and each program's recursion_misses (runs the kernel skipped). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,8 +45,26 @@ static int kernel_counters(const struct bootstrap *b, __u32 index, struct bootst
 	return err;
 }
 
+/* What the kernel charges for one map: the memlock line of its fdinfo. */
+static uint64_t map_memlock(int fd)
+{
+	unsigned long long bytes = 0;
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f) && sscanf(line, "memlock: %llu", &bytes) != 1)
+		;
+	fclose(f);
+	return bytes;
+}
+
 int bootstrap_stats(const struct bootstrap *b, struct bootstrap_stats *out)
 {
+	struct bpf_map *map;
 	struct bpf_program *prog;
 	int err;
 
@@ -70,7 +89,8 @@ int bootstrap_stats(const struct bootstrap *b, struct bootstrap_stats *out)
 		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
 			out->recursion_misses += info.recursion_misses;
 	}
+	bpf_object__for_each_map(map, b->skel->obj)
+		out->map_bytes += map_memlock(bpf_map__fd(map));
 	out->arena_lapped = b->arena_lapped;
-	out->map_bytes = b->map_bytes;
 	return 0;
 }
