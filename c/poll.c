@@ -81,9 +81,11 @@ int bootstrap_poll(struct bootstrap *b, int timeout_ms, bootstrap_event_fn fn, v
 	uint64_t ticks;
 	long n;
 
+	if (!fn)
+		return -EINVAL;
 	if (!b->stopped && epoll_wait(b->epfd, evs, 3, timeout_ms) < 0 && errno != EINTR)
 		return -errno;
-	/* Re-arm the timer's readiness; EAGAIN when it has not fired. */
+	/* Clear the timer's readiness; EAGAIN when it has not fired. */
 	if (read(b->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		return -errno;
 	if (b->stopped)
