@@ -41,18 +41,33 @@ static void flag_list(struct json_writer *w, const struct bootstrap_event *ev, b
 		JW_LIT(w, "]");
 }
 
-size_t bootstrap_event_json(const struct bootstrap_event *ev, char *buf, size_t cap)
+/* The keys from "pid" to "comm" describe the task, the same for every event of a thread
+ * in a row; a storm comes from few threads. So their text is kept, per calling thread,
+ * for the last task seen: a pure memo of this function's output (correct for any
+ * number of instances), which saves about a third of the formatting. */
+struct task_key {
+	__u64 upid, uppid, cgroup_id;
+	__u32 pid, tid, ppid, uid;
+	char comm[BOOTSTRAP_COMM_LEN];
+};
+
+struct task_text {
+	struct task_key key;
+	size_t len;
+	char text[320]; /* 7 numbers, the keys, and a comm of 15 bytes escaped as \u00XX */
+};
+
+static __thread struct task_text last_task;
+
+static const struct task_text *task_text(const struct bootstrap_header *h)
 {
-	const struct bootstrap_header *h = ev->hdr;
+	struct task_key key = { h->upid, h->uppid, h->cgroup_id, h->pid, h->tid, h->ppid, h->uid, { 0 } };
 	struct json_writer w;
 
-	jw_init(&w, buf, cap);
-	JW_LIT(&w, "{\"event_id\":");
-	jw_u64(&w, h->event_id);
-	JW_LIT(&w, ",\"event_type\":\"");
-	jw_raw(&w, ev->info->type_name, strlen(ev->info->type_name));
-	JW_LIT(&w, "\",\"timestamp_ns\":");
-	jw_u64(&w, h->timestamp_ns);
+	memcpy(key.comm, h->comm, sizeof(key.comm));
+	if (last_task.len && memcmp(&key, &last_task.key, sizeof(key)) == 0)
+		return &last_task;
+	jw_init(&w, last_task.text, sizeof(last_task.text));
 	JW_LIT(&w, ",\"pid\":");
 	jw_u64(&w, h->pid);
 	JW_LIT(&w, ",\"tid\":");
@@ -69,6 +84,25 @@ size_t bootstrap_event_json(const struct bootstrap_event *ev, char *buf, size_t 
 	jw_u64(&w, h->cgroup_id);
 	JW_LIT(&w, ",\"comm\":");
 	jw_string(&w, h->comm, strnlen(h->comm, sizeof(h->comm)));
+	last_task.key = key;
+	last_task.len = w.len;
+	return &last_task;
+}
+
+size_t bootstrap_event_json(const struct bootstrap_event *ev, char *buf, size_t cap)
+{
+	const struct bootstrap_header *h = ev->hdr;
+	const struct task_text *task = task_text(h);
+	struct json_writer w;
+
+	jw_init(&w, buf, cap);
+	JW_LIT(&w, "{\"event_id\":");
+	jw_u64(&w, h->event_id);
+	JW_LIT(&w, ",\"event_type\":\"");
+	jw_raw(&w, ev->info->type_name, strlen(ev->info->type_name));
+	JW_LIT(&w, "\",\"timestamp_ns\":");
+	jw_u64(&w, h->timestamp_ns);
+	jw_raw(&w, task->text, task->len);
 	JW_LIT(&w, ",\"payload\":");
 	bs_payload_json[ev->info - bootstrap_events](&w, ev);
 	flag_list(&w, ev, false);

@@ -75,3 +75,29 @@ Test(event_json, signed_fields_and_reflection_agree)
 	cr_assert_eq(bootstrap_events[BOOTSTRAP_EV_SYS_ENTER_OPENAT].fields[1].type, BOOTSTRAP_T_BYTES);
 	cr_assert_eq(bootstrap_events[BOOTSTRAP_EV_SYS_ENTER_OPENAT].fields[0].type, BOOTSTRAP_T_S32);
 }
+
+/* The task part of the line is memoized per thread: a change of any task field between
+ * consecutive events must show, and returning to a task must give the same text. */
+Test(event_json, task_fields_follow_every_change)
+{
+	struct bootstrap_header a = header(BOOTSTRAP_EV_SYS_EXIT_OPENAT), b = a, c = a;
+	struct bootstrap_payload_sys_exit_openat p = { .ret = 3 };
+	struct bootstrap_event ev = { &a, &p, &bootstrap_events[BOOTSTRAP_EV_SYS_EXIT_OPENAT], NULL };
+	char first[512], buf[512];
+
+	b.tid = 44;
+	memcpy(c.comm, "sh\"\nX", 5);  /* only the comm differs */
+	bootstrap_event_json(&ev, first, sizeof(first));
+	cr_assert_not_null(strstr(first, "\"tid\":43,"));
+	ev.hdr = &b;
+	bootstrap_event_json(&ev, buf, sizeof(buf));
+	cr_assert_not_null(strstr(buf, "\"tid\":44,"));
+	ev.hdr = &c;
+	bootstrap_event_json(&ev, buf, sizeof(buf));
+	cr_assert_not_null(strstr(buf, "\"comm\":\"sh\\\"\\nX\","));
+	ev.hdr = &a;
+	bootstrap_event_json(&ev, buf, sizeof(buf));
+	cr_assert_str_eq(buf, first);
+	/* A buffer too small for the line still gets the size right from the memo. */
+	cr_assert_eq(bootstrap_event_json(&ev, buf, 20), strlen(first));
+}
