@@ -65,6 +65,7 @@ def test_check_succeeds_here(schema):
 
 def test_check_mounts_a_missing_tracefs():
     # A fresh boot may have no tracefs; tracing mounts it, so check does too.
+    subprocess.run(["mount", "-t", "tracefs", "tracefs", "/sys/kernel/tracing"], capture_output=True)
     subprocess.run(["umount", "-l", "/sys/kernel/debug/tracing"], capture_output=True)
     subprocess.run(["umount", "-l", "/sys/kernel/tracing"], check=True)
     out = run_example("check")
