@@ -4,9 +4,6 @@
 
 BENCH_OUT := $(BUILD)/bench
 
-# Including this file must not change which target a bare `make` builds.
-bench_saved_default_goal := $(.DEFAULT_GOAL)
-
 .PHONY: bench bench-tools
 
 bench-tools: $(BENCH_OUT)/wload $(BENCH_OUT)/floor $(BENCH_OUT)/serialize_bench
@@ -40,7 +37,3 @@ $(BENCH_OUT)/serialize_bench: bench/serialize_bench.c c/bootstrap.h c/bootstrap_
 		| $(BENCH_OUT)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -Ic -I$(BUILD)/gen -o $@ bench/serialize_bench.c $(LIB) $(LIBS)
-
-ifeq ($(bench_saved_default_goal),)
-.DEFAULT_GOAL :=
-endif

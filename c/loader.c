@@ -243,7 +243,6 @@ static int attach(struct bootstrap *b, bool strict)
 		if (!b->links[i]) {
 			int err = -errno;
 
-			b->links[i] = NULL;
 			bs_log(b, BOOTSTRAP_LOG_WARN, "attaching %s failed: %s%s", bootstrap_events[i].type_name,
 			       strerror(-err), strict ? "" : " (event skipped)");
 			if (strict)
