@@ -26,19 +26,19 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Ic -I$(GEN) -I$(BUILD)
+CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Ic -I$(GEN) -I$(BUILD)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Wno-unused-function -Wno-unused-parameter \
-	-Ivendor -I$(GEN) -Ic -Ibpf
+	-Ivendor -I$(GEN) -Iinclude -Ibpf
 LIBS := -lelf -lz
 LIB := libbootstrap.a
 LIBBPF_A := $(shell $(CC) -print-file-name=libbpf.a)
 
-GEN_FILES := $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h $(GEN)/json.gen.c $(GEN)/events.schema.json
+GEN_FILES := $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h $(GEN)/json.gen.c $(GEN)/attach.gen.c $(GEN)/events.schema.json
 TYPEGEN_SRCS := $(wildcard typegen/*.py typegen/templates/*.j2)
 LIB_SRCS := $(wildcard c/*.c)
-LIB_OBJS := $(patsubst c/%.c,$(BUILD)/c/%.o,$(LIB_SRCS)) $(BUILD)/c/json.gen.o
-HEADERS := $(wildcard c/*.h) $(GEN)/events.gen.h
+LIB_OBJS := $(patsubst c/%.c,$(BUILD)/c/%.o,$(LIB_SRCS)) $(BUILD)/c/json.gen.o $(BUILD)/c/attach.gen.o
+HEADERS := $(wildcard c/*.h include/*.h) $(GEN)/events.gen.h
 
 .PHONY: all test test-typegen test-unit test-install test-e2e test-example bench install clean vmlinux
 .DELETE_ON_ERROR:
@@ -48,7 +48,7 @@ all: $(LIB) example
 
 # --- generated code ---------------------------------------------------------------
 # typegen leaves unchanged outputs untouched, so only what really changed rebuilds.
-$(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) vendor/vmlinux.h $(wildcard bpf/fill/*.bpf.c)
+$(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h vendor/vmlinux.h $(wildcard bpf/fill/*.bpf.c)
 	$(call msg,TYPEGEN,$(EVENTS))
 	$(Q)test -n "$(PYTHON)" || { echo "error: no python3 with tomllib and jinja2 found; install python3-jinja2 (see README)" >&2; exit 1; }
 	$(Q)$(PYTHON) typegen/typegen.py $(EVENTS) $(GEN)
@@ -57,7 +57,7 @@ $(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) vendor/vmlinux.h $(wildcard bpf/fill/*.
 $(GEN_FILES): $(GEN)/.stamp ;
 
 # --- kernel side --------------------------------------------------------------------
-$(BUILD)/bootstrap.bpf.o: bpf/bootstrap.bpf.c $(wildcard bpf/*.h bpf/fill/*.bpf.c) c/bootstrap_protocol.h $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h
+$(BUILD)/bootstrap.bpf.o: bpf/bootstrap.bpf.c $(wildcard bpf/*.h bpf/fill/*.bpf.c) include/bootstrap_protocol.h $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
@@ -73,7 +73,7 @@ $(BUILD)/c/%.o: c/%.c $(HEADERS) $(BUILD)/bootstrap.skel.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/c/json.gen.o: $(GEN)/json.gen.c $(HEADERS)
+$(BUILD)/c/%.gen.o: $(GEN)/%.gen.c $(HEADERS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -95,7 +95,7 @@ include bench/bench.mk
 # --- install --------------------------------------------------------------------------
 install: $(LIB)
 	$(Q)install -d $(DESTDIR)$(PREFIX)/include/bootstrap $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	$(Q)install -m 644 c/bootstrap.h c/bootstrap_protocol.h $(GEN)/events.gen.h $(DESTDIR)$(PREFIX)/include/bootstrap/
+	$(Q)install -m 644 c/bootstrap.h include/bootstrap_protocol.h $(GEN)/events.gen.h $(DESTDIR)$(PREFIX)/include/bootstrap/
 	$(Q)install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e "s|@VERSION@|$$(sed -n 's/^#define BOOTSTRAP_VERSION \"\(.*\)\"/\1/p' c/bootstrap.h)|" \
 		bootstrap.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/bootstrap.pc

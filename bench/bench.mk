@@ -33,7 +33,7 @@ $(BENCH_OUT)/floor: bench/floor.c bench/floor.h $(BENCH_OUT)/floor.skel.h
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BENCH_OUT) -o $@ bench/floor.c -lbpf $(LIBS)
 
-$(BENCH_OUT)/serialize_bench: bench/serialize_bench.c c/bootstrap.h c/bootstrap_protocol.h $(LIB) \
+$(BENCH_OUT)/serialize_bench: bench/serialize_bench.c c/bootstrap.h include/bootstrap_protocol.h $(LIB) \
 		| $(BENCH_OUT)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -Ic -I$(BUILD)/gen -o $@ bench/serialize_bench.c $(LIB) $(LIBS)

@@ -1,6 +1,6 @@
-/* bootstrap.bpf.c: the kernel side. Maps and the emit helpers, then one generated
- * handler per event of events.toml (fill.gen.bpf.h), then the process tracking that
- * keeps the pid filter following forks. */
+/* bootstrap.bpf.c: the kernel side. Maps and the emit helpers, then the generated
+ * handlers of every event of events.toml (fill.gen.bpf.h), then the process tracking
+ * that keeps the pid filter following forks. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -8,8 +8,12 @@
 
 #include "bootstrap_protocol.h"
 #include "events.gen.h"
+#include "compat.bpf.h"
 #include "maps.bpf.h"
 #include "emit.bpf.h"
+#include "targets.bpf.h"
+#include "entry.bpf.h"
+#include "retry.bpf.h"
 #include "fill.gen.bpf.h"
 #include "track.bpf.h"
 

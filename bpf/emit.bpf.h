@@ -4,8 +4,11 @@
  *   bs_var_*   appends one variable field to this CPU's arena region (or marks it lost)
  *   bs_commit  records the arena span in the header, submits, wakes the consumer rarely
  *
- * Tracepoint programs never nest on a CPU (the kernel skips a program that would
- * recurse and counts it in recursion_misses), so the per-CPU arena head needs no atomics.
+ * The handlers never nest on a CPU: tracepoint, kprobe and uprobe programs all run
+ * through the kernel's trace_call_bpf(), which skips (and counts as missed) any such
+ * program while another runs on the same CPU (the per-CPU bpf_prog_active count, held
+ * even if a uprobe handler is preempted; migration is disabled meanwhile). So the
+ * per-CPU arena head needs no atomics.
  * Arena positions are monotonic 64-bit counters; the kernel writes a field only below
  * released + region size, so bytes user space has not released are never overwritten.
  */
@@ -21,6 +24,8 @@ struct bs_emit {
 	char *region;  /* this CPU's arena element */
 	__u64 head;    /* next free arena position */
 	__u64 limit;   /* first position that may still hold unreleased bytes */
+	__u32 faults;  /* reads that faulted: counted at commit (a retried entry is not) */
+	bool no_user;  /* user memory is not the one the arguments point into: read none */
 };
 
 static __always_inline bool bs_wanted(__u32 index, __u32 tgid)
@@ -105,6 +110,8 @@ static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, 
 	released = *(volatile __u64 *)&ctl->released;
 	/* released past head would be a confused consumer: then write nothing at all. */
 	e->limit = released <= e->head ? released + arena_mask + 1 : e->head;
+	e->faults = 0;
+	e->no_user = false;
 	h->event_id = id;
 	h->event_index = index;
 	h->arena_start = e->head;
@@ -128,7 +135,33 @@ static __always_inline void bs_mark_lost(struct bs_emit *e, __u32 idx, __u64 byt
 static __always_inline void bs_mark_fault(struct bs_emit *e, __u32 idx)
 {
 	e->hdr->lost_mask |= 1u << (idx & 31);
-	e->cnt->read_faults++;
+	e->faults++;
+}
+
+/* False (and the field marked faulted) when user memory must not be read now. */
+static __always_inline bool bs_user_ok(struct bs_emit *e, __u32 idx, bool user)
+{
+	if (user && e->no_user) {
+		bs_mark_fault(e, idx);
+		return false;
+	}
+	return true;
+}
+
+/* An integer of size bytes (1..8) read through a pointer; 0 and lost when it faults. */
+static __always_inline __u64 bs_deref(struct bs_emit *e, __u32 idx, const void *src, __u32 size, bool user)
+{
+	__u64 v = 0;
+	long err;
+
+	if (!bs_user_ok(e, idx, user))
+		return 0;
+	err = user ? bpf_probe_read_user(&v, size, src) : bpf_probe_read_kernel(&v, size, src);
+	if (err) {
+		bs_mark_fault(e, idx);
+		return 0;
+	}
+	return v;
 }
 
 static __always_inline void bs_mark_truncated(struct bs_emit *e, __u32 idx)
@@ -162,7 +195,7 @@ static __always_inline void bs_var_bytes(struct bs_emit *e, struct bootstrap_var
 	bs_var_begin(e, v);
 	if (len > max)
 		bs_mark_truncated(e, idx);
-	if (!n)
+	if (!n || !bs_user_ok(e, idx, user))
 		return;
 	dst = bs_arena_dst(e, n);
 	if (!dst) {
@@ -197,6 +230,8 @@ static __always_inline void bs_var_str(struct bs_emit *e, struct bootstrap_var *
 	long n;
 
 	bs_var_begin(e, v);
+	if (!bs_user_ok(e, idx, user))
+		return;
 	dst = bs_arena_dst(e, max + 1);
 	if (!dst) {
 		bs_mark_lost(e, idx, 0);
@@ -223,6 +258,8 @@ static __always_inline void bs_var_str_array(struct bs_emit *e, struct bootstrap
 	__u32 used = 0, i;
 
 	bs_var_begin(e, v);
+	if (!bs_user_ok(e, idx, true))
+		return;
 	if (!bs_arena_dst(e, max + 1)) {
 		bs_mark_lost(e, idx, 0);
 		return;
@@ -277,6 +314,7 @@ static __always_inline void bs_commit(struct bs_emit *e, __u32 payload_size)
 	e->hdr->arena_end = e->head;
 	e->ctl->head = e->head;
 	e->cnt->emitted++;
+	e->cnt->read_faults += e->faults;
 	bpf_ringbuf_submit(e->hdr, flags);
 }
 

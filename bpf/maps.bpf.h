@@ -59,5 +59,7 @@ volatile __u32 filter_comm;
 volatile char comm_filter[BOOTSTRAP_COMM_LEN];
 volatile __u64 boot_to_wall_ns;
 volatile __u8 enabled[BOOTSTRAP_N_EVENTS];
+/* Per event: its retry at the syscall exit is attached, so a faulted entry may wait. */
+volatile __u8 retry_enabled[BOOTSTRAP_N_EVENTS];
 
 #endif

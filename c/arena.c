@@ -1,7 +1,7 @@
 /* arena.c: validation and release of payload arena positions (see arena.h). */
 #include "arena.h"
 
-void arena_init(struct arena *a, char *data, struct bootstrap_arena_ctl *ctl, __u64 *consumed,
+void bs_arena_init(struct arena *a, char *data, struct bootstrap_arena_ctl *ctl, __u64 *consumed,
 		unsigned int ncpu, __u64 region)
 {
 	a->data = data;
@@ -9,10 +9,10 @@ void arena_init(struct arena *a, char *data, struct bootstrap_arena_ctl *ctl, __
 	a->consumed = consumed;
 	a->ncpu = ncpu;
 	a->region = region;
-	a->stride = arena_stride(region);
+	a->stride = bs_arena_stride(region);
 }
 
-bool arena_span_ok(const struct arena *a, const struct bootstrap_header *h)
+bool bs_arena_span_ok(const struct arena *a, const struct bootstrap_header *h)
 {
 	__u64 released;
 
@@ -29,7 +29,7 @@ static void release(struct arena *a, unsigned int cpu)
 		__atomic_store_n(&a->ctl[cpu].released, a->consumed[cpu], __ATOMIC_RELEASE);
 }
 
-void arena_consumed(struct arena *a, unsigned int cpu, __u64 pos)
+void bs_arena_consumed(struct arena *a, unsigned int cpu, __u64 pos)
 {
 	if (pos <= a->consumed[cpu])
 		return;
@@ -38,7 +38,7 @@ void arena_consumed(struct arena *a, unsigned int cpu, __u64 pos)
 		release(a, cpu);
 }
 
-void arena_release_all(struct arena *a)
+void bs_arena_release_all(struct arena *a)
 {
 	for (unsigned int cpu = 0; cpu < a->ncpu; cpu++)
 		release(a, cpu);

@@ -22,31 +22,31 @@ struct arena {
 };
 
 /* Bytes of one arena element for a region size (what the BPF array's value_size is). */
-static inline size_t arena_stride(__u64 region)
+static inline size_t bs_arena_stride(__u64 region)
 {
 	return region + BOOTSTRAP_ARENA_SLACK;
 }
 
 /* Sets up a view over already-mapped memory (tests use plain buffers); consumed has
  * room for ncpu positions. */
-void arena_init(struct arena *a, char *data, struct bootstrap_arena_ctl *ctl, __u64 *consumed,
+void bs_arena_init(struct arena *a, char *data, struct bootstrap_arena_ctl *ctl, __u64 *consumed,
 		unsigned int ncpu, __u64 region);
 
 /* True when the header's payload span is one the kernel could have written without
  * overwriting unreleased bytes: on a known CPU, not before what was released, not
  * lapped. Anything else means the bytes cannot be trusted. */
-bool arena_span_ok(const struct arena *a, const struct bootstrap_header *h);
+bool bs_arena_span_ok(const struct arena *a, const struct bootstrap_header *h);
 
 /* The bytes at arena position pos of CPU cpu (valid until released). */
-static inline const char *arena_at(const struct arena *a, unsigned int cpu, __u64 pos)
+static inline const char *bs_arena_at(const struct arena *a, unsigned int cpu, __u64 pos)
 {
 	return a->data + (size_t)cpu * a->stride + (pos & (a->region - 1));
 }
 
 /* Marks CPU cpu's region as read up to pos. The kernel may reuse it once released:
- * at once when a sixteenth of the region is pending, else at arena_release_all(). Each
+ * at once when a sixteenth of the region is pending, else at bs_arena_release_all(). Each
  * release writes a cache line the producing CPU reads, so it is not done per event. */
-void arena_consumed(struct arena *a, unsigned int cpu, __u64 pos);
-void arena_release_all(struct arena *a);
+void bs_arena_consumed(struct arena *a, unsigned int cpu, __u64 pos);
+void bs_arena_release_all(struct arena *a);
 
 #endif

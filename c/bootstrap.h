@@ -30,6 +30,24 @@ struct bootstrap;
 enum bootstrap_log_level { BOOTSTRAP_LOG_WARN, BOOTSTRAP_LOG_INFO, BOOTSTRAP_LOG_DEBUG };
 typedef void (*bootstrap_log_fn)(void *ctx, enum bootstrap_log_level level, const char *msg);
 
+/* How an event attaches: the `kind` of its table in events.toml. */
+enum bootstrap_kind {
+	BOOTSTRAP_KIND_TRACEPOINT, BOOTSTRAP_KIND_KPROBE, BOOTSTRAP_KIND_KRETPROBE,
+	BOOTSTRAP_KIND_UPROBE, BOOTSTRAP_KIND_URETPROBE,
+};
+
+/* A target given at run time. It selects its event, and replaces the event's declared
+ * target (every entry for one event adds a target: one probe event on many functions).
+ * target: a tracepoint "category/name", a kprobe's kernel function, a uprobe's
+ * "binary:function" or "binary" alone (keeping the declared function); a binary is a
+ * path or a library name such as libssl.so.3, found as the dynamic loader would.
+ * NULL keeps the declared target (e.g. to set pid only). */
+struct bootstrap_attach {
+	const char *event;          /* "category/name" of an event of this build */
+	const char *target;
+	pid_t pid;                  /* uprobes: only this process; 0 = all */
+};
+
 struct bootstrap_opts {
 	size_t sz;                  /* sizeof(struct bootstrap_opts): lets the struct grow */
 	const char *events;         /* "cat/name,cat/pre*" globs; NULL = every event */
@@ -39,10 +57,14 @@ struct bootstrap_opts {
 	const char *comm;           /* trace only tasks with this comm (exact, ≤15 bytes) */
 	size_t ringbuf_bytes;       /* 0 = default (4 MiB); rounded up to a power of two */
 	size_t arena_bytes_per_cpu; /* 0 = default (4 MiB); rounded up to a power of two, >= 64 KiB */
-	bool strict;                /* a tracepoint absent on this kernel fails open */
+	bool strict;                /* a target absent here (tracepoint, kernel function, binary,
+				       symbol, or kprobes on this kernel) fails open instead of
+				       skipping that target with a warning */
 	unsigned int wakeup_ms;     /* latency bound for delivery; 0 = default (50 ms) */
 	bootstrap_log_fn log;       /* NULL = warnings to stderr */
 	void *log_ctx;
+	const struct bootstrap_attach *attach; /* run-time targets */
+	size_t n_attach;
 };
 
 /* Field types of the schema, as the reflection table reports them. */
@@ -71,10 +93,18 @@ struct bootstrap_event_info {
 	uint32_t n_fields;
 	const struct bootstrap_field_info *fields;
 	uint32_t n_vars;
+	enum bootstrap_kind kind;
+	uint32_t lossy_fields;  /* bits of the integer fields that can be lost (see below) */
+	const char *target;     /* as declared: "category/name", "function", "binary:function";
+				   NULL when it is given at run time only (bootstrap_attach) */
 };
 
 /* The generated reflection table, indexed by event index (enum bootstrap_event_index). */
 extern const struct bootstrap_event_info bootstrap_events[BOOTSTRAP_N_EVENTS];
+
+/* Bit i of hdr->truncated_mask / hdr->lost_mask is field i of the event (schema order):
+ * a lost integer field (an entry value without an entry, a read through a pointer that
+ * faulted) reads 0 in the payload struct and has its bit set. */
 
 /* One variable field of a delivered event. data is NULL when lost. */
 struct bootstrap_field_value {
@@ -95,13 +125,11 @@ struct bootstrap_event {
 typedef int (*bootstrap_event_fn)(void *ctx, const struct bootstrap_event *ev);
 
 struct bootstrap_event_stats {
-	uint64_t delivered;          /* handed to a callback */
-	uint64_t emitted;            /* kernel: committed to the ring buffer */
-	uint64_t ringbuf_full;       /* kernel: dropped, ring buffer full */
-	uint64_t fields_lost;        /* kernel: variable fields lost, arena region full */
-	uint64_t payload_bytes_lost;
-	uint64_t truncated;
-	uint64_t read_faults;
+	uint64_t delivered;          /* user: handed to a callback */
+	/* kernel: the counters of BOOTSTRAP_KCOUNTERS (bootstrap_protocol.h), summed over CPUs */
+#define BOOTSTRAP_STATS_FIELD(name, what) uint64_t name;
+	BOOTSTRAP_KCOUNTERS(BOOTSTRAP_STATS_FIELD)
+#undef BOOTSTRAP_STATS_FIELD
 };
 
 struct bootstrap_stats {
@@ -153,6 +181,11 @@ void bootstrap_env_probe(struct bootstrap_env *env);
 const char *bootstrap_tracefs_mount(void);
 /* Whether "category/name" exists under the tracefs root. */
 bool bootstrap_tracepoint_exists(const char *tracefs, const char *type_name);
+/* Whether event `index` can attach here to `target` (NULL: its declared one): 0, or a
+ * negative errno with the reason in why ("this kernel has no kprobes ...", "library
+ * libssl.so.3 not found ...", "... has no function symbol ..."). */
+int bootstrap_target_check(int index, const char *target, char *why, size_t cap);
+const char *bootstrap_kind_name(enum bootstrap_kind kind);
 
 #ifdef __cplusplus
 }

@@ -9,12 +9,26 @@ void bs_json_var(struct json_writer *w, const struct bootstrap_field_value *v, e
 	if (v->lost || !v->data)
 		JW_LIT(w, "null");
 	else if (type == BOOTSTRAP_T_BYTES)
-		jw_string(w, v->data, v->len);
+		bs_jw_string(w, v->data, v->len);
 	else
-		jw_string_list(w, v->data, v->len);
+		bs_jw_string_list(w, v->data, v->len);
 }
 
-/* ,"truncated":["a","b"] or ,"lost":[...] when any variable field has that flag. */
+/* Whether field i carries the flag: a variable field as resolved (its bytes may also
+ * be lost to a stale arena span), an integer field that can be lost by its header bit
+ * (integers are never truncated). */
+static bool flagged(const struct bootstrap_event *ev, uint32_t i, bool lost)
+{
+	const struct bootstrap_field_info *f = &ev->info->fields[i];
+	const struct bootstrap_field_value *v;
+
+	if (f->var_index < 0)
+		return lost && ((ev->hdr->lost_mask & ev->info->lossy_fields) >> i) & 1;
+	v = &ev->vars[f->var_index];
+	return lost ? v->lost : v->truncated;
+}
+
+/* ,"truncated":["a","b"] or ,"lost":[...] when any field has that flag. */
 static void flag_list(struct json_writer *w, const struct bootstrap_event *ev, bool lost)
 {
 	const struct bootstrap_event_info *info = ev->info;
@@ -22,18 +36,14 @@ static void flag_list(struct json_writer *w, const struct bootstrap_event *ev, b
 
 	for (uint32_t i = 0; i < info->n_fields; i++) {
 		const struct bootstrap_field_info *f = &info->fields[i];
-		const struct bootstrap_field_value *v;
 
-		if (f->var_index < 0)
-			continue;
-		v = &ev->vars[f->var_index];
-		if (!(lost ? v->lost : v->truncated))
+		if (!flagged(ev, i, lost))
 			continue;
 		if (first)
 			lost ? JW_LIT(w, ",\"lost\":[\"") : JW_LIT(w, ",\"truncated\":[\"");
 		else
 			JW_LIT(w, ",\"");
-		jw_raw(w, f->name, strlen(f->name));
+		bs_jw_raw(w, f->name, strlen(f->name));
 		JW_LIT(w, "\"");
 		first = false;
 	}
@@ -67,23 +77,23 @@ static const struct task_text *task_text(const struct bootstrap_header *h)
 	memcpy(key.comm, h->comm, sizeof(key.comm));
 	if (last_task.len && memcmp(&key, &last_task.key, sizeof(key)) == 0)
 		return &last_task;
-	jw_init(&w, last_task.text, sizeof(last_task.text));
+	bs_jw_init(&w, last_task.text, sizeof(last_task.text));
 	JW_LIT(&w, ",\"pid\":");
-	jw_u64(&w, h->pid);
+	bs_jw_u64(&w, h->pid);
 	JW_LIT(&w, ",\"tid\":");
-	jw_u64(&w, h->tid);
+	bs_jw_u64(&w, h->tid);
 	JW_LIT(&w, ",\"ppid\":");
-	jw_u64(&w, h->ppid);
+	bs_jw_u64(&w, h->ppid);
 	JW_LIT(&w, ",\"upid\":");
-	jw_u64(&w, h->upid);
+	bs_jw_u64(&w, h->upid);
 	JW_LIT(&w, ",\"uppid\":");
-	jw_u64(&w, h->uppid);
+	bs_jw_u64(&w, h->uppid);
 	JW_LIT(&w, ",\"uid\":");
-	jw_u64(&w, h->uid);
+	bs_jw_u64(&w, h->uid);
 	JW_LIT(&w, ",\"cgroup_id\":");
-	jw_u64(&w, h->cgroup_id);
+	bs_jw_u64(&w, h->cgroup_id);
 	JW_LIT(&w, ",\"comm\":");
-	jw_string(&w, h->comm, strnlen(h->comm, sizeof(h->comm)));
+	bs_jw_string(&w, h->comm, strnlen(h->comm, sizeof(h->comm)));
 	last_task.key = key;
 	last_task.len = w.len;
 	return &last_task;
@@ -95,18 +105,18 @@ size_t bootstrap_event_json(const struct bootstrap_event *ev, char *buf, size_t 
 	const struct task_text *task = task_text(h);
 	struct json_writer w;
 
-	jw_init(&w, buf, cap);
+	bs_jw_init(&w, buf, cap);
 	JW_LIT(&w, "{\"event_id\":");
-	jw_u64(&w, h->event_id);
+	bs_jw_u64(&w, h->event_id);
 	JW_LIT(&w, ",\"event_type\":\"");
-	jw_raw(&w, ev->info->type_name, strlen(ev->info->type_name));
+	bs_jw_raw(&w, ev->info->type_name, strlen(ev->info->type_name));
 	JW_LIT(&w, "\",\"timestamp_ns\":");
-	jw_u64(&w, h->timestamp_ns);
-	jw_raw(&w, task->text, task->len);
+	bs_jw_u64(&w, h->timestamp_ns);
+	bs_jw_raw(&w, task->text, task->len);
 	JW_LIT(&w, ",\"payload\":");
 	bs_payload_json[ev->info - bootstrap_events](&w, ev);
 	flag_list(&w, ev, false);
 	flag_list(&w, ev, true);
 	JW_LIT(&w, "}\n");
-	return jw_finish(&w);
+	return bs_jw_finish(&w);
 }

@@ -10,6 +10,7 @@
 
 struct bootstrap_bpf;
 struct bpf_link;
+struct bs_target;
 
 struct bootstrap {
 	struct bootstrap_bpf *skel;
@@ -19,9 +20,12 @@ struct bootstrap {
 	size_t arena_mem_len;
 	void *ctl_mem;
 	size_t ctl_mem_len;
-	struct bpf_link *links[BOOTSTRAP_N_EVENTS];
+	struct bs_target *targets;          /* what is attached; a target's index is its cookie */
+	size_t n_targets;
+	struct bpf_link **links;            /* up to two per target: companion, handler */
+	size_t n_links;
 	struct bpf_link *track_links[2];
-	bool selected[BOOTSTRAP_N_EVENTS];  /* asked for, present on this kernel and attached */
+	bool selected[BOOTSTRAP_N_EVENTS];  /* asked for, with a target here, attached */
 	int epfd, timerfd, stopfd;
 	volatile sig_atomic_t stopped;
 	bool quiesced;  /* after a stop: the kernel side no longer produces */
@@ -42,6 +46,12 @@ void bs_log(const struct bootstrap *b, enum bootstrap_log_level level, const cha
 
 /* Mounts tracefs when it is not mounted; returns its root or NULL (logged). */
 const char *bs_ensure_tracefs(const struct bootstrap *b);
+
+/* attach.c: the targets of the selected events, checked (before load); which programs
+ * load; attaching every target (after load). */
+int bs_plan_targets(struct bootstrap *b, const struct bootstrap_opts *o, const char *tracefs);
+int bs_set_autoload(struct bootstrap *b);
+int bs_attach_targets(struct bootstrap *b, const char *tracefs, bool strict);
 
 /* The ring buffer callback: turns one record into a bootstrap_event (poll.c); non-zero
  * ends the batch after this record. */

@@ -31,19 +31,19 @@ static inline void put1(struct json_writer *w, char c)
 	w->len++;
 }
 
-void jw_raw(struct json_writer *w, const char *s, size_t n)
+void bs_jw_raw(struct json_writer *w, const char *s, size_t n)
 {
 	put(w, s, n);
 }
 
-size_t jw_finish(struct json_writer *w)
+size_t bs_jw_finish(struct json_writer *w)
 {
 	if (w->len < w->cap)
 		w->buf[w->len] = '\0';
 	return w->len;
 }
 
-void jw_bool(struct json_writer *w, bool v)
+void bs_jw_bool(struct json_writer *w, bool v)
 {
 	if (v)
 		put(w, "true", 4);
@@ -79,7 +79,7 @@ static size_t format_u64(char *end, uint64_t v)
 	return (size_t)(end - p);
 }
 
-void jw_u64(struct json_writer *w, uint64_t v)
+void bs_jw_u64(struct json_writer *w, uint64_t v)
 {
 	char tmp[20];
 	size_t n = format_u64(tmp + sizeof(tmp), v);
@@ -87,7 +87,7 @@ void jw_u64(struct json_writer *w, uint64_t v)
 	put(w, tmp + sizeof(tmp) - n, n);
 }
 
-void jw_s64(struct json_writer *w, int64_t v)
+void bs_jw_s64(struct json_writer *w, int64_t v)
 {
 	char tmp[21];
 	/* Negate in unsigned arithmetic: -INT64_MIN does not fit in int64_t. */
@@ -175,7 +175,7 @@ static inline bool plain8(const unsigned char *p)
 	return !((x | (x + ones) | (x - ones * 0x20) | (q - ones) | (b - ones)) & ones * 0x80);
 }
 
-void jw_string(struct json_writer *w, const void *bytes, size_t n)
+void bs_jw_string(struct json_writer *w, const void *bytes, size_t n)
 {
 	const unsigned char *p, *end, *run;
 
@@ -220,7 +220,7 @@ void jw_string(struct json_writer *w, const void *bytes, size_t n)
 	put1(w, '"');
 }
 
-void jw_string_list(struct json_writer *w, const void *bytes, size_t n)
+void bs_jw_string_list(struct json_writer *w, const void *bytes, size_t n)
 {
 	const char *p, *end;
 
@@ -237,7 +237,7 @@ void jw_string_list(struct json_writer *w, const void *bytes, size_t n)
 
 		if (p != bytes)
 			put1(w, ',');
-		jw_string(w, p, (size_t)(stop - p));
+		bs_jw_string(w, p, (size_t)(stop - p));
 		/* Past the NUL; when it was the block's last byte the loop ends here, so a
 		 * trailing NUL adds no empty string. */
 		p = nul ? nul + 1 : end;

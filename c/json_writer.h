@@ -2,7 +2,7 @@
  * NDJSON lines with.
  *
  * A writer appends to a caller-owned buffer and never writes past its capacity. When
- * the output does not fit, it keeps counting, so after jw_finish() the length is the
+ * the output does not fit, it keeps counting, so after bs_jw_finish() the length is the
  * exact size needed, like snprintf(): the caller grows the buffer and serializes again.
  * Whatever fits is byte-identical to the start of what a large enough buffer gets.
  *
@@ -29,28 +29,28 @@ struct json_writer {
 };
 
 /* buf may be NULL when cap is 0: the writer then only measures. */
-static inline void jw_init(struct json_writer *w, char *buf, size_t cap)
+static inline void bs_jw_init(struct json_writer *w, char *buf, size_t cap)
 {
 	w->buf = buf;
 	w->cap = cap;
 	w->len = 0;
 }
 
-void jw_raw(struct json_writer *w, const char *s, size_t n);            /* verbatim bytes */
-void jw_u64(struct json_writer *w, uint64_t v);                          /* decimal */
-void jw_s64(struct json_writer *w, int64_t v);                           /* decimal */
-void jw_bool(struct json_writer *w, bool v);                             /* true / false */
+void bs_jw_raw(struct json_writer *w, const char *s, size_t n);            /* verbatim bytes */
+void bs_jw_u64(struct json_writer *w, uint64_t v);                          /* decimal */
+void bs_jw_s64(struct json_writer *w, int64_t v);                           /* decimal */
+void bs_jw_bool(struct json_writer *w, bool v);                             /* true / false */
 /* In the string functions bytes may be NULL when n is 0. */
-void jw_string(struct json_writer *w, const void *bytes, size_t n);      /* "..." */
+void bs_jw_string(struct json_writer *w, const void *bytes, size_t n);      /* "..." */
 /* A block of NUL-separated strings (like /proc/PID/cmdline) as ["a","b"]. One trailing
  * NUL ends the last string; a block cut short still yields its partial last string. */
-void jw_string_list(struct json_writer *w, const void *bytes, size_t n);
+void bs_jw_string_list(struct json_writer *w, const void *bytes, size_t n);
 
 /* NUL-terminates the output when there is room for it and returns its length. */
-size_t jw_finish(struct json_writer *w);
+size_t bs_jw_finish(struct json_writer *w);
 
 /* Verbatim string literal, e.g. JW_LIT(w, ",\"fd\":"); the "" rejects non-literals. */
-#define JW_LIT(w, lit) jw_raw((w), "" lit "", sizeof(lit) - 1)
+#define JW_LIT(w, lit) bs_jw_raw((w), "" lit "", sizeof(lit) - 1)
 
 #ifdef __cplusplus
 }

@@ -76,39 +76,6 @@ static int check_machine(const struct bootstrap *b)
 	return 0;
 }
 
-/* Drops the events whose tracepoint this kernel lacks (or fails, when strict). */
-static int check_tracepoints(struct bootstrap *b, const char *tracefs, bool strict)
-{
-	int n = 0;
-
-	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
-		if (!b->selected[i])
-			continue;
-		if (!bootstrap_tracepoint_exists(tracefs, bootstrap_events[i].type_name)) {
-			bs_log(b, BOOTSTRAP_LOG_WARN, "tracepoint %s is absent on this kernel: %s",
-			       bootstrap_events[i].type_name, strict ? "failing (strict)" : "event skipped");
-			if (strict)
-				return -ENOENT;
-			b->selected[i] = false;
-			continue;
-		}
-		n++;
-	}
-	if (n == 0) {
-		bs_log(b, BOOTSTRAP_LOG_WARN, "none of the selected events can be traced on this kernel");
-		return -ENOENT;
-	}
-	return 0;
-}
-
-static struct bpf_program *event_program(const struct bootstrap *b, int i)
-{
-	char name[128];
-
-	snprintf(name, sizeof(name), "handle_%s", strchr(bootstrap_events[i].type_name, '/') + 1);
-	return bpf_object__find_program_by_name(b->skel->obj, name);
-}
-
 static int size_maps(struct bootstrap *b, const struct bootstrap_opts *o)
 {
 	size_t ring = pow2_at_least(o->ringbuf_bytes ? o->ringbuf_bytes : DEFAULT_RINGBUF_BYTES);
@@ -124,7 +91,7 @@ static int size_maps(struct bootstrap *b, const struct bootstrap_opts *o)
 		return -EINVAL;
 	}
 	err = bpf_map__set_max_entries(s->maps.events_rb, ring);
-	err = err ?: bpf_map__set_value_size(s->maps.arena, arena_stride(region));
+	err = err ?: bpf_map__set_value_size(s->maps.arena, bs_arena_stride(region));
 	err = err ?: bpf_map__set_max_entries(s->maps.arena, b->ncpu);
 	err = err ?: bpf_map__set_max_entries(s->maps.arena_ctl, b->ncpu);
 	if (err)
@@ -134,7 +101,7 @@ static int size_maps(struct bootstrap *b, const struct bootstrap_opts *o)
 	s->rodata->wake_arena_bytes = region / 4;
 	s->rodata->follow_children = o->follow_children;
 	b->arena.region = region;
-	b->map_bytes_planned = ring + (uint64_t)b->ncpu * (arena_stride(region) + sizeof(struct bootstrap_arena_ctl) +
+	b->map_bytes_planned = ring + (uint64_t)b->ncpu * (bs_arena_stride(region) + sizeof(struct bootstrap_arena_ctl) +
 						    BOOTSTRAP_N_EVENTS * sizeof(struct bootstrap_kcounters));
 	return 0;
 }
@@ -144,15 +111,9 @@ static int load(struct bootstrap *b, const struct bootstrap_opts *o)
 	bool filter_pids = o->n_pids > 0;
 	int err;
 
-	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
-		struct bpf_program *prog = event_program(b, i);
-
-		if (!prog) {
-			bs_log(b, BOOTSTRAP_LOG_WARN, "no BPF program for %s", bootstrap_events[i].type_name);
-			return -ENOENT;
-		}
-		bpf_program__set_autoload(prog, b->selected[i]);
-	}
+	err = bs_set_autoload(b);
+	if (err)
+		return err;
 	bpf_program__set_autoload(b->skel->progs.track_fork, filter_pids && o->follow_children);
 	bpf_program__set_autoload(b->skel->progs.track_free, filter_pids);
 	err = size_maps(b, o);
@@ -212,7 +173,7 @@ static int map_arena(struct bootstrap *b)
 	struct bootstrap_bpf *s = b->skel;
 	size_t page = getpagesize();
 
-	b->arena_mem_len = ((size_t)b->ncpu * arena_stride(b->arena.region) + page - 1) / page * page;
+	b->arena_mem_len = ((size_t)b->ncpu * bs_arena_stride(b->arena.region) + page - 1) / page * page;
 	b->ctl_mem_len = ((size_t)b->ncpu * sizeof(struct bootstrap_arena_ctl) + page - 1) / page * page;
 	b->arena_mem = mmap(NULL, b->arena_mem_len, PROT_READ, MAP_SHARED, bpf_map__fd(s->maps.arena), 0);
 	if (b->arena_mem == MAP_FAILED) {
@@ -228,33 +189,16 @@ static int map_arena(struct bootstrap *b)
 	b->arena.consumed = calloc(b->ncpu, sizeof(*b->arena.consumed));
 	if (!b->arena.consumed)
 		return -ENOMEM;
-	arena_init(&b->arena, b->arena_mem, b->ctl_mem, b->arena.consumed, b->ncpu, b->arena.region);
+	bs_arena_init(&b->arena, b->arena_mem, b->ctl_mem, b->arena.consumed, b->ncpu, b->arena.region);
 	return 0;
 }
 
-static int attach(struct bootstrap *b, bool strict)
+static int attach(struct bootstrap *b, const char *tracefs, bool strict)
 {
-	int n = 0;
+	int err = bs_attach_targets(b, tracefs, strict);
 
-	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
-		if (!b->selected[i])
-			continue;
-		b->links[i] = bpf_program__attach(event_program(b, i));
-		if (!b->links[i]) {
-			int err = -errno;
-
-			bs_log(b, BOOTSTRAP_LOG_WARN, "attaching %s failed: %s%s", bootstrap_events[i].type_name,
-			       strerror(-err), strict ? "" : " (event skipped)");
-			if (strict)
-				return err;
-			b->selected[i] = false;
-			b->skel->bss->enabled[i] = 0;
-			continue;
-		}
-		n++;
-	}
-	if (n == 0)
-		return -ENOENT;
+	if (err)
+		return err;
 	if (bpf_program__autoload(b->skel->progs.track_fork) &&
 	    !(b->track_links[0] = bpf_program__attach(b->skel->progs.track_fork)))
 		return -errno;
@@ -319,7 +263,7 @@ int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out)
 		goto fail;
 	}
 	tracefs = bs_ensure_tracefs(b);
-	err = tracefs ? check_tracepoints(b, tracefs, o.strict) : -ENOENT;
+	err = tracefs ? bs_plan_targets(b, &o, tracefs) : -ENOENT;
 	if (err)
 		goto fail;
 	ncpu = libbpf_num_possible_cpus();
@@ -347,10 +291,10 @@ int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out)
 		bs_log(b, BOOTSTRAP_LOG_WARN, "mapping the payload arena failed: %s", strerror(-err));
 		goto fail;
 	}
-	err = attach(b, o.strict);
+	err = attach(b, tracefs, o.strict);
 	if (err)
 		goto fail;
-	err = ringbuf_map(&b->ring, bpf_map__fd(b->skel->maps.events_rb),
+	err = bs_ringbuf_map(&b->ring, bpf_map__fd(b->skel->maps.events_rb),
 			  bpf_map__max_entries(b->skel->maps.events_rb));
 	if (err) {
 		bs_log(b, BOOTSTRAP_LOG_WARN, "mapping the ring buffer failed: %s", strerror(-err));
@@ -372,11 +316,13 @@ void bootstrap_close(struct bootstrap *b)
 {
 	if (!b)
 		return;
-	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
+	for (size_t i = 0; i < b->n_links; i++)
 		bpf_link__destroy(b->links[i]);
+	free(b->links);
+	free(b->targets);
 	for (int i = 0; i < 2; i++)
 		bpf_link__destroy(b->track_links[i]);
-	ringbuf_unmap(&b->ring);
+	bs_ringbuf_unmap(&b->ring);
 	free(b->arena.consumed);
 	if (b->arena_mem)
 		munmap(b->arena_mem, b->arena_mem_len);

@@ -26,9 +26,9 @@ static void resolve_vars(struct bootstrap *b, const struct bootstrap_header *h, 
 			continue;
 		d = (const struct bootstrap_var *)(payload + f->offset);
 		v = &vars[f->var_index];
-		v->truncated = (h->truncated_mask >> f->var_index) & 1;
-		v->lost = !span_ok || ((h->lost_mask >> f->var_index) & 1) || (__u64)d->off + d->len > span;
-		v->data = v->lost ? NULL : arena_at(&b->arena, h->cpu, h->arena_start + d->off);
+		v->truncated = (h->truncated_mask >> i) & 1;
+		v->lost = !span_ok || ((h->lost_mask >> i) & 1) || (__u64)d->off + d->len > span;
+		v->data = v->lost ? NULL : bs_arena_at(&b->arena, h->cpu, h->arena_start + d->off);
 		v->len = v->lost ? 0 : d->len;
 	}
 }
@@ -46,7 +46,7 @@ static void quiesce(struct bootstrap *b)
 
 int bs_on_record(void *ctx, void *data, size_t size)
 {
-	struct bootstrap_field_value vars[BOOTSTRAP_MAX_VAR_FIELDS];
+	struct bootstrap_field_value vars[BOOTSTRAP_MAX_FIELDS];
 	const struct bootstrap_header *h = data;
 	struct bootstrap *b = ctx;
 	struct bootstrap_event ev;
@@ -60,13 +60,13 @@ int bs_on_record(void *ctx, void *data, size_t size)
 	ev.payload = h + 1;
 	ev.info = &bootstrap_events[h->event_index];
 	ev.vars = vars;
-	span_ok = arena_span_ok(&b->arena, h);
+	span_ok = bs_arena_span_ok(&b->arena, h);
 	if (!span_ok)
 		b->arena_lapped++;
 	resolve_vars(b, h, ev.payload, ev.info, span_ok, vars);
 	rc = b->fn(b->fn_ctx, &ev);
 	if (span_ok)
-		arena_consumed(&b->arena, h->cpu, h->arena_end);
+		bs_arena_consumed(&b->arena, h->cpu, h->arena_end);
 	b->delivered[h->event_index]++;
 	if (rc)
 		b->cb_stop = true;
@@ -93,8 +93,8 @@ int bootstrap_poll(struct bootstrap *b, int timeout_ms, bootstrap_event_fn fn, v
 	b->fn = fn;
 	b->fn_ctx = ctx;
 	b->cb_stop = false;
-	n = ringbuf_consume(&b->ring, bs_on_record, b);
-	arena_release_all(&b->arena);
+	n = bs_ringbuf_consume(&b->ring, bs_on_record, b);
+	bs_arena_release_all(&b->arena);
 	return b->stopped && !b->cb_stop ? -ECANCELED : (int)n;
 }
 

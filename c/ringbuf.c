@@ -13,7 +13,7 @@
  * so producers never wait on it), and at the end of every call. */
 #define PUBLISH_EVERY (64u << 10)
 
-int ringbuf_map(struct ringbuf *r, int map_fd, size_t size)
+int bs_ringbuf_map(struct ringbuf *r, int map_fd, size_t size)
 {
 	void *cons, *prod;
 
@@ -36,7 +36,7 @@ int ringbuf_map(struct ringbuf *r, int map_fd, size_t size)
 	return 0;
 }
 
-void ringbuf_unmap(struct ringbuf *r)
+void bs_ringbuf_unmap(struct ringbuf *r)
 {
 	if (r->consumer_pos)
 		munmap(r->consumer_pos, r->page);
@@ -46,7 +46,7 @@ void ringbuf_unmap(struct ringbuf *r)
 	r->producer_pos = NULL;
 }
 
-long ringbuf_consume(struct ringbuf *r, int (*fn)(void *ctx, void *data, size_t size), void *ctx)
+long bs_ringbuf_consume(struct ringbuf *r, int (*fn)(void *ctx, void *data, size_t size), void *ctx)
 {
 	unsigned long cons = *r->consumer_pos, published = cons, prod;
 	long n = 0;

@@ -20,11 +20,11 @@ struct ringbuf {
 };
 
 /* Returns 0 or a negative errno. */
-int ringbuf_map(struct ringbuf *r, int map_fd, size_t size);
-void ringbuf_unmap(struct ringbuf *r);
+int bs_ringbuf_map(struct ringbuf *r, int map_fd, size_t size);
+void bs_ringbuf_unmap(struct ringbuf *r);
 
 /* Calls fn for every committed record until the ring is empty or fn returns non-zero
  * (that record counts as consumed). Returns the number of records handed to fn. */
-long ringbuf_consume(struct ringbuf *r, int (*fn)(void *ctx, void *data, size_t size), void *ctx);
+long bs_ringbuf_consume(struct ringbuf *r, int (*fn)(void *ctx, void *data, size_t size), void *ctx);
 
 #endif

@@ -14,12 +14,9 @@
 static void add(struct bootstrap_event_stats *to, const struct bootstrap_event_stats *from)
 {
 	to->delivered += from->delivered;
-	to->emitted += from->emitted;
-	to->ringbuf_full += from->ringbuf_full;
-	to->fields_lost += from->fields_lost;
-	to->payload_bytes_lost += from->payload_bytes_lost;
-	to->truncated += from->truncated;
-	to->read_faults += from->read_faults;
+#define ADD(name, what) to->name += from->name;
+	BOOTSTRAP_KCOUNTERS(ADD)
+#undef ADD
 }
 
 static int kernel_counters(const struct bootstrap *b, __u32 index, struct bootstrap_event_stats *out)
@@ -33,12 +30,9 @@ static int kernel_counters(const struct bootstrap *b, __u32 index, struct bootst
 		err = -errno;
 	} else {
 		for (unsigned int c = 0; c < b->ncpu; c++) {
-			out->emitted += per_cpu[c].emitted;
-			out->ringbuf_full += per_cpu[c].ringbuf_full;
-			out->fields_lost += per_cpu[c].fields_lost;
-			out->payload_bytes_lost += per_cpu[c].payload_bytes_lost;
-			out->truncated += per_cpu[c].truncated;
-			out->read_faults += per_cpu[c].read_faults;
+#define SUM(name, what) out->name += per_cpu[c].name;
+			BOOTSTRAP_KCOUNTERS(SUM)
+#undef SUM
 		}
 	}
 	free(per_cpu);

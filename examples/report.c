@@ -33,26 +33,57 @@ void report_start(struct report *r)
 	r->started = now();
 }
 
+/* Every counter of the list, so a new one shows up in each report by itself. */
+static const char *const counter_names[] = {
+#define NAME(name, what) #name,
+	BOOTSTRAP_KCOUNTERS(NAME)
+#undef NAME
+};
+#define N_COUNTERS (sizeof(counter_names) / sizeof(counter_names[0]))
+
+static void counter_values(const struct bootstrap_event_stats *e, uint64_t out[N_COUNTERS])
+{
+	size_t i = 0;
+
+#define VALUE(name, what) out[i++] = e->name;
+	BOOTSTRAP_KCOUNTERS(VALUE)
+#undef VALUE
+}
+
 void report_tick(struct report *r, struct bootstrap *b)
 {
+	uint64_t now_v[N_COUNTERS], last_v[N_COUNTERS];
 	struct bootstrap_stats s;
 	const struct bootstrap_event_stats *t = &s.total, *p = &r->last.total;
 
 	if (read_stats(b, &s))
 		return;
-	fprintf(stderr, "example: %.0fs delivered %" PRIu64 " (+%" PRIu64 "), ringbuf_full +%" PRIu64
-		", fields_lost +%" PRIu64 ", read_faults +%" PRIu64 ", truncated +%" PRIu64 "\n",
-		now() - r->started, t->delivered, t->delivered - p->delivered,
-		t->ringbuf_full - p->ringbuf_full, t->fields_lost - p->fields_lost,
-		t->read_faults - p->read_faults, t->truncated - p->truncated);
+	counter_values(t, now_v);
+	counter_values(p, last_v);
+	fprintf(stderr, "example: %.0fs delivered %" PRIu64 " (+%" PRIu64 ")", now() - r->started,
+		t->delivered, t->delivered - p->delivered);
+	for (size_t i = 1; i < N_COUNTERS; i++) /* [0] is emitted, not a loss */
+		fprintf(stderr, ", %s +%" PRIu64, counter_names[i], now_v[i] - last_v[i]);
+	fputc('\n', stderr);
 	r->last = s;
+}
+
+static int column_width(const char *name)
+{
+	int n = (int)strlen(name) + 1;
+
+	return n < 11 ? 11 : n;
 }
 
 static void row(const char *name, const struct bootstrap_event_stats *e)
 {
-	fprintf(stderr, "  %-42s %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %11" PRIu64 " %10" PRIu64
-		" %11" PRIu64 " %9" PRIu64 "\n", name, e->delivered, e->emitted, e->ringbuf_full,
-		e->fields_lost, e->payload_bytes_lost, e->read_faults, e->truncated);
+	uint64_t v[N_COUNTERS];
+
+	counter_values(e, v);
+	fprintf(stderr, "  %-42s %10" PRIu64, name, e->delivered);
+	for (size_t i = 0; i < N_COUNTERS; i++)
+		fprintf(stderr, "%*" PRIu64, column_width(counter_names[i]), v[i]);
+	fputc('\n', stderr);
 }
 
 void report_summary(struct report *r, struct bootstrap *b)
@@ -62,8 +93,10 @@ void report_summary(struct report *r, struct bootstrap *b)
 	if (read_stats(b, &s))
 		return;
 	fprintf(stderr, "example: stats after %.1fs\n", now() - r->started);
-	fprintf(stderr, "  %-42s %10s %10s %12s %11s %10s %11s %9s\n", "event", "delivered", "emitted",
-		"ringbuf_full", "fields_lost", "bytes_lost", "read_faults", "truncated");
+	fprintf(stderr, "  %-42s %10s", "event", "delivered");
+	for (size_t i = 0; i < N_COUNTERS; i++)
+		fprintf(stderr, "%*s", column_width(counter_names[i]), counter_names[i]);
+	fputc('\n', stderr);
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
 		const struct bootstrap_event_stats *e = &s.events[i];
 

@@ -12,7 +12,7 @@ cat > "$dest/app.c" <<'C'
 #include <string.h>
 int main(void)
 {
-	return strcmp(bootstrap_events[BOOTSTRAP_EV_SYS_ENTER_OPENAT].type_name, "syscalls/sys_enter_openat");
+	return strcmp(bootstrap_events[BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_OPENAT].type_name, "syscalls/sys_enter_openat");
 }
 C
 cc -std=gnu11 -Wall -Werror "$dest/app.c" $(pkg-config --cflags --libs --static bootstrap) -o "$dest/app"

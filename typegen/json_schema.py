@@ -2,9 +2,10 @@
 
 Each event type gets an exact shape: its event_id and event_type as constants, its
 payload keys with integer ranges from the field types, and the names that may appear
-in "truncated" / "lost" (only its variable fields).
+in "truncated" (its variable fields) and "lost" (those, and the integer fields that can
+be lost: entry values without an entry, values read through a pointer).
 """
-from schema import INT_TYPES
+from model import INT_TYPES
 
 HEADER_KEYS = ('event_id', 'event_type', 'timestamp_ns', 'pid', 'tid', 'ppid', 'upid',
                'uppid', 'uid', 'cgroup_id', 'comm', 'payload')
@@ -19,10 +20,11 @@ def _int_range(t):
 
 
 def _field(f):
-    if f.type == 'bool':
-        return {'type': 'boolean'}
     if f.type in INT_TYPES:
-        return _int_range(f.type)
+        shape = {'type': 'boolean'} if f.type == 'bool' else _int_range(f.type)
+        if f.may_be_lost:
+            return {'anyOf': [shape, {'type': 'null'}], 'description': 'null when the field was lost'}
+        return shape
     if f.type == 'char[]':
         return {'type': ['string', 'null'], 'description': 'null when the field was lost'}
     return {'type': ['array', 'null'], 'items': {'type': 'string'}}
@@ -31,6 +33,7 @@ def _field(f):
 def _event(ev):
     props = {f.name: _field(f) for f in ev.fields}
     names = [f.name for f in ev.var_fields]
+    lostable = [f.name for f in ev.fields if f.is_var or f.may_be_lost]
     out = {
         'title': ev.type_name,
         'description': ev.comment,
@@ -43,12 +46,11 @@ def _event(ev):
         },
         'required': list(HEADER_KEYS),
     }
-    # Only variable fields can be truncated or lost: without any, neither key may appear.
-    flagged = False
-    if names:
-        flagged = {'type': 'array', 'items': {'enum': names}, 'minItems': 1, 'uniqueItems': True}
-    out['properties']['truncated'] = flagged
-    out['properties']['lost'] = flagged
+    # A key may appear only when some field can carry that flag.
+    def flag(allowed):
+        return {'type': 'array', 'items': {'enum': allowed}, 'minItems': 1, 'uniqueItems': True} if allowed else False
+    out['properties']['truncated'] = flag(names)
+    out['properties']['lost'] = flag(lostable)
     return out
 
 

@@ -3,9 +3,10 @@
 
     typegen.py EVENTS.toml OUTDIR [--vmlinux H] [--tracefs DIR] [--fill-dir DIR]
 
-writes OUTDIR/events.gen.h (shared structs, enums, layout asserts), fill.gen.bpf.h (one
-BPF handler per event), json.gen.c (per-event JSON serializers + reflection table) and
-events.schema.json (JSON Schema of one output line). Output depends only on the inputs
+writes OUTDIR/events.gen.h (shared structs, enums, layout asserts), fill.gen.bpf.h (the
+BPF handlers of each event), json.gen.c (per-event JSON serializers + reflection table),
+attach.gen.c (what the loader attaches per event) and events.schema.json (JSON Schema of
+one output line). Output depends only on the inputs
 (deterministic); a file whose bytes would not change is left untouched so that make
 rebuilds only what really changed. Exit status 1 with one line per schema error.
 """
@@ -19,11 +20,12 @@ import jinja2
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import cgen  # noqa: E402
 import json_schema  # noqa: E402
-import schema as schema_mod  # noqa: E402
+import validate  # noqa: E402
 from vmlinux_index import VmlinuxIndex  # noqa: E402
 
-TEMPLATES = ('events.gen.h', 'fill.gen.bpf.h', 'json.gen.c')
+TEMPLATES = ('events.gen.h', 'fill.gen.bpf.h', 'json.gen.c', 'attach.gen.c')
 
 
 def default_tracefs():
@@ -33,28 +35,20 @@ def default_tracefs():
     return None
 
 
-def c_string(text):
-    """A C string literal body for `text`: printable ASCII as is, every other byte of its
-    UTF-8 in octal (JSON's \\u escapes are not valid C for controls and astral characters)."""
-    return ''.join(chr(b) if 0x20 <= b < 0x7f and b not in b'"\\?' else f'\\{b:03o}'
-                   for b in text.encode('utf-8'))
-
-
-def c_comment(text):
-    """`text` made safe inside a /* */ comment."""
-    return text.replace('*/', '* /').replace('/*', '/ *')
-
-
 def render(schema, vmlinux):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(HERE, 'templates')),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              trim_blocks=True, lstrip_blocks=True)
-    env.filters['c_string'] = c_string
-    env.filters['c_comment'] = c_comment
+    for name in ('c_string', 'c_comment', 'int_expr', 'var_call'):
+        env.filters[name] = getattr(cgen, name)
+    env.filters['parens'] = lambda text: f'({text})'
 
     def ctx_decl(ev):
+        """The handler's context type; void where nothing reads it, or the struct is absent."""
+        if not ev.ctx_type or not (ev.uses_ctx or ev.fill == 'custom' or ev.retries or ev.kind.name != 'tracepoint'):
+            return 'void'
         has = vmlinux is None or vmlinux.has_struct(ev.ctx_type)
-        return f'struct {ev.ctx_type}' if has and (ev.uses_ctx or ev.fill == 'custom') else 'void'
+        return f'struct {ev.ctx_type}' if has else 'void'
 
     source = os.path.basename(schema.path)
     out = {}
@@ -98,8 +92,8 @@ def main(argv=None):
             return 1
         vmlinux = VmlinuxIndex(args.vmlinux)
     try:
-        schema = schema_mod.load(args.events, vmlinux, args.tracefs, os.path.normpath(args.fill_dir))
-    except schema_mod.SchemaError as e:
+        schema = validate.load(args.events, vmlinux, args.tracefs, os.path.normpath(args.fill_dir))
+    except validate.SchemaError as e:
         for line in e.errors:
             print(line, file=sys.stderr)
         return 1

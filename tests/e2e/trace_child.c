@@ -101,7 +101,7 @@ void trace_child(const struct trace_opts *opts, int (*fn)(void *arg), void *arg,
 void trace_result_free(struct trace_result *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
-		for (int v = 0; v < BOOTSTRAP_MAX_VAR_FIELDS; v++)
+		for (int v = 0; v < BOOTSTRAP_MAX_FIELDS; v++)
 			free(r->events[i].vars[v].data);
 		free(r->events[i].json);
 	}

@@ -18,7 +18,7 @@ struct captured_var {
 struct captured {
 	struct bootstrap_header hdr;
 	unsigned char payload[BOOTSTRAP_MAX_PAYLOAD_SIZE];
-	struct captured_var vars[BOOTSTRAP_MAX_VAR_FIELDS];
+	struct captured_var vars[BOOTSTRAP_MAX_FIELDS];
 	char *json;  /* bootstrap_event_json() of the event */
 };
 

@@ -45,7 +45,7 @@ static int on_event(void *ctx, const struct bootstrap_event *ev)
 {
 	struct tracee *t = ctx;
 
-	if (ev->hdr->event_index != BOOTSTRAP_EV_SYS_ENTER_OPENAT || ev->vars[0].lost)
+	if (ev->hdr->event_index != BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_OPENAT || ev->vars[0].lost)
 		return 0;
 	if (ev->vars[0].len == strlen(t->path) && memcmp(ev->vars[0].data, t->path, ev->vars[0].len) == 0)
 		t->own_opens++;

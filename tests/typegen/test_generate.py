@@ -21,16 +21,18 @@ def schema_events():
 
 def test_real_schema_has_a_handler_struct_table_entry_and_json_branch_per_event(real_gen):
     events = schema_events()
-    names = [t.split('/')[1] for _, t in events]
+    idents = [t.replace('/', '_') for _, t in events]
     header = (real_gen / 'events.gen.h').read_text()
     fill = (real_gen / 'fill.gen.bpf.h').read_text()
     table = (real_gen / 'json.gen.c').read_text().split('bootstrap_events[BOOTSTRAP_N_EVENTS] = {')[1]
     branches = json.loads((real_gen / 'events.schema.json').read_text())['oneOf']
 
     assert f'#define BOOTSTRAP_N_EVENTS {len(events)}\n' in header
-    assert re.findall(r'^struct bootstrap_payload_(\w+) \{$', header, re.M) == names
-    assert re.findall(r'^SEC\("tp/(\w+/\w+)"\)\nint handle_(\w+)\(', fill, re.M) == [
-        (t, t.split('/')[1]) for _, t in events]
+    assert re.findall(r'^struct bootstrap_payload_(\w+) \{$', header, re.M) == idents
+    # Each event's handler at its own tracepoint (companions have a __suffix).
+    handlers = re.findall(r'^SEC\("tp/(\w+/\w+)"\)\nint tracepoint__(\w+)\(', fill, re.M)
+    assert [h for h in handlers if not h[1].endswith(('__retry', '__entry'))] == [
+        (t, t.replace('/', '__')) for _, t in events]
     assert [(int(i), t) for i, t in re.findall(r'^\t\{ (\d+), "([\w/]+)", ', table, re.M)] == events
     assert [(b['properties']['event_id']['const'], b['title']) for b in branches] == events
 
@@ -43,67 +45,74 @@ def test_exit_status_is_split_with_shift_and_mask(real_gen):
 
 def test_write_content_is_bounded_by_count_and_kept_for_stdout_and_stderr(real_gen):
     assert ('\tif (p->fd == 1 || p->fd == 2)\n'
-            '\t\tbs_var_bytes(&e, &p->content, 0, (const void *)(ctx->args[1]), p->count, 32768, true);\n'
+            '\t\tbs_var_bytes(e, &p->content, 2, (const void *)(args[1]), p->count, 32768, true);\n'
             '\telse\n'
-            '\t\tbs_var_none(&e, &p->content);\n'
+            '\t\tbs_var_none(e, &p->content);\n'
             ) in (real_gen / 'fill.gen.bpf.h').read_text()
 
 
 def test_template_tracepoint_reads_its_ctx_type(real_gen):
     fill = (real_gen / 'fill.gen.bpf.h').read_text()
-    assert ('int handle_mm_vmscan_direct_reclaim_begin('
+    assert ('int tracepoint__vmscan__mm_vmscan_direct_reclaim_begin('
             'struct trace_event_raw_mm_vmscan_direct_reclaim_begin_template *ctx)\n') in fill
     assert '\tp->order = (__s32)(ctx->order);\n' in fill
 
 
 def test_added_syscall_event_gets_a_payload_struct(added_gen):
     assert textwrap.dedent('''\
-        /* syscalls/sys_enter_mkdirat: Directory creation, syscall entry */
-        struct bootstrap_payload_sys_enter_mkdirat {
+        /* syscalls/sys_enter_mkdirat (tracepoint): Directory creation, syscall entry */
+        struct bootstrap_payload_syscalls_sys_enter_mkdirat {
         \t__s32 dfd;
         \tstruct bootstrap_var pathname; /* char[], max 4096 bytes */
         \t__u32 mode;
         };
-        _Static_assert(sizeof(struct bootstrap_payload_sys_enter_mkdirat) == 16, "sys_enter_mkdirat payload size");
-        _Static_assert(__builtin_offsetof(struct bootstrap_payload_sys_enter_mkdirat, dfd) == 0, "sys_enter_mkdirat.dfd offset");
-        _Static_assert(__builtin_offsetof(struct bootstrap_payload_sys_enter_mkdirat, pathname) == 4, "sys_enter_mkdirat.pathname offset");
-        _Static_assert(__builtin_offsetof(struct bootstrap_payload_sys_enter_mkdirat, mode) == 12, "sys_enter_mkdirat.mode offset");
+        _Static_assert(sizeof(struct bootstrap_payload_syscalls_sys_enter_mkdirat) == 16, "syscalls_sys_enter_mkdirat payload size");
+        _Static_assert(__builtin_offsetof(struct bootstrap_payload_syscalls_sys_enter_mkdirat, dfd) == 0, "syscalls_sys_enter_mkdirat.dfd offset");
+        _Static_assert(__builtin_offsetof(struct bootstrap_payload_syscalls_sys_enter_mkdirat, pathname) == 4, "syscalls_sys_enter_mkdirat.pathname offset");
+        _Static_assert(__builtin_offsetof(struct bootstrap_payload_syscalls_sys_enter_mkdirat, mode) == 12, "syscalls_sys_enter_mkdirat.mode offset");
         ''') in (added_gen / 'events.gen.h').read_text()
 
 
 def test_added_syscall_event_gets_a_handler(added_gen):
+    """Its fill, its handler (which copies the arguments it uses), and the exit program
+    that completes it when a user read faulted at the entry."""
+    fill = (added_gen / 'fill.gen.bpf.h').read_text()
     assert textwrap.dedent('''\
-        /* syscalls/sys_enter_mkdirat: Directory creation, syscall entry */
-        SEC("tp/syscalls/sys_enter_mkdirat")
-        int handle_sys_enter_mkdirat(struct trace_event_raw_sys_enter *ctx)
+        /* syscalls/sys_enter_mkdirat (tracepoint): Directory creation, syscall entry */
+        static __always_inline void bs_fill__syscalls_sys_enter_mkdirat(struct bs_emit *e, struct bootstrap_payload_syscalls_sys_enter_mkdirat *p, void *ctx,
+        \tstruct task_struct *task, const void *entry, const __u64 *args)
         {
-        \tstruct bootstrap_payload_sys_enter_mkdirat *p;
-        \tstruct bs_emit e;
-
-        \tp = bs_begin(&e, BOOTSTRAP_EV_SYS_ENTER_MKDIRAT, BOOTSTRAP_ID_SYS_ENTER_MKDIRAT, sizeof(*p));
-        \tif (!p)
-        \t\treturn 0;
-        \tp->dfd = (__s32)(ctx->args[0]);
-        \tbs_var_str(&e, &p->pathname, 0, (const void *)(ctx->args[1]), 4096, true);
-        \tp->mode = (__u32)(ctx->args[2]);
-        \tbs_commit(&e, sizeof(*p));
-        \treturn 0;
+        \tp->dfd = (__s32)(args[0]);
+        \tbs_var_str(e, &p->pathname, 1, (const void *)(args[1]), 4096, true);
+        \tp->mode = (__u32)(args[2]);
         }
-        ''') in (added_gen / 'fill.gen.bpf.h').read_text()
+
+        SEC("tp/syscalls/sys_enter_mkdirat")
+        int tracepoint__syscalls__sys_enter_mkdirat(struct trace_event_raw_sys_enter *ctx)
+        {
+        ''') in fill
+    assert '\t__u64 args[6] = { [0] = ctx->args[0], [1] = ctx->args[1], [2] = ctx->args[2] };\n' in fill
+    assert ('\tbs_fill__syscalls_sys_enter_mkdirat(&e, p, ctx, task, entry, args);\n'
+            '\tif (bs_retry_stash(&e, task, BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_MKDIRAT, args))\n'
+            '\t\treturn 0;\n'
+            '\tbs_commit(&e, sizeof(*p));\n') in fill
+    assert ('SEC("tp/syscalls/sys_exit_mkdirat")\n'
+            'int tracepoint__syscalls__sys_enter_mkdirat__retry(void *ctx)\n') in fill
+    assert '\tbs_fill__syscalls_sys_enter_mkdirat(&e, p, ctx, task, NULL, st->args);\n' in fill
 
 
 def test_added_syscall_event_gets_a_reflection_entry(added_gen):
     source = (added_gen / 'json.gen.c').read_text()
     assert textwrap.dedent('''\
-        static const struct bootstrap_field_info fields_sys_enter_mkdirat[] = {
+        static const struct bootstrap_field_info fields_syscalls_sys_enter_mkdirat[] = {
         \t{ "dfd", BOOTSTRAP_T_S32, "s32", 0, -1 },
         \t{ "pathname", BOOTSTRAP_T_BYTES, "char[]", 4, 0 },
         \t{ "mode", BOOTSTRAP_T_U32, "u32", 12, -1 },
         };
         ''') in source
     assert ('\t{ 1031, "syscalls/sys_enter_mkdirat", "Directory creation, syscall entry", '
-            '16, 3, fields_sys_enter_mkdirat, 1 },\n') in source
-    assert '\tpayload_sys_enter_mkdirat,\n' in source
+            '16, 3, fields_syscalls_sys_enter_mkdirat, 1, BOOTSTRAP_KIND_TRACEPOINT, 0, "syscalls/sys_enter_mkdirat" },\n') in source
+    assert '\tpayload_syscalls_sys_enter_mkdirat,\n' in source
 
 
 def test_added_syscall_event_gets_a_json_schema_branch(added_gen):
@@ -130,7 +139,7 @@ def test_added_syscall_event_gets_a_json_schema_branch(added_gen):
 
 def test_custom_fill_event_declares_and_includes_its_fill(tmp_path):
     (tmp_path / 'fill').mkdir()
-    (tmp_path / 'fill' / 'sched_process_free.bpf.c').write_text('')
+    (tmp_path / 'fill' / 'sched_sched_process_free.bpf.c').write_text('')
     (tmp_path / 'events.toml').write_text(
         '[sched.sched_process_free]\nid = 7\nfill = "custom"\n'
         'ctx_type = "trace_event_raw_sched_process_template"\n'
@@ -138,12 +147,12 @@ def test_custom_fill_event_declares_and_includes_its_fill(tmp_path):
     proc = run_typegen(tmp_path, 'events.toml', 'out', '--fill-dir', 'fill')
     assert (proc.returncode, proc.stderr) == (0, '')
     fill = (tmp_path / 'out' / 'fill.gen.bpf.h').read_text()
-    assert ('static __always_inline void fill_sched_process_free('
+    assert ('static __always_inline void fill_sched_sched_process_free('
             'struct trace_event_raw_sched_process_template *ctx, struct bs_emit *e, '
-            'struct bootstrap_payload_sched_process_free *p);\n'
-            '#include "fill/sched_process_free.bpf.c"\n') in fill
-    assert 'int handle_sched_process_free(struct trace_event_raw_sched_process_template *ctx)\n' in fill
-    assert '\tfill_sched_process_free(ctx, &e, p);\n' in fill
+            'struct bootstrap_payload_sched_sched_process_free *p);\n'
+            '#include "fill/sched_sched_process_free.bpf.c"\n') in fill
+    assert 'int tracepoint__sched__sched_process_free(struct trace_event_raw_sched_process_template *ctx)\n' in fill
+    assert '\tfill_sched_sched_process_free(ctx, e, p);\n' in fill
 
 
 def test_comment_with_comment_markers_and_non_ascii_compiles(tmp_path):
@@ -155,10 +164,10 @@ def test_comment_with_comment_markers_and_non_ascii_compiles(tmp_path):
         '''))
     gen = generate(tmp_path / 'events.toml', tmp_path / 'out')
     assert ('\t{ 1024, "syscalls/sys_enter_openat", "Opens under /proc/*/fd \\342\\200\\224 '
-            'na\\303\\257ve \\042quoted\\042 \\360\\237\\232\\200\\001", 4, 1, fields_sys_enter_openat, 0 },\n'
-            ) in (gen / 'json.gen.c').read_text()
-    assert '/* syscalls/sys_enter_openat: Opens under /proc/ * /fd' in (gen / 'events.gen.h').read_text()
-    compile_c(['cc', *CFLAGS, '-Ic', f'-I{gen}', '-c', str(gen / 'json.gen.c'), '-o', str(tmp_path / 'json.o')])
+            'na\\303\\257ve \\042quoted\\042 \\360\\237\\232\\200\\001", 4, 1, fields_syscalls_sys_enter_openat, 0, '
+            'BOOTSTRAP_KIND_TRACEPOINT, 0, "syscalls/sys_enter_openat" },\n') in (gen / 'json.gen.c').read_text()
+    assert '/* syscalls/sys_enter_openat (tracepoint): Opens under /proc/ * /fd' in (gen / 'events.gen.h').read_text()
+    compile_c(['cc', *CFLAGS, '-Iinclude', '-Ic', f'-I{gen}', '-c', str(gen / 'json.gen.c'), '-o', str(tmp_path / 'json.o')])
     compile_bpf(gen, tmp_path / 'bootstrap.bpf.o')
 
 
@@ -190,11 +199,11 @@ def test_only_changed_outputs_are_rewritten(tmp_path):
 
 
 def test_events_header_compiles_for_user_space(gen):
-    compile_c(['cc', *CFLAGS, '-Ic', f'-I{gen}', '-fsyntax-only', '-x', 'c', str(gen / 'events.gen.h')])
+    compile_c(['cc', *CFLAGS, '-Iinclude', '-Ic', f'-I{gen}', '-fsyntax-only', '-x', 'c', str(gen / 'events.gen.h')])
 
 
 def test_json_serializers_compile_with_the_library_headers(gen, tmp_path):
-    compile_c(['cc', *CFLAGS, '-Ic', f'-I{gen}', '-c', str(gen / 'json.gen.c'), '-o', str(tmp_path / 'json.o')])
+    compile_c(['cc', *CFLAGS, '-Iinclude', '-Ic', f'-I{gen}', '-c', str(gen / 'json.gen.c'), '-o', str(tmp_path / 'json.o')])
 
 
 def test_bpf_program_compiles(gen, tmp_path):

@@ -20,7 +20,7 @@ def validator(gen):
 def serialized_lines(gen, tmp_path):
     """Three lines per event of `gen`'s reflection table (see ndjson_lines.c)."""
     exe = tmp_path / 'ndjson_lines'
-    compile_c(['cc', *CFLAGS, '-Ic', f'-I{gen}', str(FIXTURES / 'ndjson_lines.c'),
+    compile_c(['cc', *CFLAGS, '-Iinclude', '-Ic', f'-I{gen}', str(FIXTURES / 'ndjson_lines.c'),
                'c/event_json.c', 'c/json_writer.c', str(gen / 'json.gen.c'), '-o', str(exe)])
     proc = subprocess.run([exe], capture_output=True, text=True, check=True)
     return proc.stdout.splitlines()

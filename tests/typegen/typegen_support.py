@@ -12,7 +12,7 @@ EVENTS = ROOT / 'events.toml'
 FIXTURES = Path(__file__).resolve().parent / 'fixtures'
 # A tracefs with one format file: sys_enter_openat, as this kernel describes it.
 TRACEFS = FIXTURES / 'tracefs'
-GEN_FILES = ('events.gen.h', 'fill.gen.bpf.h', 'json.gen.c', 'events.schema.json')
+GEN_FILES = ('events.gen.h', 'fill.gen.bpf.h', 'json.gen.c', 'attach.gen.c', 'events.schema.json')
 
 CFLAGS = ['-std=gnu11', '-Wall', '-Wextra', '-Werror']
 BPF_ARCH = {'x86_64': 'x86', 'aarch64': 'arm64'}.get(platform.machine(), platform.machine())
@@ -43,5 +43,5 @@ def compile_c(args):
 
 def compile_bpf(gendir, obj):
     """Compiles bpf/bootstrap.bpf.c for the BPF target against the outputs in `gendir`."""
-    compile_c(['clang', *BPF_CFLAGS, '-Ivendor', f'-I{gendir}', '-Ic', '-Ibpf',
+    compile_c(['clang', *BPF_CFLAGS, '-Ivendor', f'-I{gendir}', '-Iinclude', '-Ibpf',
                '-c', 'bpf/bootstrap.bpf.c', '-o', str(obj)])

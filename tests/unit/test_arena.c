@@ -17,10 +17,10 @@ static struct arena a;
 
 static void setup(void)
 {
-	mem = calloc(NCPU, arena_stride(REGION));
+	mem = calloc(NCPU, bs_arena_stride(REGION));
 	memset(ctl, 0, sizeof(ctl));
 	memset(consumed, 0, sizeof(consumed));
-	arena_init(&a, mem, ctl, consumed, NCPU, REGION);
+	bs_arena_init(&a, mem, ctl, consumed, NCPU, REGION);
 }
 
 static void teardown(void)
@@ -37,23 +37,23 @@ static struct bootstrap_header span(unsigned cpu, __u64 start, __u64 end)
 
 Test(arena, positions_map_into_the_cpu_region)
 {
-	cr_assert_eq(arena_at(&a, 0, 10), mem + 10);
-	cr_assert_eq(arena_at(&a, 1, 10), mem + arena_stride(REGION) + 10);
+	cr_assert_eq(bs_arena_at(&a, 0, 10), mem + 10);
+	cr_assert_eq(bs_arena_at(&a, 1, 10), mem + bs_arena_stride(REGION) + 10);
 	/* Monotonic positions wrap onto the same region every lap. */
-	cr_assert_eq(arena_at(&a, 1, 3 * (__u64)REGION + 10), mem + arena_stride(REGION) + 10);
+	cr_assert_eq(bs_arena_at(&a, 1, 3 * (__u64)REGION + 10), mem + bs_arena_stride(REGION) + 10);
 }
 
 Test(arena, field_across_the_region_end_stays_contiguous)
 {
 	__u64 start = 5 * (__u64)REGION - 100;  /* 100 bytes before the end, lap 5 */
-	const char *p = arena_at(&a, 0, start);
+	const char *p = bs_arena_at(&a, 0, start);
 	struct bootstrap_header h = span(0, start, start + 1000);
 
 	ctl[0].released = start;
-	cr_assert(arena_span_ok(&a, &h));
+	cr_assert(bs_arena_span_ok(&a, &h));
 	/* The 1000 bytes run on into the slack after the region, not back to its start. */
 	cr_assert_eq(p, mem + REGION - 100);
-	cr_assert_leq(p + 1000, mem + arena_stride(REGION));
+	cr_assert_leq(p + 1000, mem + bs_arena_stride(REGION));
 }
 
 Test(arena, lapped_span_is_refused)
@@ -61,13 +61,13 @@ Test(arena, lapped_span_is_refused)
 	struct bootstrap_header h = span(0, 100, 100 + REGION + 1);
 
 	ctl[0].released = 100;
-	cr_assert_not(arena_span_ok(&a, &h), "a span longer than the region cannot be intact");
+	cr_assert_not(bs_arena_span_ok(&a, &h), "a span longer than the region cannot be intact");
 	/* Ends one byte past released + region: the kernel would have overwritten unreleased bytes. */
 	h = span(0, 1000, 1000 + REGION);
 	ctl[0].released = 999;
-	cr_assert_not(arena_span_ok(&a, &h));
+	cr_assert_not(bs_arena_span_ok(&a, &h));
 	ctl[0].released = 1000;
-	cr_assert(arena_span_ok(&a, &h), "exactly one region of unreleased bytes is allowed");
+	cr_assert(bs_arena_span_ok(&a, &h), "exactly one region of unreleased bytes is allowed");
 }
 
 Test(arena, stale_span_before_released_is_refused)
@@ -75,31 +75,31 @@ Test(arena, stale_span_before_released_is_refused)
 	struct bootstrap_header h = span(1, 100, 200);
 
 	ctl[1].released = 150;
-	cr_assert_not(arena_span_ok(&a, &h));
+	cr_assert_not(bs_arena_span_ok(&a, &h));
 	ctl[1].released = 100;
-	cr_assert(arena_span_ok(&a, &h));
+	cr_assert(bs_arena_span_ok(&a, &h));
 }
 
 Test(arena, unknown_cpu_and_inverted_span_are_refused)
 {
 	struct bootstrap_header h = span(NCPU, 0, 10);
 
-	cr_assert_not(arena_span_ok(&a, &h));
+	cr_assert_not(bs_arena_span_ok(&a, &h));
 	h = span(0, 10, 5);
-	cr_assert_not(arena_span_ok(&a, &h));
+	cr_assert_not(bs_arena_span_ok(&a, &h));
 }
 
 Test(arena, release_is_batched_moves_forward_only_and_per_cpu)
 {
-	arena_consumed(&a, 0, 500);
+	bs_arena_consumed(&a, 0, 500);
 	cr_assert_eq(ctl[0].released, 0, "a small amount waits for the batch end");
-	arena_consumed(&a, 0, 300);
-	arena_release_all(&a);
+	bs_arena_consumed(&a, 0, 300);
+	bs_arena_release_all(&a);
 	cr_assert_eq(ctl[0].released, 500, "release must never move backwards");
 	cr_assert_eq(ctl[1].released, 0);
-	arena_consumed(&a, 1, REGION / 16);
+	bs_arena_consumed(&a, 1, REGION / 16);
 	cr_assert_eq(ctl[1].released, REGION / 16, "a sixteenth of the region is released at once");
-	arena_release_all(&a);
+	bs_arena_release_all(&a);
 	cr_assert_eq(ctl[0].released, 500);
 }
 
@@ -122,16 +122,28 @@ static int remember(void *ctx, const struct bootstrap_event *ev)
 
 struct write_record {
 	struct bootstrap_header h;
-	struct bootstrap_payload_sys_enter_write p;
+	struct bootstrap_payload_syscalls_sys_enter_write p;
 };
+
+/* The mask bit of a field of sys_enter_write (bit i is field i, schema order). */
+static __u32 write_field_bit(const char *name)
+{
+	const struct bootstrap_event_info *info = &bootstrap_events[BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_WRITE];
+
+	for (__u32 i = 0; i < info->n_fields; i++)
+		if (strcmp(info->fields[i].name, name) == 0)
+			return 1u << i;
+	cr_assert_fail("sys_enter_write has no field %s", name);
+	return 0;
+}
 
 static struct write_record write_record(__u64 start, __u32 len, __u32 lost_mask)
 {
 	struct write_record r = { 0 };
 
 	r.h = span(1, start, start + len);
-	r.h.event_index = BOOTSTRAP_EV_SYS_ENTER_WRITE;
-	r.h.event_id = BOOTSTRAP_ID_SYS_ENTER_WRITE;
+	r.h.event_index = BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_WRITE;
+	r.h.event_id = BOOTSTRAP_ID_SYSCALLS_SYS_ENTER_WRITE;
 	r.h.lost_mask = lost_mask;
 	r.p.fd = 1;
 	r.p.count = len;
@@ -158,20 +170,20 @@ Test(arena, delivery_reads_in_place_then_releases)
 	struct bootstrap b = { 0 };
 	struct seen s;
 
-	memcpy(mem + arena_stride(REGION) + REGION - 3, "abcdef", 6);
+	memcpy(mem + bs_arena_stride(REGION) + REGION - 3, "abcdef", 6);
 	ctl[1].released = REGION - 3;
 	s = deliver(&b, &r);
 	cr_assert_eq(s.content.len, 6);
 	cr_assert_arr_eq(s.content.data, "abcdef", 6);
 	cr_assert_eq(s.released_during_callback, REGION - 3, "released only after the callback");
-	arena_release_all(&a);
+	bs_arena_release_all(&a);
 	cr_assert_eq(ctl[1].released, REGION + 3);
-	cr_assert_eq(b.delivered[BOOTSTRAP_EV_SYS_ENTER_WRITE], 1);
+	cr_assert_eq(b.delivered[BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_WRITE], 1);
 }
 
 Test(arena, lost_field_is_reported_not_read)
 {
-	struct write_record r = write_record(0, 0, 1);
+	struct write_record r = write_record(0, 0, write_field_bit("content"));
 	struct bootstrap b = { 0 };
 	struct seen s;
 
@@ -193,7 +205,7 @@ Test(arena, lapped_event_delivers_fields_as_lost_and_counts)
 	cr_assert(s.content.lost);
 	cr_assert_null(s.content.data);
 	cr_assert_eq(b.arena_lapped, 1);
-	arena_release_all(&a);
+	bs_arena_release_all(&a);
 	cr_assert_eq(ctl[1].released, 10 + REGION, "a stale span releases nothing");
 }
 

@@ -44,40 +44,40 @@ static void expect_bytes(const char *got, size_t gotn, const char *want, size_t 
 	do {                                                                 \
 		char buf_[4096];                                             \
 		struct json_writer w_;                                       \
-		jw_init(&w_, buf_, sizeof(buf_));                            \
+		bs_jw_init(&w_, buf_, sizeof(buf_));                            \
 		struct json_writer *w = &w_;                                 \
 		call;                                                        \
-		size_t n_ = jw_finish(w);                                    \
+		size_t n_ = bs_jw_finish(w);                                    \
 		expect_bytes(buf_, n_, want, sizeof(want) - 1);              \
 		cr_assert(buf_[n_] == '\0');                                 \
 	} while (0)
 
 /* in and want are literals; want is the string's content, quotes are added here. */
 #define EXPECT_STR(in, want) \
-	EXPECT_OUT("\"" want "\"", jw_string(w, in, sizeof(in) - 1))
+	EXPECT_OUT("\"" want "\"", bs_jw_string(w, in, sizeof(in) - 1))
 #define EXPECT_LIST(in, want) \
-	EXPECT_OUT(want, jw_string_list(w, in, sizeof(in) - 1))
+	EXPECT_OUT(want, bs_jw_string_list(w, in, sizeof(in) - 1))
 
 Test(json_writer, unsigned_integers)
 {
-	EXPECT_OUT("0", jw_u64(w, 0));
-	EXPECT_OUT("7", jw_u64(w, 7));
-	EXPECT_OUT("10", jw_u64(w, 10));
-	EXPECT_OUT("99", jw_u64(w, 99));
-	EXPECT_OUT("100", jw_u64(w, 100));
-	EXPECT_OUT("1000", jw_u64(w, 1000));
-	EXPECT_OUT("4294967296", jw_u64(w, 4294967296u));
-	EXPECT_OUT("18446744073709551615", jw_u64(w, UINT64_MAX));
+	EXPECT_OUT("0", bs_jw_u64(w, 0));
+	EXPECT_OUT("7", bs_jw_u64(w, 7));
+	EXPECT_OUT("10", bs_jw_u64(w, 10));
+	EXPECT_OUT("99", bs_jw_u64(w, 99));
+	EXPECT_OUT("100", bs_jw_u64(w, 100));
+	EXPECT_OUT("1000", bs_jw_u64(w, 1000));
+	EXPECT_OUT("4294967296", bs_jw_u64(w, 4294967296u));
+	EXPECT_OUT("18446744073709551615", bs_jw_u64(w, UINT64_MAX));
 }
 
 Test(json_writer, signed_integers)
 {
-	EXPECT_OUT("0", jw_s64(w, 0));
-	EXPECT_OUT("-1", jw_s64(w, -1));
-	EXPECT_OUT("-10", jw_s64(w, -10));
-	EXPECT_OUT("42", jw_s64(w, 42));
-	EXPECT_OUT("9223372036854775807", jw_s64(w, INT64_MAX));
-	EXPECT_OUT("-9223372036854775808", jw_s64(w, INT64_MIN));
+	EXPECT_OUT("0", bs_jw_s64(w, 0));
+	EXPECT_OUT("-1", bs_jw_s64(w, -1));
+	EXPECT_OUT("-10", bs_jw_s64(w, -10));
+	EXPECT_OUT("42", bs_jw_s64(w, 42));
+	EXPECT_OUT("9223372036854775807", bs_jw_s64(w, INT64_MAX));
+	EXPECT_OUT("-9223372036854775808", bs_jw_s64(w, INT64_MIN));
 }
 
 /* Every digit count and both sides of each power of ten, against printf. */
@@ -93,12 +93,12 @@ Test(json_writer, integers_match_printf)
 			struct json_writer w;
 			int64_t s = (int64_t)vs[i];
 
-			jw_init(&w, buf, sizeof(buf));
-			jw_u64(&w, vs[i]);
+			bs_jw_init(&w, buf, sizeof(buf));
+			bs_jw_u64(&w, vs[i]);
 			expect_bytes(buf, w.len, want,
 				     (size_t)sprintf(want, "%" PRIu64, vs[i]));
-			jw_init(&w, buf, sizeof(buf));
-			jw_s64(&w, -s);
+			bs_jw_init(&w, buf, sizeof(buf));
+			bs_jw_s64(&w, -s);
 			expect_bytes(buf, w.len, want,
 				     (size_t)sprintf(want, "%" PRId64, -s));
 		}
@@ -107,17 +107,17 @@ Test(json_writer, integers_match_printf)
 
 Test(json_writer, booleans_and_literals)
 {
-	EXPECT_OUT("true", jw_bool(w, true));
-	EXPECT_OUT("false", jw_bool(w, false));
-	EXPECT_OUT(",\"fd\":3", (JW_LIT(w, ",\"fd\":"), jw_u64(w, 3)));
-	EXPECT_OUT("a\0b", jw_raw(w, "a\0b", 3));
-	EXPECT_OUT("", jw_raw(w, "", 0));
+	EXPECT_OUT("true", bs_jw_bool(w, true));
+	EXPECT_OUT("false", bs_jw_bool(w, false));
+	EXPECT_OUT(",\"fd\":3", (JW_LIT(w, ",\"fd\":"), bs_jw_u64(w, 3)));
+	EXPECT_OUT("a\0b", bs_jw_raw(w, "a\0b", 3));
+	EXPECT_OUT("", bs_jw_raw(w, "", 0));
 }
 
 Test(json_writer, plain_strings)
 {
 	EXPECT_STR("", "");
-	EXPECT_OUT("\"\"", jw_string(w, NULL, 0));
+	EXPECT_OUT("\"\"", bs_jw_string(w, NULL, 0));
 	EXPECT_STR("hello, world", "hello, world");
 	EXPECT_STR(" ~/{}[]:'", " ~/{}[]:'");
 }
@@ -148,8 +148,8 @@ Test(json_writer, special_byte_at_every_offset)
 			in[at] = (char)cases[k].c;
 			wantn = sprintf(want, "\"%.*s%s%s\"", (int)at, text, cases[k].out,
 					text + at + 1);
-			jw_init(&w, buf, sizeof(buf));
-			jw_string(&w, in, sizeof(text) - 1);
+			bs_jw_init(&w, buf, sizeof(buf));
+			bs_jw_string(&w, in, sizeof(text) - 1);
 			expect_bytes(buf, w.len, want, (size_t)wantn);
 		}
 	}
@@ -188,8 +188,8 @@ Test(json_writer, every_control_byte)
 			sprintf(want, "\"\\%s\"", shortform);
 		else
 			sprintf(want, "\"\\u%04x\"", c);
-		jw_init(&w, buf, sizeof(buf));
-		jw_string(&w, &in, 1);
+		bs_jw_init(&w, buf, sizeof(buf));
+		bs_jw_string(&w, &in, 1);
 		expect_bytes(buf, w.len, want, strlen(want));
 	}
 	EXPECT_STR("\x01", "\\u0001");
@@ -283,8 +283,8 @@ Test(json_writer, unicode_standard_examples)
 
 Test(json_writer, string_lists)
 {
-	EXPECT_OUT("[]", jw_string_list(w, "", 0));
-	EXPECT_OUT("[]", jw_string_list(w, NULL, 0));
+	EXPECT_OUT("[]", bs_jw_string_list(w, "", 0));
+	EXPECT_OUT("[]", bs_jw_string_list(w, NULL, 0));
 	EXPECT_LIST("\0", "[\"\"]");
 	EXPECT_LIST("a\0", "[\"a\"]");
 	EXPECT_LIST("ls\0-l\0/tmp\0", "[\"ls\",\"-l\",\"/tmp\"]");
@@ -306,15 +306,15 @@ static void emit_mixed(struct json_writer *w)
 	static const char argv[] = "sh\0-c\0\0echo \"\xe2\x82\xac\"\0";
 
 	JW_LIT(w, "{\"pid\":");
-	jw_u64(w, 123456789);
+	bs_jw_u64(w, 123456789);
 	JW_LIT(w, ",\"ret\":");
-	jw_s64(w, INT64_MIN);
+	bs_jw_s64(w, INT64_MIN);
 	JW_LIT(w, ",\"ok\":");
-	jw_bool(w, false);
+	bs_jw_bool(w, false);
 	JW_LIT(w, ",\"path\":");
-	jw_string(w, path, sizeof(path) - 1);
+	bs_jw_string(w, path, sizeof(path) - 1);
 	JW_LIT(w, ",\"argv\":");
-	jw_string_list(w, argv, sizeof(argv) - 1);
+	bs_jw_string_list(w, argv, sizeof(argv) - 1);
 	JW_LIT(w, "}");
 }
 
@@ -329,9 +329,9 @@ Test(json_writer, truncation_keeps_prefix_and_exact_length)
 	struct json_writer w;
 	size_t fulln;
 
-	jw_init(&w, full, sizeof(full));
+	bs_jw_init(&w, full, sizeof(full));
 	emit_mixed(&w);
-	fulln = jw_finish(&w);
+	fulln = bs_jw_finish(&w);
 	expect_bytes(full, fulln, EMIT_MIXED_OUT, sizeof(EMIT_MIXED_OUT) - 1);
 
 	for (size_t cap = 0; cap <= fulln + 2; cap++) {
@@ -339,9 +339,9 @@ Test(json_writer, truncation_keeps_prefix_and_exact_length)
 		size_t n;
 
 		memset(buf, 0xa5, sizeof(buf));
-		jw_init(&w, (char *)buf, cap);
+		bs_jw_init(&w, (char *)buf, cap);
 		emit_mixed(&w);
-		n = jw_finish(&w);
+		n = bs_jw_finish(&w);
 		cr_assert_eq(n, fulln, "cap %zu: len %zu, want %zu", cap, n, fulln);
 		cr_assert_eq(w.len, fulln);
 		cr_assert(memcmp(buf, full, cap < fulln ? cap : fulln) == 0,
@@ -363,13 +363,13 @@ Test(json_writer, measuring_writer)
 	char full[512];
 	size_t fulln;
 
-	jw_init(&w, full, sizeof(full));
+	bs_jw_init(&w, full, sizeof(full));
 	emit_mixed(&w);
-	fulln = jw_finish(&w);
+	fulln = bs_jw_finish(&w);
 
-	jw_init(&w, NULL, 0);
+	bs_jw_init(&w, NULL, 0);
 	emit_mixed(&w);
-	cr_assert_eq(jw_finish(&w), fulln);
+	cr_assert_eq(bs_jw_finish(&w), fulln);
 }
 
 Test(json_writer, finish_places_nul)
@@ -378,24 +378,24 @@ Test(json_writer, finish_places_nul)
 	struct json_writer w;
 
 	memset(buf, 'x', sizeof(buf));
-	jw_init(&w, buf, sizeof(buf));
+	bs_jw_init(&w, buf, sizeof(buf));
 	JW_LIT(&w, "abc");
-	cr_assert_eq(jw_finish(&w), 3);
+	cr_assert_eq(bs_jw_finish(&w), 3);
 	cr_assert(memcmp(buf, "abc\0xxxx", 8) == 0);
 
 	/* Exact fit: no room for the NUL, so none is written. */
 	memset(buf, 'x', sizeof(buf));
-	jw_init(&w, buf, 4);
+	bs_jw_init(&w, buf, 4);
 	JW_LIT(&w, "abcd");
-	cr_assert_eq(jw_finish(&w), 4);
+	cr_assert_eq(bs_jw_finish(&w), 4);
 	cr_assert(memcmp(buf, "abcdxxxx", 8) == 0);
 
 	/* Writing may go on after a finish: it overwrites the NUL. */
-	jw_init(&w, buf, sizeof(buf));
+	bs_jw_init(&w, buf, sizeof(buf));
 	JW_LIT(&w, "ab");
-	jw_finish(&w);
+	bs_jw_finish(&w);
 	JW_LIT(&w, "cd");
-	cr_assert_eq(jw_finish(&w), 4);
+	cr_assert_eq(bs_jw_finish(&w), 4);
 	cr_assert_str_eq(buf, "abcd");
 }
 
@@ -540,9 +540,9 @@ static void check_any_string(const unsigned char *s, size_t n)
 	struct json_writer w;
 	size_t len, pos = 0, decn;
 
-	jw_init(&w, (char *)out, sizeof(out));
-	jw_string(&w, s, n);
-	len = jw_finish(&w);
+	bs_jw_init(&w, (char *)out, sizeof(out));
+	bs_jw_string(&w, s, n);
+	len = bs_jw_finish(&w);
 	cr_assert(len < sizeof(out));
 	cr_assert(parse_string(out, len, &pos, dec, &decn) && pos == len,
 		  "invalid JSON for input %s: %s", show((const char *)s, n),
@@ -551,8 +551,8 @@ static void check_any_string(const unsigned char *s, size_t n)
 		cr_assert(decn == n && memcmp(dec, s, n) == 0,
 			  "valid UTF-8 %s altered", show((const char *)s, n));
 
-	jw_init(&w, (char *)small, sizeof(small));
-	jw_string(&w, s, n);
+	bs_jw_init(&w, (char *)small, sizeof(small));
+	bs_jw_string(&w, s, n);
 	cr_assert_eq(w.len, len);
 	cr_assert(memcmp(small, out, len < sizeof(small) ? len : sizeof(small)) == 0);
 }
@@ -563,9 +563,9 @@ static void check_any_list(const unsigned char *s, size_t n)
 	struct json_writer w;
 	size_t len, pos = 1, decn, items = 0, nuls = 0;
 
-	jw_init(&w, (char *)out, sizeof(out));
-	jw_string_list(&w, s, n);
-	len = jw_finish(&w);
+	bs_jw_init(&w, (char *)out, sizeof(out));
+	bs_jw_string_list(&w, s, n);
+	len = bs_jw_finish(&w);
 	cr_assert(len < sizeof(out) && len >= 2 && out[0] == '[' && out[len - 1] == ']');
 	while (pos < len - 1) {
 		if (items)

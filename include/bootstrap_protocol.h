@@ -22,8 +22,25 @@
 #define BOOTSTRAP_FIELD_MAX_BYTES 32768
 #define BOOTSTRAP_ARENA_SLACK (2 * BOOTSTRAP_FIELD_MAX_BYTES)
 
-/* Variable fields per event are tracked in 32-bit masks. */
-#define BOOTSTRAP_MAX_VAR_FIELDS 32
+/* Fields per event: their truncated/lost flags are bits of 32-bit masks. */
+#define BOOTSTRAP_MAX_FIELDS 32
+
+/* Attach targets (a function, binary:function or category/name) are numbered per
+ * instance; the number is the link's BPF cookie and indexes the target table, so one
+ * program attached to many targets can say which one fired. */
+#define BOOTSTRAP_MAX_TARGETS 256
+#define BOOTSTRAP_TARGET_NAME_MAX 240
+#define BOOTSTRAP_MAX_ARGS 6
+
+/* One entry of the target table (a BPF array written by the loader). A tracepoint
+ * attached by name at run time has no typed context: arg_size/arg_off locate the first
+ * fields of its record (arg_size 0: no such field). */
+struct bootstrap_target {
+	char name[BOOTSTRAP_TARGET_NAME_MAX];
+	__u16 arg_off[BOOTSTRAP_MAX_ARGS];
+	__u8 arg_size[BOOTSTRAP_MAX_ARGS];
+	__u8 pad[6];
+};
 
 struct bootstrap_header {
 	__u64 timestamp_ns;   /* wall clock (CLOCK_REALTIME), ns */
@@ -37,8 +54,8 @@ struct bootstrap_header {
 	__u32 tid;
 	__u32 ppid;
 	__u32 uid;
-	__u32 truncated_mask; /* bit i: variable field i was cut at its max */
-	__u32 lost_mask;      /* bit i: variable field i is missing (arena full, read fault) */
+	__u32 truncated_mask; /* bit i: field i (schema order) was cut at its max */
+	__u32 lost_mask;      /* bit i: field i is missing (arena full, read fault, no entry) */
 	__u16 cpu;            /* whose arena region holds the payload */
 	__u16 event_index;    /* dense index into the generated event table */
 	char comm[BOOTSTRAP_COMM_LEN];
@@ -59,20 +76,30 @@ struct bootstrap_arena_ctl {
 	__u64 pad1[7];
 };
 
+/* The kernel's per-event counters, declared once: X(name, what it counts). The struct
+ * below, the library's stats and every report are expanded from this list. */
+#define BOOTSTRAP_KCOUNTERS(X)                                                           \
+	X(emitted, "header committed to the ring buffer")                                \
+	X(ringbuf_full, "event dropped: no room in the ring buffer")                     \
+	X(fields_lost, "variable fields dropped: arena region full")                     \
+	X(payload_bytes_lost, "bytes of those fields, when their length was known")      \
+	X(truncated, "variable fields cut at their max")                                 \
+	X(read_faults, "fields whose memory could not be read")                          \
+	X(entry_missed, "return points without a recorded entry: entry fields lost")     \
+	X(fault_retries, "syscall entries whose faulted reads were redone at the exit")
+
 /* Per-CPU, per-event-type counters (BPF_MAP_TYPE_PERCPU_ARRAY, key = event index).
  * For a known workload: delivered + ringbuf_full == events generated. */
 struct bootstrap_kcounters {
-	__u64 emitted;            /* header committed to the ring buffer */
-	__u64 ringbuf_full;       /* event dropped: no room in the ring buffer */
-	__u64 fields_lost;        /* variable fields dropped: arena region full */
-	__u64 payload_bytes_lost; /* bytes of those fields, when their length was known */
-	__u64 truncated;          /* variable fields cut at their max */
-	__u64 read_faults;        /* variable fields whose memory could not be read */
+#define BOOTSTRAP_KCOUNTER_FIELD(name, what) __u64 name;
+	BOOTSTRAP_KCOUNTERS(BOOTSTRAP_KCOUNTER_FIELD)
+#undef BOOTSTRAP_KCOUNTER_FIELD
 };
 
+_Static_assert(sizeof(struct bootstrap_target) == 264, "target table entry");
 _Static_assert(sizeof(struct bootstrap_header) == 96, "header layout is part of the protocol");
 _Static_assert(sizeof(struct bootstrap_var) == 8, "var descriptor layout");
 _Static_assert(sizeof(struct bootstrap_arena_ctl) == 128, "arena ctl: two cache lines");
-_Static_assert(sizeof(struct bootstrap_kcounters) == 48, "counter layout");
+_Static_assert(sizeof(struct bootstrap_kcounters) == 64, "counter layout");
 
 #endif

@@ -1,17 +1,17 @@
-"""schema.py: reads events.toml into the event model and validates it.
+"""validate.py: reads events.toml into the event model (model.py) and checks it.
 
 Every problem is collected (not just the first) as one line in the form
 `events.toml: [category.name] field 'x': <what is wrong> (<what is allowed>)`,
-so a user fixes a bad schema in one pass. Sources (`from`, `end`) are parsed here
-into Source objects that know their C expression for the BPF handler.
+so a user fixes a bad schema in one pass. What a source means for each kind of probe
+is asked of kinds.py; nothing here writes C.
 """
 import os
 import re
 import tomllib
 
-# Mirrors BOOTSTRAP_FIELD_MAX_BYTES / BOOTSTRAP_MAX_VAR_FIELDS in c/bootstrap_protocol.h.
-FIELD_MAX_BYTES = 32768
-MAX_VAR_FIELDS = 32
+from kinds import KINDS, KINDS_PLANNED, MAX_ARGS
+from model import FIELD_MAX_BYTES, INT_TYPES, MAX_FIELDS, VAR_TYPES, Event, Field, Schema, Source, layout
+
 MAX_ITEMS_CAP = 1024
 
 IDENT = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
@@ -25,182 +25,28 @@ C_KEYWORDS = {'auto', 'break', 'case', 'char', 'const', 'continue', 'default', '
 # Object-like macros in scope of the generated code (gnu11 predefines linux and unix).
 C_MACROS = {'NULL', 'errno', 'linux', 'unix'}
 
-# type: (C type, size, signed, reflection enum suffix)
-INT_TYPES = {
-    'u8': ('__u8', 1, False), 'u16': ('__u16', 2, False), 'u32': ('__u32', 4, False),
-    'u64': ('__u64', 8, False), 's8': ('__s8', 1, True), 's16': ('__s16', 2, True),
-    's32': ('__s32', 4, True), 's64': ('__s64', 8, True), 'bool': ('__u8', 1, False),
-}
-VAR_TYPES = {'char[]': 'BYTES', 'char[][]': 'STR_BLOCK', 'char*[]': 'STR_ARRAY'}
-KINDS_BUILT = ('tracepoint',)
-KINDS_PLANNED = ('uprobe', 'uretprobe', 'kprobe', 'kretprobe', 'raw_tracepoint', 'perf_event')
-EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'fill', 'kind')
+ATTACH_KEYS = sorted({k for kind in KINDS.values() for k in kind.attach_keys})
+EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'fill', 'kind', 'runtime', *ATTACH_KEYS)
 FIELD_KEYS = ('name', 'type', 'from', 'max', 'mem', 'len', 'end', 'when', 'shift', 'mask',
               'max_items')
-VAR_ONLY_KEYS = ('max', 'mem', 'len', 'end', 'when', 'max_items')
-SOURCES_HELP = 'args[N], ret, ctx.FIELD, dataloc(FIELD), task.A.B'
+VAR_ONLY_KEYS = ('max', 'len', 'end', 'when', 'max_items')
+RETURN_POINTS = 'kretprobe, uretprobe, syscalls/sys_exit_*'
+# A source kind as a person writes it, in the order messages list them.
+SOURCE_TEXT = {'arg': 'args[N]', 'ret': 'ret', 'ctx': 'ctx.FIELD', 'dataloc': 'dataloc(FIELD)',
+               'task': 'task.A.B', 'entry_arg': 'entry.args[N]', 'elapsed': 'elapsed_ns',
+               'target': 'target'}
+
+
+def sources_here(ev):
+    """The sources an event's fields may use, for messages."""
+    allowed = ev.kind.sources(ev)
+    return 'allowed here: ' + ', '.join(text for k, text in SOURCE_TEXT.items() if k in allowed)
 
 
 class SchemaError(Exception):
     def __init__(self, errors):
         super().__init__('\n'.join(errors))
         self.errors = errors
-
-
-class Source:
-    """Where a value comes from: kind is arg, ret, ctx, dataloc or task."""
-
-    def __init__(self, kind, arg=None, chain=()):
-        self.kind, self.arg, self.chain = kind, arg, tuple(chain)
-
-    @staticmethod
-    def parse(text):
-        if not isinstance(text, str):
-            return None
-        m = re.fullmatch(r'args\[(\d+)\]', text)
-        if m:
-            return Source('arg', int(m.group(1)))
-        if text == 'ret':
-            return Source('ret')
-        m = re.fullmatch(r'ctx\.([A-Za-z_]\w*)', text)
-        if m:
-            return Source('ctx', m.group(1))
-        m = re.fullmatch(r'dataloc\(([A-Za-z_]\w*)\)', text)
-        if m:
-            return Source('dataloc', m.group(1))
-        m = re.fullmatch(r'task((?:\.[A-Za-z_]\w*)+)', text)
-        if m:
-            return Source('task', chain=m.group(1)[1:].split('.'))
-        return None
-
-    def c_expr(self):
-        """The value as a C expression inside a generated handler (ctx, task in scope)."""
-        if self.kind == 'arg':
-            return f'ctx->args[{self.arg}]'
-        if self.kind == 'ret':
-            return 'ctx->ret'
-        if self.kind == 'ctx':
-            return f'ctx->{self.arg}'
-        if self.kind == 'dataloc':
-            return f'(const char *)ctx + (ctx->__data_loc_{self.arg} & 0xffff)'
-        return 'task->' + '->'.join(self.chain)
-
-    def default_mem(self):
-        return 'kernel' if self.kind in ('ctx', 'dataloc') else 'user'
-
-
-class Field:
-    def __init__(self, raw):
-        self.raw = raw
-        self.name = raw.get('name')
-        self.type = raw.get('type')
-        self.src = None
-        self.end = None
-        self.len_field = None
-        self.when_c = None
-        self.var_index = -1
-        self.offset = 0
-
-    @property
-    def is_var(self):
-        return self.type in VAR_TYPES
-
-    @property
-    def c_type(self):
-        return 'struct bootstrap_var' if self.is_var else INT_TYPES[self.type][0]
-
-    @property
-    def size(self):
-        return 8 if self.is_var else INT_TYPES[self.type][1]
-
-    @property
-    def align(self):
-        return 4 if self.is_var else self.size
-
-    @property
-    def enum_type(self):
-        return 'BOOTSTRAP_T_' + (VAR_TYPES[self.type] if self.is_var else self.type.upper())
-
-    @property
-    def signed(self):
-        return not self.is_var and INT_TYPES[self.type][2]
-
-    @property
-    def max(self):
-        return self.raw.get('max')
-
-    @property
-    def mem(self):
-        return self.raw.get('mem') or (self.src.default_mem() if self.src else 'user')
-
-    def int_c_expr(self):
-        expr = self.src.c_expr()
-        shift, mask = self.raw.get('shift'), self.raw.get('mask')
-        if shift is not None or mask is not None:
-            expr = f'(__u64)({expr})'
-            if shift:
-                expr = f'({expr} >> {shift})'
-            if mask is not None:
-                expr = f'({expr} & {mask:#x})'
-        return f'!!({expr})' if self.type == 'bool' else f'({self.c_type})({expr})'
-
-
-class Event:
-    def __init__(self, category, name, raw, index):
-        self.category, self.name, self.raw, self.index = category, name, raw, index
-        self.id = raw.get('id')
-        self.comment = raw.get('comment', '')
-        self.fill = raw.get('fill')
-        self.fields = []
-        self.payload_size = 0
-
-    @property
-    def type_name(self):
-        return f'{self.category}/{self.name}'
-
-    @property
-    def label(self):
-        return f'[{self.category}.{self.name}]'
-
-    @property
-    def upper(self):
-        return self.name.upper()
-
-    @property
-    def is_sys_enter(self):
-        return self.category == 'syscalls' and self.name.startswith('sys_enter_')
-
-    @property
-    def is_sys_exit(self):
-        return self.category == 'syscalls' and self.name.startswith('sys_exit_')
-
-    @property
-    def ctx_type(self):
-        if 'ctx_type' in self.raw:
-            return self.raw['ctx_type']
-        if self.is_sys_enter:
-            return 'trace_event_raw_sys_enter'
-        if self.is_sys_exit:
-            return 'trace_event_raw_sys_exit'
-        return f'trace_event_raw_{self.name}'
-
-    @property
-    def var_fields(self):
-        return [f for f in self.fields if f.is_var]
-
-    @property
-    def uses_ctx(self):
-        return any(s.kind in ('arg', 'ret', 'ctx', 'dataloc')
-                   for f in self.fields for s in (f.src, f.end) if s)
-
-    @property
-    def uses_task(self):
-        return any(s.kind == 'task' for f in self.fields for s in (f.src, f.end) if s)
-
-
-class Schema:
-    def __init__(self, path, events, defaults):
-        self.path, self.events, self.defaults = path, events, defaults
 
 
 def _allowed(seq):
@@ -244,18 +90,43 @@ class _Checker:
         return Schema(self.path, events, {'max': default_max})
 
     def check_unique(self, events):
-        by_id, by_name = {}, {}
+        by_id, by_ident = {}, {}
         for ev in events:
             if isinstance(ev.id, int):
                 if ev.id in by_id:
                     self.err(ev.label, f'duplicate id {ev.id}',
                              f'already used by {by_id[ev.id].label}; ids are unique and never reused')
                 by_id.setdefault(ev.id, ev)
-            key = ev.name.upper()  # the generated enum constants are upper case
-            if key in by_name:
-                self.err(ev.label, f'duplicate event name {ev.name!r}',
-                         f'already used by {by_name[key].label}; names are unique across categories, ignoring case')
-            by_name.setdefault(key, ev)
+            key = ev.upper  # the generated C names are category_name, enum constants upper case
+            if key in by_ident:
+                self.err(ev.label, f'generated name {ev.ident!r} collides with {by_ident[key].label}',
+                         'category_name must differ from every other event\'s, ignoring case')
+            by_ident.setdefault(key, ev)
+
+    def check_kind(self, ev):
+        """The kind and its attach keys; False when the event cannot be checked further."""
+        kind = ev.raw.get('kind', 'tracepoint')
+        if ev.kind is None:
+            what = 'is planned but not built yet' if kind in KINDS_PLANNED else 'is unknown'
+            self.err(ev.label, f'kind {kind!r} {what}', 'allowed: ' + _allowed(KINDS))
+            return False
+        if not isinstance(ev.raw.get('runtime', False), bool):
+            self.err(ev.label, f'runtime {ev.raw["runtime"]!r} is not true or false',
+                     'runtime = true: attached only to targets given at run time')
+        for key in ATTACH_KEYS:
+            if key in ev.raw and key not in ev.kind.attach_keys:
+                self.err(ev.label, f'key {key!r} is not for kind {ev.kind.name}',
+                         'keys of this kind: ' + (_allowed(ev.kind.attach_keys) or 'none: [category.name] is the tracepoint'))
+        for key in ev.kind.attach_keys:
+            value = ev.raw.get(key)
+            if value is None and not ev.runtime:
+                self.err(ev.label, f'kind {ev.kind.name} needs {key!r}',
+                         'the function\'s symbol' if key == 'function' else
+                         'a path, or a library name such as libssl.so.3')
+            elif value is not None and (not isinstance(value, str) or not value or
+                                        re.search(r'[\s:]', value)):
+                self.err(ev.label, f'{key} {value!r} is not valid', 'a non-empty string without spaces or colons')
+        return True
 
     def check_event(self, ev, default_max):
         for part in (ev.category, ev.name):
@@ -264,12 +135,7 @@ class _Checker:
         for key in ev.raw:
             if key not in EVENT_KEYS:
                 self.err(ev.label, f'unknown key {key!r}', 'allowed: ' + _allowed(EVENT_KEYS))
-        kind = ev.raw.get('kind', 'tracepoint')
-        if kind in KINDS_PLANNED:
-            self.err(ev.label, f'kind {kind!r} is planned but not built yet', 'allowed: tracepoint')
-            return
-        if kind not in KINDS_BUILT:
-            self.err(ev.label, f'unknown kind {kind!r}', 'allowed: tracepoint')
+        if not self.check_kind(ev):
             return
         if 'id' not in ev.raw:
             self.err(ev.label, 'missing id', 'a unique integer 0..4294967295')
@@ -280,13 +146,17 @@ class _Checker:
         if ev.fill not in (None, 'custom'):
             self.err(ev.label, f'fill {ev.fill!r} is not valid', 'fill = "custom" or no fill key')
         if ev.fill == 'custom':
-            path = os.path.join(self.fill_dir, f'{ev.name}.bpf.c')
+            path = os.path.join(self.fill_dir, f'{ev.ident}.bpf.c')
             if not os.path.isfile(path):
                 self.err(ev.label, f'fill = "custom" needs the hand-written fill {path}, which is missing',
-                         f'write void fill_{ev.name}(ctx, e, p) there')
-        if 'ctx_type' in ev.raw and (not isinstance(ev.raw['ctx_type'], str) or not IDENT.match(ev.raw['ctx_type'])):
-            self.err(ev.label, f'ctx_type {ev.raw["ctx_type"]!r} is not a struct name')
-            return
+                         f'write void fill_{ev.ident}(ctx, e, p) there')
+        if 'ctx_type' in ev.raw:
+            if ev.kind.name != 'tracepoint' or ev.runtime:
+                self.err(ev.label, 'ctx_type is only for tracepoints declared by name')
+                return
+            if not isinstance(ev.raw['ctx_type'], str) or not IDENT.match(ev.raw['ctx_type']):
+                self.err(ev.label, f'ctx_type {ev.raw["ctx_type"]!r} is not a struct name')
+                return
         payload = ev.raw.get('payload', [])
         if not isinstance(payload, list) or not all(isinstance(f, dict) for f in payload):
             self.err(ev.label, 'payload is not a list of field tables',
@@ -294,18 +164,19 @@ class _Checker:
             return
         seen = {}
         for raw in payload:
-            f = Field(raw)
+            f = Field(raw, len(ev.fields))
             self.check_field(ev, f, seen, default_max)
             if f.name is not None:
                 seen.setdefault(f.name, f)
             ev.fields.append(f)
+        if len(ev.fields) > MAX_FIELDS:
+            self.err(ev.label, f'{len(ev.fields)} fields', f'at most {MAX_FIELDS}')
         nvar = 0
         for f in ev.fields:
             if f.type in VAR_TYPES:
                 f.var_index, nvar = nvar, nvar + 1
-        if nvar > MAX_VAR_FIELDS:
-            self.err(ev.label, f'{nvar} variable fields', f'at most {MAX_VAR_FIELDS}')
-        if ev.uses_ctx or (ev.fill == 'custom' and 'ctx_type' in ev.raw):
+        uses_ctx = any(s.kind in ('ctx', 'dataloc') for f in ev.fields for src in f.sources for s in src.walk())
+        if ev.ctx_type and (uses_ctx or (ev.fill == 'custom' and 'ctx_type' in ev.raw)):
             self.check_ctx_type(ev)
 
     def check_ctx_type(self, ev):
@@ -333,40 +204,57 @@ class _Checker:
             return
         if 'from' not in f.raw:
             if ev.fill != 'custom':
-                self.err(where, 'missing from', 'allowed sources: ' + SOURCES_HELP)
+                self.err(where, 'missing from', sources_here(ev))
         else:
             f.src = self.check_source(ev, where, 'from', f.raw['from'])
         if f.is_var:
             self.check_var_field(ev, f, where, earlier, default_max)
         else:
-            self.check_int_field(f, where)
+            self.check_int_field(ev, f, where)
 
     def check_source(self, ev, where, key, text):
         src = Source.parse(text)
         if src is None:
-            self.err(where, f'unknown source {key} = {text!r}', 'allowed: ' + SOURCES_HELP)
+            self.err(where, f'unknown source {key} = {text!r}', sources_here(ev))
             return None
-        if src.kind == 'arg':
-            self.check_arg(ev, where, src.arg)
-        elif src.kind == 'ret' and not ev.is_sys_exit:
-            self.err(where, 'source ret is only for sys_exit_* tracepoints',
-                     'use args[N] on sys_enter_*, ctx.FIELD elsewhere')
-        elif src.kind in ('ctx', 'dataloc'):
-            member = src.arg if src.kind == 'ctx' else f'__data_loc_{src.arg}'
-            self.check_member(ev, where, ev.ctx_type, member, text)
-        elif src.kind == 'task':
-            self.check_chain(where, src.chain, text)
+        if src.kind == 'deref':
+            if src.inner.kind not in ('arg', 'entry_arg', 'ret'):
+                self.err(where, f'{text!r}: only an argument or a return value can be dereferenced',
+                         '*args[N], *entry.args[N], *ret')
+                return None
+        allowed = ev.kind.sources(ev)
+        for s in src.walk():
+            if s.kind == 'deref':
+                continue
+            if s.kind not in allowed:
+                self.err(where, self.not_here(ev, s), sources_here(ev))
+                return None
+            if s.kind in ('arg', 'entry_arg'):
+                self.check_arg(ev, where, s.arg)
+            elif s.kind in ('ctx', 'dataloc'):
+                member = s.arg if s.kind == 'ctx' else f'__data_loc_{s.arg}'
+                self.check_member(ev, where, ev.ctx_type, member, text)
+            elif s.kind == 'task':
+                self.check_chain(where, s.chain, text)
         return src
 
+    @staticmethod
+    def not_here(ev, s):
+        name = SOURCE_TEXT[s.kind]
+        if s.kind in ('ret', 'entry_arg', 'elapsed') and not ev.kind.is_return(ev):
+            return f'source {name} is only at return points ({RETURN_POINTS})'
+        if s.kind == 'arg' and ev.kind.name == 'tracepoint':
+            return 'source args[N] is only for syscalls/sys_enter_* tracepoints (use ctx.FIELD)'
+        where = f'kind {ev.kind.name}' + (' with runtime = true' if ev.runtime else '')
+        return f'source {name} does not exist for {where}'
+
     def check_arg(self, ev, where, n):
-        if not ev.is_sys_enter:
-            self.err(where, 'source args[N] is only for syscalls/sys_enter_* tracepoints',
-                     'use ctx.FIELD for other tracepoints')
-            return
-        count = self.syscall_arg_count(ev.name)
-        limit = 6 if count is None else count
+        count = self.syscall_arg_count(ev.name) if ev.is_sys_enter else None
+        if ev.is_sys_exit:  # entry.args[N] of the matching sys_enter_*
+            count = self.syscall_arg_count('sys_enter_' + ev.name[len('sys_exit_'):])
+        limit = MAX_ARGS if count is None else count
         if n >= limit:
-            origin = 'per the kernel\'s tracefs format' if count is not None else 'syscalls take at most 6'
+            origin = 'per the kernel\'s tracefs format' if count is not None else f'at most {MAX_ARGS} arguments'
             self.err(where, f'args[{n}] does not exist: {ev.name} has {limit} arguments ({origin})',
                      f'args[0]..args[{limit - 1}]')
 
@@ -409,7 +297,7 @@ class _Checker:
                     return
                 struct = nxt
 
-    def check_int_field(self, f, where):
+    def check_int_field(self, ev, f, where):
         for key in VAR_ONLY_KEYS:
             if key in f.raw:
                 self.err(where, f'key {key!r} is only for variable fields', 'char[], char[][], char*[]')
@@ -418,8 +306,15 @@ class _Checker:
             self.err(where, f'shift {shift!r} is out of range', '0..63')
         if mask is not None and (not isinstance(mask, int) or not 0 < mask <= 0xffffffffffffffff):
             self.err(where, f'mask {mask!r} is out of range', '1..0xffffffffffffffff')
-        if f.src and f.src.kind == 'dataloc':
-            self.err(where, 'source dataloc() is a string', 'use type = "char[]"')
+        if f.src and f.src.kind in ('dataloc', 'target'):
+            self.err(where, f'source {SOURCE_TEXT[f.src.kind]} is a string', 'use type = "char[]"')
+        mem = f.raw.get('mem')
+        if mem is not None and (not f.src or f.src.kind != 'deref'):
+            self.err(where, "key 'mem' is for variable fields and integers read through a pointer",
+                     'from = "*args[N]", "*entry.args[N]" or "*ret"')
+        elif mem is not None and mem not in ('user', 'kernel'):
+            self.err(where, f'mem {mem!r} is not valid', 'allowed: user, kernel')
+        f.mem = mem or (self.default_mem(ev, f.src) if f.src else 'kernel')
 
     def check_var_field(self, ev, f, where, earlier, default_max):
         for key in ('shift', 'mask'):
@@ -434,10 +329,13 @@ class _Checker:
         mem = f.raw.get('mem')
         if mem is not None and mem not in ('user', 'kernel'):
             self.err(where, f'mem {mem!r} is not valid', 'allowed: user, kernel')
-        if f.src and f.src.kind == 'dataloc' and mem == 'user':
-            self.err(where, 'dataloc() strings live in the tracepoint record', 'mem = "kernel"')
-        if f.src and f.src.kind == 'ret':
-            self.err(where, 'source ret is an integer', 'integer types only')
+        if f.src and f.src.kind in ('dataloc', 'target') and mem == 'user':
+            self.err(where, f'{SOURCE_TEXT[f.src.kind]} strings live in kernel memory', 'mem = "kernel"')
+        if f.src and f.src.kind in ('elapsed', 'deref'):
+            self.err(where, f'source {f.raw["from"]} is an integer', 'integer types only')
+        if f.src and f.src.kind == 'target' and f.type != 'char[]':
+            self.err(where, 'source target is a string', 'use type = "char[]"')
+        f.mem = mem or (self.default_mem(ev, f.src) if f.src else 'user')
         if 'len' in f.raw:
             if f.type != 'char[]':
                 self.err(where, "key 'len' is only for char[]", 'char[][] takes end, char*[] takes max_items')
@@ -457,6 +355,20 @@ class _Checker:
             self.err(where, "key 'max_items' is only for char*[]")
         if 'when' in f.raw:
             f.when_c = self.check_when(where, f.raw['when'], earlier)
+
+    @staticmethod
+    def default_mem(ev, src):
+        """Where a pointer read from `src` points unless `mem` says: the tracepoint record
+        and the target table are kernel memory; arguments point where the kind says
+        (kernel for kprobes, user for uprobes and syscalls); task chains end in user
+        memory (mm->arg_start)."""
+        if src.kind == 'deref':
+            src = src.inner
+        if src.kind in ('ctx', 'dataloc', 'target'):
+            return 'kernel'
+        if src.kind in ('arg', 'entry_arg', 'ret'):
+            return ev.kind.arg_mem
+        return 'user'
 
     def check_ref(self, where, key, name, earlier):
         names = ', '.join(n for n, g in earlier.items() if not g.is_var) or 'none'
@@ -479,17 +391,6 @@ class _Checker:
                 tok = f'p->{tok}'
             out.append(tok)
         return ''.join(out)
-
-
-def layout(ev):
-    """Natural C layout of the payload struct, the same the compiler computes (asserted)."""
-    off, align = 0, 1
-    for f in ev.fields:
-        off = (off + f.align - 1) // f.align * f.align
-        f.offset = off
-        off += f.size
-        align = max(align, f.align)
-    ev.payload_size = (off + align - 1) // align * align
 
 
 def load(path, vmlinux=None, tracefs=None, fill_dir='bpf/fill'):

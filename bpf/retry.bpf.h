@@ -1,0 +1,70 @@
+/* retry.bpf.h: a syscall entry whose user-memory reads faulted is completed at the exit.
+ *
+ * BPF cannot take page faults, so a string in a page the process has not touched yet
+ * (the first path a new process opens) reads as -EFAULT at sys_enter. The kernel faults
+ * that page in during the syscall, so at sys_exit the same read succeeds. An entry that
+ * faulted is therefore not sent: its record is discarded, its six arguments and entry
+ * time are kept per task (a task is in one syscall at a time), and the exit program of
+ * the same syscall fills and sends the event with the entry's timestamp. If the syscall
+ * replaced the address space (a successful execve), the user reads are not redone:
+ * those fields are lost and counted as read faults. */
+#ifndef BOOTSTRAP_RETRY_BPF_H
+#define BOOTSTRAP_RETRY_BPF_H
+
+struct bs_retry {
+	__u64 timestamp_ns; /* the entry's header timestamp */
+	__u64 mm;           /* the address space the arguments point into */
+	__u64 args[6];
+	__u32 index;        /* event index + 1; 0: nothing held */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bs_retry);
+} bs_retry SEC(".maps");
+
+/* At the entry: when a read faulted, hold the event for the exit. True when held (the
+ * ring record is discarded); false sends it as it is, its faults counted. */
+static __always_inline bool bs_retry_stash(struct bs_emit *e, struct task_struct *task, __u32 index,
+					   const __u64 *args)
+{
+	struct bs_retry *st;
+
+	if (!e->faults || index >= BOOTSTRAP_N_EVENTS || !retry_enabled[index])
+		return false;
+	st = bpf_task_storage_get(&bs_retry, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st)
+		return false;
+	st->timestamp_ns = e->hdr->timestamp_ns;
+	st->mm = (__u64)task->mm;
+	for (int i = 0; i < 6; i++)
+		st->args[i] = args[i];
+	st->index = index + 1;
+	bpf_ringbuf_discard(e->hdr, BPF_RB_NO_WAKEUP);
+	return true;
+}
+
+/* At the exit: the held entry of event `index`, released, or NULL. */
+static __always_inline struct bs_retry *bs_retry_take(struct task_struct *task, __u32 index)
+{
+	struct bs_retry *st = bpf_task_storage_get(&bs_retry, task, 0, 0);
+
+	if (!st || st->index != index + 1)
+		return NULL;
+	st->index = 0;
+	return st;
+}
+
+/* The retried event carries the entry's time; user reads are redone only in the same
+ * address space. */
+static __always_inline void bs_retry_begin(struct bs_emit *e, const struct bs_retry *st, struct task_struct *task)
+{
+	e->hdr->timestamp_ns = st->timestamp_ns;
+	e->no_user = st->mm != (__u64)task->mm;
+	e->cnt->fault_retries++;
+}
+
+#endif

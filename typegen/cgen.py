@@ -1,0 +1,77 @@
+"""cgen.py: the C text of sources and fields, for the generated BPF handlers.
+
+The templates ask here how a field's value reads in a given program: the event's own
+handler reads arguments as its kind says (kinds.py), while the exit that completes a
+faulted syscall entry reads them from the stash (`args` names that array).
+"""
+
+
+def c_string(text):
+    """A C string literal body for `text`: printable ASCII as is, every other byte of its
+    UTF-8 in octal (JSON's \\u escapes are not valid C for controls and astral characters)."""
+    return ''.join(chr(b) if 0x20 <= b < 0x7f and b not in b'"\\?' else f'\\{b:03o}'
+                   for b in text.encode('utf-8'))
+
+
+def c_comment(text):
+    """`text` made safe inside a /* */ comment."""
+    return text.replace('*/', '* /').replace('/*', '/ *')
+
+
+def expr(src, ev, args=None):
+    """The value of `src` as a C expression inside a handler of `ev` (ctx, task, entry and
+    e in scope); `args`, when given, is the array the arguments are read from."""
+    k = src.kind
+    if k == 'arg':
+        return f'{args}[{src.arg}]' if args else ev.kind.arg_expr(ev, src.arg)
+    if k == 'ret':
+        return ev.kind.ret_expr(ev)
+    if k == 'ctx':
+        return f'ctx->{src.arg}'
+    if k == 'dataloc':
+        return f'(const char *)ctx + (ctx->__data_loc_{src.arg} & 0xffff)'
+    if k == 'task':
+        return 'task->' + '->'.join(src.chain)
+    if k == 'entry_arg':
+        return f'entry->arg{src.arg}'
+    if k == 'elapsed':
+        return '(bpf_ktime_get_ns() - entry->ts)'
+    if k == 'target':
+        return 'bs_target_name(ctx)'
+    raise ValueError(f'no C expression for source kind {k}')
+
+
+def user(f):
+    return 'true' if f.mem == 'user' else 'false'
+
+
+def int_expr(f, ev, args=None):
+    """An integer field's value: the source (read through its pointer for *SRC), then
+    shift and mask, then the field's C type."""
+    if f.src.kind == 'deref':
+        value = (f'bs_deref(e, {f.index}, (const void *)({expr(f.src.inner, ev, args)}), '
+                 f'sizeof({f.c_type}), {user(f)})')
+    else:
+        value = expr(f.src, ev, args)
+    shift, mask = f.raw.get('shift'), f.raw.get('mask')
+    if shift is not None or mask is not None:
+        value = f'(__u64)({value})'
+        if shift:
+            value = f'({value} >> {shift})'
+        if mask is not None:
+            value = f'({value} & {mask:#x})'
+    return f'!!({value})' if f.type == 'bool' else f'({f.c_type})({value})'
+
+
+def var_call(f, ev, args=None):
+    """The bs_var_* call that appends a variable field to the arena."""
+    src = expr(f.src, ev, args)
+    head = f'e, &p->{f.name}, {f.index}'
+    if f.type == 'char[]' and f.len_field:
+        return f'bs_var_bytes({head}, (const void *)({src}), p->{f.len_field.name}, {f.max}, {user(f)})'
+    if f.type == 'char[]':
+        return f'bs_var_str({head}, (const void *)({src}), {f.max}, {user(f)})'
+    if f.type == 'char[][]':
+        end = expr(f.end, ev, args)
+        return f'bs_var_block({head}, (__u64)({src}), (__u64)({end}), {f.max}, {user(f)})'
+    return f'bs_var_str_array({head}, (const void *)({src}), {f.raw["max_items"]}, {f.max})'

@@ -1,0 +1,173 @@
+"""kinds.py: the one place that knows each kind of probe.
+
+A kind says which attach keys an event takes, which sources exist there and how each
+reads as C, what the BPF handler's section and context are, whether it is a return
+point (and then which entry point the generator attaches beside it), and how the
+loader attaches it (BOOTSTRAP_KIND_* in the generated table). Adding a kind is a class
+here and, if its handler differs, a block in templates/fill.gen.bpf.h.j2.
+"""
+
+# Sources every kind with a current task has, besides the kind's own.
+TASK_SOURCES = frozenset({'task', 'target'})
+ENTRY_SOURCES = frozenset({'entry_arg', 'elapsed'})
+MAX_ARGS = 6
+
+
+class Kind:
+    name = ''
+    enum = ''           # BOOTSTRAP_KIND_*: how the loader attaches it
+    attach_keys = ()    # keys naming the target in events.toml (all required unless runtime)
+    arg_mem = 'user'    # where pointer arguments point by default           # the sources, as a person reads them in an error message
+
+    def sources(self, ev):
+        """The source kinds a field of `ev` may read."""
+        raise NotImplementedError
+
+    def is_return(self, ev):
+        return False
+
+    def section(self, ev):
+        raise NotImplementedError
+
+    def ctx_type(self, ev):
+        """The handler's context struct (without `struct`), or None for void."""
+        return 'pt_regs'
+
+    def arg_expr(self, ev, n):
+        return f'PT_REGS_PARM{n + 1}(ctx)'
+
+    def ret_expr(self, ev):
+        return 'PT_REGS_RC(ctx)'
+
+    def entry_section(self, ev):
+        """SEC() of the entry program a return point's entry.* sources are stashed by."""
+        raise NotImplementedError
+
+    def entry_enum(self, ev):
+        """How that entry program attaches (BOOTSTRAP_KIND_*)."""
+        return self.enum
+
+    entry_ctx_type = 'pt_regs'
+
+    def entry_arg_expr(self, n):
+        """Argument n as the entry program reads it."""
+        return f'PT_REGS_PARM{n + 1}(ctx)'
+
+    def target(self, ev):
+        """The declared target as the loader takes it (cat/name, function, binary:function)."""
+        return ':'.join(str(ev.raw[k]) for k in self.attach_keys)
+
+
+class Tracepoint(Kind):
+    name, enum = 'tracepoint', 'BOOTSTRAP_KIND_TRACEPOINT'
+
+    def sources(self, ev):
+        if ev.runtime:
+            return TASK_SOURCES | {'arg'}
+        if ev.is_sys_enter:
+            return TASK_SOURCES | {'arg', 'ctx'}
+        if ev.is_sys_exit:
+            return TASK_SOURCES | ENTRY_SOURCES | {'ret', 'ctx'}
+        return TASK_SOURCES | {'ctx', 'dataloc'}
+
+    def is_return(self, ev):
+        return ev.is_sys_exit
+
+    def section(self, ev):
+        return 'tp' if ev.runtime else f'tp/{ev.category}/{ev.name}'
+
+    def ctx_type(self, ev):
+        if ev.runtime:
+            return None
+        if 'ctx_type' in ev.raw:
+            return ev.raw['ctx_type']
+        if ev.is_sys_enter:
+            return 'trace_event_raw_sys_enter'
+        if ev.is_sys_exit:
+            return 'trace_event_raw_sys_exit'
+        return f'trace_event_raw_{ev.name}'
+
+    def arg_expr(self, ev, n):
+        # A run-time tracepoint's record layout is only known when it is attached: the
+        # loader puts the offsets of its first fields in the target table.
+        return f'bs_tp_arg(ctx, {n})' if ev.runtime else f'ctx->args[{n}]'
+
+    def ret_expr(self, ev):
+        return 'ctx->ret'
+
+    def entry_section(self, ev):
+        return f'tp/syscalls/sys_enter_{ev.name[len("sys_exit_"):]}'
+
+    entry_ctx_type = 'trace_event_raw_sys_enter'
+
+    def entry_arg_expr(self, n):
+        return f'ctx->args[{n}]'
+
+    def target(self, ev):
+        return f'{ev.category}/{ev.name}'
+
+
+class Kprobe(Kind):
+    name, enum = 'kprobe', 'BOOTSTRAP_KIND_KPROBE'
+    attach_keys = ('function',)
+    arg_mem = 'kernel'
+
+    def sources(self, ev):
+        return TASK_SOURCES | {'arg'}
+
+    def section(self, ev):
+        return 'kprobe'
+
+
+class Kretprobe(Kprobe):
+    name, enum = 'kretprobe', 'BOOTSTRAP_KIND_KRETPROBE'
+
+    def sources(self, ev):
+        return TASK_SOURCES | ENTRY_SOURCES | {'ret'}
+
+    def is_return(self, ev):
+        return True
+
+    def section(self, ev):
+        return 'kretprobe'
+
+    def entry_section(self, ev):
+        return 'kprobe'
+
+    def entry_enum(self, ev):
+        return Kprobe.enum
+
+
+class Uprobe(Kind):
+    name, enum = 'uprobe', 'BOOTSTRAP_KIND_UPROBE'
+    attach_keys = ('binary', 'function')
+
+    def sources(self, ev):
+        return TASK_SOURCES | {'arg'}
+
+    def section(self, ev):
+        return 'uprobe'
+
+
+class Uretprobe(Uprobe):
+    name, enum = 'uretprobe', 'BOOTSTRAP_KIND_URETPROBE'
+
+    def sources(self, ev):
+        return TASK_SOURCES | ENTRY_SOURCES | {'ret'}
+
+    def is_return(self, ev):
+        return True
+
+    def section(self, ev):
+        return 'uretprobe'
+
+    def entry_section(self, ev):
+        return 'uprobe'
+
+    def entry_enum(self, ev):
+        return Uprobe.enum
+
+
+KINDS = {k.name: k for k in (Tracepoint(), Kprobe(), Kretprobe(), Uprobe(), Uretprobe())}
+# Kinds the design names that are not built yet: a clear error rather than "unknown".
+KINDS_PLANNED = ('perf_event', 'xdp')
