@@ -10,7 +10,7 @@
  *    script), when it copies what it reads to a stdout of its own; then, by the same
  *    rules, whatever is at the other end of that stdout. A master holder whose stdout
  *    is /dev/null or a socket (tmux, sshd, a terminal emulator) displays or sends what
- *    it reads rather than copying it, and stays traced (README, "Traced readers").
+ *    it reads rather than copying it, and stays traced (README, "Readers are left out").
  */
 #include <dirent.h>
 #include <errno.h>

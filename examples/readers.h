@@ -22,7 +22,7 @@ struct pid_list {
 };
 
 struct readers {
-	int fd;                /* the tracer's output */
+	int fd;                /* the tracer's output; -1 when no reader is looked for */
 	bool report;           /* say on stderr whom the trace leaves out, and why */
 	struct reader *set;    /* excluded now */
 	size_t n;

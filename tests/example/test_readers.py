@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -84,13 +85,24 @@ class Drain:
         return bytes(self.data)
 
 
-def wait_reading(pid):
-    """Until pid is blocked reading a pipe: from then on, only what the tracer writes
-    wakes it up, so none of its events can come before the tracer's first look."""
+def poll_until(done):
+    """Polls done() until it is true, for as long as a hang may take."""
+    deadline = time.monotonic() + HANG_TIMEOUT
+    while not done():
+        assert time.monotonic() < deadline, "gave up waiting"
+        select.select([], [], [], 0.02)
+
+
+def blocked_reading_a_pipe(pid):
     with open(f"/proc/{pid}/wchan") as f:
-        while "pipe_read" not in f.read():
-            select.select([], [], [], 0.01)
-            f.seek(0)
+        return "pipe_read" in f.read()
+
+
+def wait_reading(proc):
+    """Until proc is blocked reading a pipe: from then on, only what the tracer writes
+    wakes it up, so none of its events can come before the tracer's first look."""
+    poll_until(lambda: proc.poll() is not None or blocked_reading_a_pipe(proc.pid))
+    assert proc.poll() is None
 
 
 def open_marks(path):
@@ -132,7 +144,7 @@ def test_pipe_reader_is_left_out(tmp_path, reader):
     with open(out, "wb") as f:
         consumer = subprocess.Popen(reader, stdin=r, stdout=f)
     os.close(r)
-    wait_reading(consumer.pid)
+    wait_reading(consumer)
     tracer, err = start_tracer(stdout=w)
     os.close(w)
     err.wait_for(rf"^example: excluded pid {consumer.pid} \({reader[0]}\): reads the tracer's stdout, a pipe$")
@@ -191,8 +203,7 @@ def test_reader_that_comes_later_is_left_out_and_one_that_leaves_traced_again(tm
 def wait_for_mark(path, mark):
     """Until the reader's copy has one of the workload's opens."""
     needle = f'"filename":"{mark}"'.encode()
-    while needle not in path.read_bytes():
-        select.select([], [], [], 0.05)
+    poll_until(lambda: needle in path.read_bytes())
 
 
 def whole_lines(path, data):
@@ -207,13 +218,12 @@ def test_trace_readers_keeps_them_in_the_trace(tmp_path):
     with open(out, "wb") as f:
         cat = subprocess.Popen(["cat"], stdin=r, stdout=f)
     os.close(r)
-    wait_reading(cat.pid)
+    wait_reading(cat)
     tracer, err = start_tracer("--trace-readers", stdout=w)
     os.close(w)
     # The old loop: cat's copy of the events brings events of cat.
     needle = f'"pid":{cat.pid},'.encode()
-    while needle not in out.read_bytes():
-        open_marks(tmp_path / "mark")
+    poll_until(lambda: open_marks(tmp_path / "mark") or needle in out.read_bytes())
     stop(tracer, cat)
     assert pids_in(read_ndjson(out), cat.pid)
     assert "excluded" not in err.all()
