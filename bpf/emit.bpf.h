@@ -32,6 +32,8 @@ static __always_inline bool bs_wanted(__u32 index, __u32 tgid)
 {
 	if (index >= BOOTSTRAP_N_EVENTS || !enabled[index] || tgid == self_tgid)
 		return false;
+	if (n_excluded && bpf_map_lookup_elem(&excluded_tgids, &tgid))
+		return false;
 	if (filter_pids && !bpf_map_lookup_elem(&traced_tgids, &tgid))
 		return false;
 	if (filter_comm) {

@@ -47,6 +47,18 @@ struct {
 	__uint(max_entries, 65536);
 } traced_tgids SEC(".maps");
 
+/* Processes never traced (key tgid), whatever the other filters say: bootstrap_exclude_pid()
+ * (c/exclude.c) keeps it and n_excluded, its entry count, which spares every event the
+ * lookup while it is empty. A few entries in practice (the readers of the output). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, 1024);
+} excluded_tgids SEC(".maps");
+volatile __u32 n_excluded;
+
 /* Fixed at load time (read-only: the verifier treats them as constants). */
 const volatile __u64 arena_mask = (2 << 20) - 1;   /* region bytes - 1, a power of two */
 const volatile __u64 wake_ring_bytes = 1 << 20;    /* wake the consumer at this much backlog */

@@ -153,6 +153,15 @@ int bootstrap_epoll_fd(const struct bootstrap *b);
 int bootstrap_stats(const struct bootstrap *b, struct bootstrap_stats *out);
 void bootstrap_stop(struct bootstrap *b);   /* async-signal-safe */
 void bootstrap_close(struct bootstrap *b);
+/* Leaves process tgid, all its threads, out of the trace from now on (excluded true),
+ * whatever the other options select, or traces it again (false): for the processes
+ * that read the caller's own output, whose events would otherwise feed the trace back
+ * into itself. An exclusion lasts until it is removed, also after the process has
+ * exited, when its pid may be reused. At most 1024 processes at a time. Returns 0
+ * (also for a process already in the requested state), -EINVAL for a tgid <= 0,
+ * -E2BIG when 1024 are excluded, or another -errno. Not async-signal-safe, and not to
+ * be called concurrently with itself on one instance. */
+int bootstrap_exclude_pid(struct bootstrap *b, pid_t tgid, bool excluded);
 /* The event index of "category/name", or -1 when this build has no such event. */
 int bootstrap_event_index(const char *type_name);
 /* Which events a list of globs selects, the rule of opts.events: patterns separated by

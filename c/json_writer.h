@@ -7,9 +7,10 @@
  * Whatever fits is byte-identical to the start of what a large enough buffer gets.
  *
  * Strings take arbitrary bytes from traced programs and always produce valid JSON:
- * control bytes are escaped and invalid UTF-8 becomes U+FFFD, one per maximal invalid
- * subsequence (Unicode's recommended substitution practice, the same as Python's
- * bytes.decode("utf-8", "replace")).
+ * control bytes are escaped and invalid UTF-8 becomes U+FFFD, one per maximal subpart
+ * (Unicode's recommended substitution practice, the same as Python's
+ * bytes.decode("utf-8", "replace")): a well-started sequence cut short is one U+FFFD,
+ * every other byte that cannot start or continue a sequence is one of its own.
  */
 #ifndef JSON_WRITER_H
 #define JSON_WRITER_H

@@ -144,6 +144,10 @@ static void handle(struct session *s, enum source src)
 		if (read(s->tick_fd, &ticks, sizeof(ticks)) == sizeof(ticks) && s->b)
 			report_tick(&s->report, s->b);
 		break;
+	case SRC_READERS:
+		if (read(s->readers_fd, &ticks, sizeof(ticks)) == sizeof(ticks) && s->b)
+			readers_refresh(&s->readers, s->b);
+		break;
 	}
 }
 

@@ -12,7 +12,7 @@
 #include "bootstrap.h"
 #include "example.h"
 
-enum { OPT_STATS = 256, OPT_RINGBUF, OPT_ARENA, OPT_STRICT };
+enum { OPT_STATS = 256, OPT_RINGBUF, OPT_ARENA, OPT_STRICT, OPT_TRACE_READERS };
 
 static const struct option long_options[] = {
 	{ "events", required_argument, NULL, 'e' },
@@ -27,6 +27,7 @@ static const struct option long_options[] = {
 	{ "ringbuf-bytes", required_argument, NULL, OPT_RINGBUF },
 	{ "arena-bytes", required_argument, NULL, OPT_ARENA },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "trace-readers", no_argument, NULL, OPT_TRACE_READERS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -42,7 +43,9 @@ void print_help(void)
 	       "       example check\n"
 	       "Trace the events of events.toml and print one JSON object per line (NDJSON).\n"
 	       "\n"
-	       "Without COMMAND every process but this one is traced until Ctrl-C.\n"
+	       "Without COMMAND every process is traced until Ctrl-C, except this one and those at\n"
+	       "the other end of its output: the readers of its pipe (jq), the relay of its\n"
+	       "terminal (sudo) and what reads that relay (--trace-readers keeps them).\n"
 	       "With -- COMMAND, COMMAND is started and it and every process it forks are traced\n"
 	       "from its first instruction; the trace ends when COMMAND exits, and example exits\n"
 	       "with COMMAND's status (128+N when killed by signal N).\n"
@@ -63,6 +66,8 @@ void print_help(void)
 	       "                          of two; default 4M)\n"
 	       "      --strict            fail when an event's tracepoint is absent on this kernel\n"
 	       "                          (default: skip that event with a warning)\n"
+	       "      --trace-readers     system-wide, trace the processes reading the output\n"
+	       "                          too (default: left out, or the trace feeds on itself)\n"
 	       "  -h, --help              show this help\n"
 	       "  -V, --version           show the version\n"
 	       "\n"
@@ -165,6 +170,9 @@ static int check_consistency(const struct options *opts)
 		return usage_error("%s", "-f follows the processes given with -p; give at least one");
 	if (opts->command && opts->n_pids)
 		return usage_error("%s", "-p cannot be combined with -- COMMAND (COMMAND is what is traced)");
+	if (opts->trace_readers && (opts->command || opts->n_pids))
+		return usage_error("%s", "--trace-readers is for system-wide traces (with -p or -- COMMAND "
+				   "no reader is left out)");
 	if (opts->command && opts->duration)
 		return usage_error("%s", "-d cannot be combined with -- COMMAND (the trace ends when "
 				   "COMMAND exits; bound it with timeout(1))");
@@ -186,6 +194,7 @@ static int parse_option(int c, const char *arg, const char *name, struct options
 	case OPT_RINGBUF: return parse_bytes(arg, &opts->ringbuf_bytes);
 	case OPT_ARENA: return parse_bytes(arg, &opts->arena_bytes);
 	case OPT_STRICT: opts->strict = true; return 0;
+	case OPT_TRACE_READERS: opts->trace_readers = true; return 0;
 	case 'h': opts->mode = MODE_HELP; return 0;
 	case 'V': opts->mode = MODE_VERSION; return 0;
 	case ':': return usage_error("option '%s' needs an argument", name);

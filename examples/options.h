@@ -22,6 +22,7 @@ struct options {
 	size_t ringbuf_bytes;      /* 0 = the library's default */
 	size_t arena_bytes;
 	bool strict;
+	bool trace_readers;        /* --trace-readers: do not leave the output's readers out */
 	char **command;            /* after --: argv of COMMAND, NULL-terminated */
 };
 

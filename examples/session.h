@@ -10,11 +10,12 @@
 #include "command.h"
 #include "options.h"
 #include "output.h"
+#include "readers.h"
 #include "report.h"
 #include "signals.h"
 
 /* What the loop's epoll set reports, in epoll_event.data.u32. */
-enum source { SRC_EVENTS, SRC_SIGNAL, SRC_COMMAND, SRC_DEADLINE, SRC_TICK };
+enum source { SRC_EVENTS, SRC_SIGNAL, SRC_COMMAND, SRC_DEADLINE, SRC_TICK, SRC_READERS };
 
 struct logger {
 	int verbose;
@@ -29,8 +30,10 @@ struct session {
 	struct command cmd;        /* pid 0 when there is no COMMAND, or it was reaped */
 	struct report report;
 	struct logger log;
+	struct readers readers;    /* left out of the trace: who is at the other end of the output */
 	int epfd;
 	int tick_fd;               /* --stats -v: every second */
+	int readers_fd;            /* every second: look for the output's readers again */
 	int signals_seen;
 	uint64_t wall_offset_ns;   /* CLOCK_REALTIME - CLOCK_BOOTTIME, as the library stamps events */
 	uint64_t until_ns;         /* while draining: deliver only events up to this time */

@@ -12,6 +12,10 @@
 #include "example.h"
 #include "session.h"
 
+/* How often the output's readers are looked for again: a reader may start late or be
+ * replaced; its events until then are traced. */
+#define READERS_RECHECK_S 1.0
+
 /* The library's messages, with the program's name; info and debug only with -v/-vv. */
 static void log_line(void *ctx, enum bootstrap_log_level level, const char *msg)
 {
@@ -95,6 +99,10 @@ static int setup_loop(struct session *s)
 
 		err = fd < 0 ? fd : 0;
 	}
+	if (!err && s->readers.fd >= 0) {
+		s->readers_fd = watch_timer(s->epfd, READERS_RECHECK_S, true, SRC_READERS);
+		err = s->readers_fd < 0 ? s->readers_fd : 0;
+	}
 	if (!err && s->opts->stats && s->opts->verbose) {
 		s->tick_fd = watch_timer(s->epfd, 1.0, true, SRC_TICK);
 		err = s->tick_fd < 0 ? s->tick_fd : 0;
@@ -129,6 +137,20 @@ static int open_tracer(struct session *s)
 	return err;
 }
 
+/* System-wide, the processes at the other end of the output are left out of the trace,
+ * or their handling of each event becomes more events (with -p or COMMAND they are not
+ * traced anyway, and a regular file has no reader). */
+static void start_readers(struct session *s)
+{
+	const struct options *o = s->opts;
+	int fd = fileno(s->out.f);
+
+	if (o->command || o->n_pids || o->trace_readers || !readers_possible(fd))
+		return;
+	readers_init(&s->readers, fd, o->stats || o->verbose);
+	readers_refresh(&s->readers, s->b);
+}
+
 /* Everything before the loop; on failure the message is out. */
 static int start(struct session *s)
 {
@@ -150,6 +172,7 @@ static int start(struct session *s)
 			strerror(-err));
 		return err;
 	}
+	start_readers(s);
 	s->wall_offset_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	report_start(&s->report);
 	err = setup_loop(s);
@@ -161,14 +184,17 @@ static int start(struct session *s)
 
 int run_trace(const struct options *opts)
 {
-	struct session s = { .opts = opts, .epfd = -1, .tick_fd = -1, .log.verbose = opts->verbose };
+	struct session s = { .opts = opts, .epfd = -1, .tick_fd = -1, .readers_fd = -1, .readers.fd = -1,
+			     .log.verbose = opts->verbose };
 
 	if (start(&s)) {
 		/* The command never ran a single instruction of its own: take it back. */
 		command_abort(&s.cmd);
 		bootstrap_close(s.b);
+		readers_free(&s.readers);
 		return EXIT_RUNTIME;
 	}
 	session_loop(&s);
+	readers_free(&s.readers);
 	return s.failed ? EXIT_RUNTIME : s.status;
 }

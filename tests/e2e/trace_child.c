@@ -80,6 +80,8 @@ void trace_child(const struct trace_opts *opts, int (*fn)(void *arg), void *arg,
 	bo.arena_bytes_per_cpu = opts->arena_bytes_per_cpu;
 	err = bootstrap_open(&bo, &b);
 	cr_assert_eq(err, 0, "bootstrap_open: %s", bootstrap_strerror(err));
+	if (opts->on_open)
+		opts->on_open(b, out->child);
 	cr_assert_eq(write(go[1], &byte, 1), 1);
 	close(go[1]);
 	for (;;) {

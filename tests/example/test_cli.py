@@ -16,7 +16,7 @@ def test_help_and_version():
     help_ = run_example("--help")
     assert help_.returncode == 0 and help_.stderr == b""
     for option in (b"--events", b"--pid", b"--comm", b"--duration", b"--output", b"--stats",
-                   b"--list", b"--help", b"--version", b"-- COMMAND", b"check"):
+                   b"--list", b"--trace-readers", b"--help", b"--version", b"-- COMMAND", b"check"):
         assert option in help_.stdout
     version = run_example("-V")
     assert version.returncode == 0 and re.match(rb"example \d+\.\d+\.\d+", version.stdout)
@@ -94,6 +94,8 @@ def test_check_mounts_a_missing_tracefs():
     ["-p", "1", "--", "true"],
     ["-d", "1", "--", "true"],
     ["--list", "--", "true"],
+    ["--trace-readers", "-p", "1"],
+    ["--trace-readers", "--", "true"],
 ], ids=" ".join)
 def test_usage_errors(args):
     out = run_example(*args)

@@ -14,8 +14,9 @@ from conftest import HOSTILE, read_ndjson, run_example
 FIXTURE_STATUS = 3
 
 # Each name the fixture opens (bytes), and what the JSON contract makes of it: control
-# bytes escaped and decoded back to themselves, each invalid UTF-8 byte (or cut sequence)
-# one U+FFFD.
+# bytes escaped and decoded back to themselves, invalid UTF-8 replaced as Python's
+# bytes.decode(errors="replace") does: a well-started sequence cut short is one U+FFFD,
+# every other invalid byte one of its own.
 HOSTILE_NAMES = {
     b"quote \" and 'single'": "quote \" and 'single'",
     b"backslash \\ and \\\\ and \\n": "backslash \\ and \\\\ and \\n",
@@ -138,6 +139,7 @@ def test_every_thread_in_order_and_complete(events):
 @pytest.mark.parametrize("raw", list(HOSTILE_NAMES), ids=repr)
 def test_hostile_filename(events, root_pid, raw):
     expected = HOSTILE_NAMES[raw]
+    assert expected == raw.decode("utf-8", errors="replace")
     opens = [ev for ev in of_type(events, "syscalls/sys_enter_openat", pid=root_pid)
              if ev["payload"]["filename"] == expected]
     assert len(opens) == 1, f"{expected!r} not found exactly once"

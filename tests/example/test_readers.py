@@ -1,0 +1,266 @@
+"""System-wide, ./example leaves out of the trace the processes at the other end of its
+output: the readers of its pipe or FIFO (also one that comes later), the relay of its
+pseudo-terminal (as sudo with use_pty) and the relay's own readers. --trace-readers
+keeps them in the trace.
+
+Each test makes a known workload (MARKS opens of a path of its own) while a reader
+copies the trace, and asserts on the reader's own pid: the machine may be busy with
+anything else, so no bound on the trace's size would hold.
+"""
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import EXAMPLE, HANG_TIMEOUT, ROOT, read_ndjson
+
+PTY_RELAY = ROOT / "tests" / "fixtures" / "pty_relay.py"
+MARKS = 200
+
+
+class Lines:
+    """What a process writes to a pipe, line by line, read by a thread."""
+
+    def __init__(self, pipe):
+        self.lines = []
+        self.closed = False
+        self.cond = threading.Condition()
+        threading.Thread(target=self._read, args=(pipe,), daemon=True).start()
+
+    def _read(self, pipe):
+        for raw in iter(pipe.readline, b""):
+            with self.cond:
+                self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def _match(self, rx):
+        return next((m for m in map(rx.search, self.lines) if m), None)
+
+    def wait_for(self, pattern):
+        """The match of the first line that matches, once the process has written it."""
+        rx = re.compile(pattern)
+        with self.cond:
+            self.cond.wait_for(lambda: self.closed or self._match(rx), timeout=HANG_TIMEOUT)
+            m = self._match(rx)
+        assert m, f"no line matches {pattern!r}: {self.lines}"
+        return m
+
+    def all(self):
+        with self.cond:
+            self.cond.wait_for(lambda: self.closed, timeout=HANG_TIMEOUT)
+            return "\n".join(self.lines)
+
+
+class Drain:
+    """Reads an fd in a thread, keeping every byte, until stopped."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.data = bytearray()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._read)
+        self.thread.start()
+
+    def _read(self):
+        while not self.stopping:
+            if select.select([self.fd], [], [], 0.05)[0]:
+                chunk = os.read(self.fd, 65536)
+                if not chunk:
+                    return
+                self.data += chunk
+
+    def stop(self):
+        """Stops between two reads: the next reader goes on from the next byte."""
+        self.stopping = True
+        self.thread.join()
+        return bytes(self.data)
+
+
+def poll_until(done):
+    """Polls done() until it is true, for as long as a hang may take."""
+    deadline = time.monotonic() + HANG_TIMEOUT
+    while not done():
+        assert time.monotonic() < deadline, "gave up waiting"
+        select.select([], [], [], 0.02)
+
+
+def blocked_reading_a_pipe(pid):
+    with open(f"/proc/{pid}/wchan") as f:
+        return "pipe_read" in f.read()
+
+
+def wait_reading(proc):
+    """Until proc is blocked reading a pipe: from then on, only what the tracer writes
+    wakes it up, so none of its events can come before the tracer's first look."""
+    poll_until(lambda: proc.poll() is not None or blocked_reading_a_pipe(proc.pid))
+    assert proc.poll() is None
+
+
+def open_marks(path):
+    """MARKS opens of path (each fails: ENOENT), from a child process."""
+    code = f"import os\nfor _ in range({MARKS}):\n    try: os.open({str(path)!r}, os.O_RDONLY)\n    except OSError: pass"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=HANG_TIMEOUT)
+
+
+def assert_marks(events, path, stats):
+    """Every open of the workload is in the trace, but for those --stats counts lost."""
+    opens = [ev for ev in events if ev["event_type"] == "syscalls/sys_enter_openat"]
+    marks = [ev for ev in opens if ev["payload"]["filename"] == str(path)]
+    unreadable = [ev for ev in opens if ev.get("lost") == ["filename"]]
+    ringbuf_full = int(re.search(r"^\s+total\s+\d+\s+\d+\s+(\d+)", stats, re.M)[1])
+    assert len(marks) <= MARKS
+    assert len(marks) + len(unreadable) + ringbuf_full >= MARKS, f"{len(marks)} of {MARKS} opens traced"
+
+
+def start_tracer(*args, stdout):
+    tracer = subprocess.Popen([EXAMPLE, "--stats", *args], stdout=stdout, stderr=subprocess.PIPE)
+    return tracer, Lines(tracer.stderr)
+
+
+def stop(tracer, *others):
+    tracer.send_signal(signal.SIGINT)
+    assert tracer.wait(HANG_TIMEOUT) == 0
+    for proc in others:
+        assert proc.wait(HANG_TIMEOUT) == 0
+
+
+def pids_in(events, *pids):
+    return [ev for ev in events if ev["pid"] in pids]
+
+
+@pytest.mark.parametrize("reader", [["jq", "-c", "."], ["cat"]], ids=["jq", "cat"])
+def test_pipe_reader_is_left_out(tmp_path, reader):
+    out = tmp_path / "trace.ndjson"
+    r, w = os.pipe()
+    with open(out, "wb") as f:
+        consumer = subprocess.Popen(reader, stdin=r, stdout=f)
+    os.close(r)
+    wait_reading(consumer)
+    tracer, err = start_tracer(stdout=w)
+    os.close(w)
+    err.wait_for(rf"^example: excluded pid {consumer.pid} \({reader[0]}\): reads the tracer's stdout, a pipe$")
+    open_marks(tmp_path / "mark")
+    stop(tracer, consumer)
+    events = read_ndjson(out)
+    # Before, it was a loop: jq's writes of the events it read were traced, printed, read...
+    assert pids_in(events, consumer.pid) == []
+    assert_marks(events, tmp_path / "mark", err.all())
+
+
+def pipe_or_fifo(kind, tmp_path):
+    """The read and write ends: an anonymous pipe, or a named FIFO (opened by path)."""
+    if kind == "pipe":
+        return os.pipe()
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    r = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    w = os.open(fifo, os.O_WRONLY)
+    os.set_blocking(r, True)
+    return r, w
+
+
+@pytest.mark.parametrize("kind", ["pipe", "fifo"])
+def test_reader_that_comes_later_is_left_out_and_one_that_leaves_traced_again(tmp_path, kind):
+    r, w = pipe_or_fifo(kind, tmp_path)
+    tracer, err = start_tracer(stdout=w)
+    os.close(w)
+    # This test reads first, so it is the reader the tracer finds when it starts.
+    first = Drain(r)
+    err.wait_for(rf"^example: excluded pid {os.getpid()} \(")
+    head = first.stop()
+    with open(tmp_path / "cat.ndjson", "wb") as f:
+        cat = subprocess.Popen(["cat"], stdin=r, stdout=f)
+    # Started after the tracer's first look: found by a later one.
+    err.wait_for(rf"^example: excluded pid {cat.pid} \(cat\): reads the tracer's stdout, a pipe$")
+    open_marks(tmp_path / "mark")
+    wait_for_mark(tmp_path / "cat.ndjson", tmp_path / "mark")
+    cat.kill()
+    cat.wait(HANG_TIMEOUT)
+    rest = Drain(r)
+    err.wait_for(rf"^example: pid {cat.pid} \(cat\) traced again: no longer at the other end of the output$")
+    stop(tracer)
+    tail = rest.stop()
+    os.close(r)
+    # What cat read but had not written when it was killed is missing between the two.
+    events = (whole_lines(tmp_path / "1.ndjson", head + (tmp_path / "cat.ndjson").read_bytes())
+              + whole_lines(tmp_path / "2.ndjson", tail[tail.find(b"\n") + 1:]))
+    marks = [ev["timestamp_ns"] for ev in events if ev["event_type"] == "syscalls/sys_enter_openat"
+             and ev["payload"]["filename"] == str(tmp_path / "mark")]
+    assert marks
+    # Whatever cat did before its exclusion, nothing of it after.
+    assert [ev for ev in pids_in(events, cat.pid) if ev["timestamp_ns"] >= min(marks)] == []
+
+
+def wait_for_mark(path, mark):
+    """Until the reader's copy has one of the workload's opens."""
+    needle = f'"filename":"{mark}"'.encode()
+    poll_until(lambda: needle in path.read_bytes())
+
+
+def whole_lines(path, data):
+    """The events of data up to its last newline (saved in path to be checked)."""
+    path.write_bytes(data[:data.rfind(b"\n") + 1])
+    return read_ndjson(path)
+
+
+def test_trace_readers_keeps_them_in_the_trace(tmp_path):
+    out = tmp_path / "trace.ndjson"
+    r, w = os.pipe()
+    with open(out, "wb") as f:
+        cat = subprocess.Popen(["cat"], stdin=r, stdout=f)
+    os.close(r)
+    wait_reading(cat)
+    tracer, err = start_tracer("--trace-readers", stdout=w)
+    os.close(w)
+    # The old loop: cat's copy of the events brings events of cat.
+    needle = f'"pid":{cat.pid},'.encode()
+    poll_until(lambda: open_marks(tmp_path / "mark") or needle in out.read_bytes())
+    stop(tracer, cat)
+    assert pids_in(read_ndjson(out), cat.pid)
+    assert "excluded" not in err.all()
+
+
+def test_pty_relay_and_its_reader_are_left_out(tmp_path):
+    """As `sudo ./example | cat` with use_pty when sudo has a terminal: the tracer's stdout
+    is a terminal whose master its grandparent holds, copying it to a pipe."""
+    out = tmp_path / "trace.ndjson"
+    relay = subprocess.Popen([sys.executable, PTY_RELAY, EXAMPLE, "--stats"], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with open(out, "wb") as f:
+        cat = subprocess.Popen(["cat"], stdin=relay.stdout, stdout=f)
+    relay.stdout.close()
+    err = Lines(relay.stderr)
+    tracer = int(err.wait_for(r"^pty_relay: command pid (\d+)$")[1])
+    err.wait_for(rf"^example: excluded pid {relay.pid} \(.+\): relays the tracer's stdout, pty \d+, "
+                 "to its own stdout$")
+    err.wait_for(rf"^example: excluded pid {cat.pid} \(cat\): reads the stdout of pid {relay.pid} \(.+\), a pipe$")
+    open_marks(tmp_path / "mark")
+    os.kill(tracer, signal.SIGINT)
+    assert relay.wait(HANG_TIMEOUT) == 0
+    assert cat.wait(HANG_TIMEOUT) == 0
+    events = read_ndjson(out)
+    assert pids_in(events, relay.pid, cat.pid) == []
+    assert_marks(events, tmp_path / "mark", err.all())
+
+
+@pytest.mark.parametrize("args", [["-o", "FILE", "-d", "0.5"], ["--", "true"]], ids=["-o FILE", "-- COMMAND"])
+def test_nothing_left_out_without_a_reader_or_system_wide_trace(tmp_path, args):
+    args = [str(tmp_path / "out") if a == "FILE" else a for a in args]
+    with open(tmp_path / "cat.out", "wb") as f:
+        pipeline = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=f)
+        proc = subprocess.run([EXAMPLE, "--stats", *args], stdout=pipeline.stdin, stderr=subprocess.PIPE,
+                              timeout=HANG_TIMEOUT)
+        pipeline.stdin.close()
+        pipeline.wait(HANG_TIMEOUT)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    assert re.search(rb"^\s+total\s+\d+", proc.stderr, re.M)
+    assert b"excluded" not in proc.stderr
