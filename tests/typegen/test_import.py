@@ -91,6 +91,23 @@ CASES = [
         '{ name = "now",        type = "s64", from = "ctx.now" },',
         ctx_type='trace_event_raw_alarm_class'),
         id='u8, s64, pointer, class struct of another name'),
+    pytest.param('memcg/mod_memcg_state', table(
+        'memcg.mod_memcg_state',
+        '{ name = "id",   type = "u64", from = "ctx.id" },',
+        '{ name = "item", type = "s32", from = "ctx.item" },',
+        '{ name = "val",  type = "s32", from = "ctx.val" },',
+        ctx_type='trace_event_raw_memcg_rstat_stats'),
+        id='class struct matched by field types too (rstat_events has a long val)'),
+    pytest.param('xfs/xfs_agfl_free_deferred', table(
+        'xfs.xfs_agfl_free_deferred',
+        '{ name = "dev",   type = "u32", from = "ctx.dev" },',
+        '# enum xfs_group_type type: left out, a packed enum, int-sized in vmlinux.h, so the read cannot be relocated',
+        '{ name = "agno",  type = "u32", from = "ctx.agno" },',
+        '{ name = "agbno", type = "u32", from = "ctx.agbno" },',
+        '{ name = "len",   type = "u32", from = "ctx.len" },',
+        '{ name = "flags", type = "u32", from = "ctx.flags" },',
+        ctx_type='trace_event_raw_xfs_free_extent_deferred_class'),
+        id='packed enum left out'),
     pytest.param('oom/oom_score_adj_update', table(
         'oom.oom_score_adj_update',
         '{ name = "pid",           type = "s32",    from = "ctx.pid" },',
@@ -186,6 +203,6 @@ def test_output_appended_validates_generates_and_compiles_for_bpf(tmp_path):
     events = tmp_path / 'events.toml'
     events.write_text(EVENTS.read_text() + proc.stdout)
     schema = schema_mod.load(str(events), VmlinuxIndex(str(VMLINUX)), str(TRACEFS), str(ROOT / 'bpf' / 'fill'))
-    assert len(schema.events) == 2 + 12  # every fixture but the existing one and ftrace/print
+    assert len(schema.events) == 2 + 14  # every fixture but the existing one and ftrace/print
     gen = generate(events, tmp_path / 'gen')
     compile_bpf(gen, tmp_path / 'bootstrap.bpf.o')
