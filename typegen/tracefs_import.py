@@ -123,6 +123,8 @@ def read_format(path):
 
 
 class Importer:
+    """Makes the tables for one events file, from one tracefs and one vmlinux.h."""
+
     def __init__(self, events_path, tracefs, vmlinux, fill_dir):
         self.events_path, self.tracefs, self.vmlinux, self.fill_dir = events_path, tracefs, vmlinux, fill_dir
         with open(events_path, 'rb') as f:
