@@ -1,6 +1,8 @@
 # Makefile: the one entry point. `make` builds ./libbootstrap.a and ./example from
 # events.toml; `make test`, `make bench`, `make install`, `make clean`, `make vmlinux`.
-# Intermediates go under build/. V=1 shows the commands.
+# Intermediates go under build/. V=1 shows the commands. `make BUILD=DIR` builds
+# everything under DIR, the archive and ./example too, leaving the tree's own untouched
+# (a second schema built next to the first: `make BUILD=/tmp/b EVENTS=/tmp/b/events.toml`).
 
 EVENTS ?= events.toml
 BUILD := build
@@ -31,7 +33,9 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra 
 	-Wno-unused-function -Wno-unused-parameter \
 	-Ivendor -I$(GEN) -Iinclude -Ibpf
 LIBS := -lelf -lz
-LIB := libbootstrap.a
+OUT := $(if $(filter build,$(BUILD)),,$(BUILD)/)
+LIB := $(OUT)libbootstrap.a
+EXAMPLE := $(OUT)example
 LIBBPF_A := $(shell $(CC) -print-file-name=libbpf.a)
 
 GEN_FILES := $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h $(GEN)/json.gen.c $(GEN)/attach.gen.c $(GEN)/events.schema.json
@@ -40,11 +44,11 @@ LIB_SRCS := $(wildcard c/*.c)
 LIB_OBJS := $(patsubst c/%.c,$(BUILD)/c/%.o,$(LIB_SRCS)) $(BUILD)/c/json.gen.o $(BUILD)/c/attach.gen.o
 HEADERS := $(wildcard c/*.h include/*.h) $(GEN)/events.gen.h
 
-.PHONY: all test test-typegen test-unit test-install test-e2e test-example bench install clean vmlinux
+.PHONY: all test test-typegen test-unit test-install test-e2e test-example test-import bench install clean vmlinux
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(LIB) example
+all: $(LIB) $(EXAMPLE)
 
 # --- generated code ---------------------------------------------------------------
 # typegen leaves unchanged outputs untouched, so only what really changed rebuilds.
@@ -85,7 +89,7 @@ $(LIB): $(LIB_OBJS)
 	$(Q){ echo "create $@"; echo "addlib $(LIBBPF_A)"; for o in $^; do echo "addmod $$o"; done; \
 	      echo save; echo end; } | ar -M
 
-example: $(wildcard examples/*.c examples/*.h) $(LIB) $(HEADERS)
+$(EXAMPLE): $(wildcard examples/*.c examples/*.h) $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(LIB) $(LIBS) -o $@
 
@@ -104,4 +108,4 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vendor/vmlinux.h
 
 clean:
-	rm -rf $(BUILD) $(LIB) example
+	rm -rf $(BUILD) $(LIB) $(EXAMPLE)

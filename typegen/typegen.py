@@ -2,6 +2,7 @@
 """typegen.py: turns events.toml into the tracer's generated code.
 
     typegen.py EVENTS.toml OUTDIR [--vmlinux H] [--tracefs DIR] [--fill-dir DIR]
+    typegen.py import CATEGORY/NAME... (tables for tracepoints, see tracefs_import.py)
 
 writes OUTDIR/events.gen.h (shared structs, enums, layout asserts), fill.gen.bpf.h (the
 BPF handlers of each event), json.gen.c (per-event JSON serializers + reflection table),
@@ -22,6 +23,7 @@ sys.path.insert(0, HERE)
 
 import cgen  # noqa: E402
 import json_schema  # noqa: E402
+import tracefs_import  # noqa: E402
 import validate  # noqa: E402
 from vmlinux_index import VmlinuxIndex  # noqa: E402
 
@@ -74,6 +76,9 @@ def write_if_changed(path, text):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ['import']:
+        return tracefs_import.main(argv[1:], default_tracefs())
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('events')
     ap.add_argument('outdir')

@@ -22,8 +22,16 @@ C_KEYWORDS = {'auto', 'break', 'case', 'char', 'const', 'continue', 'default', '
               'inline', 'restrict', '_Alignas', '_Alignof', '_Atomic', '_Bool', '_Complex',
               '_Generic', '_Imaginary', '_Noreturn', '_Static_assert', '_Thread_local',
               'asm', 'typeof'}
-# Object-like macros in scope of the generated code (gnu11 predefines linux and unix).
-C_MACROS = {'NULL', 'errno', 'linux', 'unix'}
+# Object-like macros in scope of the generated code: gnu11 predefines linux and unix;
+# the glibc headers that the library, ./example and embedders include (signal.h,
+# sys/stat.h, stdio.h) define the rest, so a payload member so named would not compile
+# there (signal_deliver's sa_handler).
+C_MACROS = {'NULL', 'errno', 'linux', 'unix',
+            'sa_handler', 'sa_sigaction', 'si_pid', 'si_uid', 'si_status', 'si_utime', 'si_stime',
+            'si_value', 'si_int', 'si_ptr', 'si_addr', 'si_addr_lsb', 'si_band', 'si_fd', 'si_timerid',
+            'si_overrun', 'si_syscall', 'si_call_addr', 'si_arch', 'si_lower', 'si_upper', 'si_pkey',
+            'st_atime', 'st_mtime', 'st_ctime', 'stdin', 'stdout', 'stderr',
+            'sigev_notify_function', 'sigev_notify_attributes'}
 
 ATTACH_KEYS = sorted({k for kind in KINDS.values() for k in kind.attach_keys})
 EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'fill', 'kind', 'runtime', *ATTACH_KEYS)

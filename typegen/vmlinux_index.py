@@ -13,6 +13,7 @@ _START = re.compile(r'^(struct|union) (\w+) \{$')
 _MEMBER = re.compile(r'^(?P<type>[^();]*?)\s*(?P<ptr>\**)\s*(?P<name>[A-Za-z_]\w*)(?:\[[^\]]*\])*(?:\s*:\s*\d+)?;$')
 _OPEN_ANON = re.compile(r'^(struct|union)\s*\{$')
 _CLOSE_NAMED = re.compile(r'^\}\s*(?P<name>[A-Za-z_]\w*)(?:\[[^\]]*\])*;$')
+_TYPEDEF = re.compile(r'^typedef (?P<type>[^();{]*?)\s*(?P<ptr>\**)\s*(?P<name>[A-Za-z_]\w*);$')
 
 
 class Member:
@@ -37,12 +38,21 @@ class VmlinuxIndex:
             if m:
                 self._starts.setdefault(m.group(2), i)
         self._cache = {}
+        self._typedefs = None
 
     def has_struct(self, name):
         return name in self._starts
 
     def struct_names(self):
         return self._starts.keys()
+
+    def typedef(self, name):
+        """The Member (type, pointer level) that a one-line typedef `name` stands for, else
+        None (no such typedef, or one of a struct body or a function type)."""
+        if self._typedefs is None:
+            self._typedefs = {m.group('name'): Member(m.group('type'), len(m.group('ptr')))
+                              for m in map(_TYPEDEF.match, self._lines) if m}
+        return self._typedefs.get(name)
 
     def members(self, name):
         """{member name: Member} of struct/union `name`, anonymous nested members merged in."""

@@ -10,7 +10,8 @@ TYPEGEN = ROOT / 'typegen' / 'typegen.py'
 VMLINUX = ROOT / 'vendor' / 'vmlinux.h'
 EVENTS = ROOT / 'events.toml'
 FIXTURES = Path(__file__).resolve().parent / 'fixtures'
-# A tracefs with one format file: sys_enter_openat, as this kernel describes it.
+# A tracefs with format files as this kernel describes them (syscall argument counts, and
+# the tracepoints that the import tests turn into tables).
 TRACEFS = FIXTURES / 'tracefs'
 GEN_FILES = ('events.gen.h', 'fill.gen.bpf.h', 'json.gen.c', 'attach.gen.c', 'events.schema.json')
 
