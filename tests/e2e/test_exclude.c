@@ -31,7 +31,7 @@ static size_t opens_of(const struct trace_result *r, const char *name)
 	const struct captured *e;
 	size_t n = 0;
 
-	for (size_t i = 0; (e = find_event(r, BOOTSTRAP_EV_SYS_ENTER_OPENAT, 0, i)); i++)
+	for (size_t i = 0; (e = find_event(r, BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_OPENAT, 0, i)); i++)
 		n += e->vars[0].data && strcmp(e->vars[0].data, name) == 0;
 	return n;
 }
@@ -80,7 +80,7 @@ Test(exclude, excluded_process_and_its_threads_make_no_event)
 
 	trace_child(&(struct trace_opts){ .events = "sys_enter_openat", .on_open = exclude_child }, family, NULL, &r);
 	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
-	cr_assert_eq(count_events(&r, BOOTSTRAP_EV_SYS_ENTER_OPENAT, r.child), 0);
+	cr_assert_eq(count_events(&r, BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_OPENAT, r.child), 0);
 	cr_assert_eq(opens_of(&r, "/nonexistent-exclude-child"), 0);
 	cr_assert_eq(opens_of(&r, "/nonexistent-exclude-thread"), 0);
 	/* Exclusion is per process: the grandchild (followed by the pid filter) is traced. */
