@@ -32,7 +32,7 @@ CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Ic -I
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Wno-unused-function -Wno-unused-parameter \
 	-Ivendor -I$(GEN) -Iinclude -Ibpf
-LIBS := -lelf -lz
+LIBS := -ldw -lelf -lz
 OUT := $(if $(filter build,$(BUILD)),,$(BUILD)/)
 LIB := $(OUT)libbootstrap.a
 EXAMPLE := $(OUT)example
@@ -82,7 +82,7 @@ $(BUILD)/c/%.gen.o: $(GEN)/%.gen.c $(HEADERS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-# The archive carries libbpf too, so an embedder links libbootstrap.a -lelf -lz only.
+# The archive carries libbpf too, so an embedder links libbootstrap.a -ldw -lelf -lz only.
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@

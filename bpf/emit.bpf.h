@@ -1,14 +1,17 @@
 /* emit.bpf.h: how one event is emitted; every generated handler goes through it.
  *
  *   bs_begin   filters, reserves header + fixed payload in the ring buffer, fills the header
- *   bs_var_*   appends one variable field to this CPU's arena region (or marks it lost)
+ *   bs_var_*   appends one variable field to this CPU's arena region (or marks it lost);
+ *              bs_var_stack a kernel or user stack
  *   bs_commit  records the arena span in the header, submits, wakes the consumer rarely
  *
  * The handlers never nest on a CPU: tracepoint, kprobe and uprobe programs all run
  * through the kernel's trace_call_bpf(), which skips (and counts as missed) any such
  * program while another runs on the same CPU (the per-CPU bpf_prog_active count, held
- * even if a uprobe handler is preempted; migration is disabled meanwhile). So the
- * per-CPU arena head needs no atomics.
+ * even if a uprobe handler is preempted; migration is disabled meanwhile). A
+ * perf_event program, which runs from the sampling interrupt, checks the same count
+ * (bpf_overflow_handler()) and is skipped, uncounted, when it interrupts one of them.
+ * So the per-CPU arena head needs no atomics.
  * Arena positions are monotonic 64-bit counters; the kernel writes a field only below
  * released + region size, so bytes user space has not released are never overwritten.
  */
@@ -297,6 +300,34 @@ static __always_inline void bs_var_str_array(struct bs_emit *e, struct bootstrap
 		bs_mark_truncated(e, idx);
 	v->len = used;
 	e->head += used;
+}
+
+/* A stack of at most max_bytes / 8 frames, innermost first, as bpf_get_stack() writes
+ * it (flags 0: the kernel stack, BPF_F_USER_STACK: the user stack), straight into the
+ * arena at an 8-byte aligned position, so user space reads the frames as __u64 in place.
+ * A stack that fills max is reported truncated; a failure counts as a read fault. */
+static __always_inline void bs_var_stack(struct bs_emit *e, struct bootstrap_var *v, __u32 idx,
+					 void *ctx, __u32 max_bytes, __u64 flags)
+{
+	char *dst;
+	long n;
+
+	e->head = (e->head + 7) & ~7ull;
+	bs_var_begin(e, v);
+	dst = bs_arena_dst(e, max_bytes);
+	if (!dst) {
+		bs_mark_lost(e, idx, 0);
+		return;
+	}
+	n = bpf_get_stack(ctx, dst, max_bytes, flags);
+	if (n < 0) {
+		bs_mark_fault(e, idx);
+		return;
+	}
+	if (n == max_bytes)
+		bs_mark_truncated(e, idx);
+	v->len = n;
+	e->head += n;
 }
 
 /* Wake the consumer only when the backlog crosses a threshold (this record took it

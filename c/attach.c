@@ -16,6 +16,7 @@
 #include "attach.h"
 #include "bootstrap.skel.h"
 #include "internal.h"
+#include "perf_event.h"
 #include "targets.h"
 
 static int add_target(struct bootstrap *b, int event, const char *text, pid_t pid, bool strict, const char *tracefs)
@@ -33,8 +34,7 @@ static int add_target(struct bootstrap *b, int event, const char *text, pid_t pi
 	err = bs_target_parse(ev->kind, text, ev->target, &t);
 	if (err) {
 		bs_log(b, BOOTSTRAP_LOG_WARN, "%s: '%s' is not a %s target (%s)", ev->type_name, text,
-		       bootstrap_kind_name(ev->kind), ev->kind == BOOTSTRAP_KIND_TRACEPOINT ? "category/name" :
-		       ev->kind <= BOOTSTRAP_KIND_KRETPROBE ? "a kernel function" : "binary:function, or binary");
+		       bootstrap_kind_name(ev->kind), bs_target_form(ev->kind));
 		return err;
 	}
 	t.pid = pid;
@@ -128,6 +128,8 @@ static struct bpf_link *attach_one(struct bpf_program *prog, enum bootstrap_kind
 
 		return bpf_program__attach_uprobe_opts(prog, t->pid ? t->pid : -1, t->path, 0, &opts);
 	}
+	case BOOTSTRAP_KIND_PERF_EVENT: /* a link per CPU: bs_attach_perf_event() */
+		break;
 	}
 	errno = EINVAL;
 	return NULL;
@@ -164,6 +166,8 @@ static int attach_target(struct bootstrap *b, size_t k)
 	const struct bootstrap_event_info *ev = &bootstrap_events[t->event];
 	struct bpf_link *link;
 
+	if (ev->kind == BOOTSTRAP_KIND_PERF_EVENT)
+		return bs_attach_perf_event(b, program(b, p->prog), t, k);
 	if (p->companion) {
 		link = attach_one(program(b, p->companion), p->companion_kind, t,
 				  p->companion_target ? p->companion_target : t->name, k);
@@ -184,7 +188,12 @@ int bs_attach_targets(struct bootstrap *b, const char *tracefs, bool strict)
 	bool attached[BOOTSTRAP_N_EVENTS] = { false };
 	int n = 0;
 
-	b->links = calloc(2 * b->n_targets, sizeof(*b->links));
+	size_t n_links = 0;
+
+	/* A handler and a companion per target; a sampling one has a link per CPU. */
+	for (size_t k = 0; k < b->n_targets; k++)
+		n_links += b->targets[k].kind == BOOTSTRAP_KIND_PERF_EVENT ? b->ncpu : 2;
+	b->links = calloc(n_links, sizeof(*b->links));
 	if (!b->links)
 		return -ENOMEM;
 	for (size_t k = 0; k < b->n_targets; k++) {

@@ -1,6 +1,6 @@
 /* bootstrap.h: the public API of libbootstrap.a, a schema-generated eBPF tracer.
  *
- * Link: libbootstrap.a -lelf -lz (libbpf is inside the archive).
+ * Link: libbootstrap.a -ldw -lelf -lz (libbpf is inside the archive).
  * Flow: bootstrap_open() loads and attaches the BPF programs of the selected events,
  * bootstrap_poll() hands each event to a callback (zero copy: pointers are valid during
  * the callback only), bootstrap_stats() reads the drop accounting, bootstrap_close()
@@ -34,6 +34,7 @@ typedef void (*bootstrap_log_fn)(void *ctx, enum bootstrap_log_level level, cons
 enum bootstrap_kind {
 	BOOTSTRAP_KIND_TRACEPOINT, BOOTSTRAP_KIND_KPROBE, BOOTSTRAP_KIND_KRETPROBE,
 	BOOTSTRAP_KIND_UPROBE, BOOTSTRAP_KIND_URETPROBE,
+	BOOTSTRAP_KIND_PERF_EVENT,  /* CPU sampling; target "cpu-clock@49Hz" (or "49") */
 };
 
 /* A target given at run time. It selects its event, and replaces the event's declared
@@ -75,6 +76,7 @@ enum bootstrap_type {
 	BOOTSTRAP_T_BYTES,      /* char[]: bytes (NUL-terminated in the arena unless len-bounded) */
 	BOOTSTRAP_T_STR_BLOCK,  /* char[][]: NUL-separated strings */
 	BOOTSTRAP_T_STR_ARRAY,  /* char*[]: NUL-separated strings read from a pointer array */
+	BOOTSTRAP_T_STACK,      /* stack: frames as uint64_t addresses, innermost first */
 };
 
 struct bootstrap_field_info {
@@ -83,6 +85,7 @@ struct bootstrap_field_info {
 	const char *type_name;  /* as written in events.toml: "u32", "char[]" ... */
 	uint32_t offset;        /* in the payload struct (a struct bootstrap_var for variable fields) */
 	int var_index;          /* index into bootstrap_event.vars, or -1 for fixed fields */
+	bool kernel_stack;      /* BOOTSTRAP_T_STACK: kernel frames (kstack), else user (ustack) */
 };
 
 struct bootstrap_event_info {
@@ -106,7 +109,8 @@ extern const struct bootstrap_event_info bootstrap_events[BOOTSTRAP_N_EVENTS];
  * a lost integer field (an entry value without an entry, a read through a pointer that
  * faulted) reads 0 in the payload struct and has its bit set. */
 
-/* One variable field of a delivered event. data is NULL when lost. */
+/* One variable field of a delivered event. data is NULL when lost. A stack's data is
+ * len / 8 uint64_t frames, 8-byte aligned. */
 struct bootstrap_field_value {
 	const char *data;
 	uint32_t len;
@@ -119,6 +123,9 @@ struct bootstrap_event {
 	const void *payload;                       /* the event's generated payload struct */
 	const struct bootstrap_event_info *info;
 	const struct bootstrap_field_value *vars;  /* info->n_vars entries, schema order */
+	/* The instance's symbolizer when the selected events have stacks (else NULL):
+	 * bootstrap_event_json() names their frames with it; so may the callback. */
+	struct bootstrap_symbolizer *symbolizer;
 };
 
 /* Return non-zero to make bootstrap_poll() return after this event. */
@@ -175,6 +182,35 @@ int bootstrap_select_events(const char *list, bool selected[BOOTSTRAP_N_EVENTS],
 size_t bootstrap_event_json(const struct bootstrap_event *ev, char *buf, size_t cap);
 
 const char *bootstrap_strerror(int err);
+
+/* Symbolizer: stack addresses to function names. Kernel addresses from /proc/kallsyms;
+ * user addresses from the process's mappings (/proc/PID/maps) and the symbol tables of
+ * its executable and libraries, or their debuginfo when installed (elfutils' libdwfl).
+ * Cached per process (an exec or a reused pid is noticed) and per file (shared by every
+ * process that maps it). Usable without a tracer. One thread at a time per symbolizer. */
+struct bootstrap_symbolizer;
+
+struct bootstrap_symbol {
+	const char *name;       /* the function, or NULL when unknown */
+	uint64_t offset;        /* of the address from the function's start */
+	const char *module;     /* "[kernel]", "[MODULE]" for a kernel module, the file's name
+				   ("libc.so.6"), "[vdso]" ..., or NULL when unknown */
+};
+
+struct bootstrap_symbolizer *bootstrap_symbolizer_new(void);
+void bootstrap_symbolizer_free(struct bootstrap_symbolizer *s);
+/* Resolves the frames of one stack, innermost first (the frames after the first are
+ * return addresses: each is looked up one byte back, so that a call that ends a function
+ * names the caller). pid 0: kernel addresses; else addresses of process pid. upid, when
+ * non-zero (an event header's upid), is the process the stack was taken in: if pid is
+ * now another process (that one exited and its pid was reused), its frames stay
+ * unresolved. Returns how many frames got a name, or a negative errno. The strings are
+ * valid until the next call on s. */
+int bootstrap_symbolize(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid, const uint64_t *addrs,
+			size_t n, struct bootstrap_symbol *out);
+/* One frame as the JSON output writes it: "name+0xOFF (module)", "0xADDR (module)" or
+ * "0xADDR". Returns the length needed without the NUL, like snprintf. */
+size_t bootstrap_frame_format(const struct bootstrap_symbol *sym, uint64_t addr, char *buf, size_t cap);
 
 /* What this machine offers for tracing, without changing anything (diagnostics). */
 struct bootstrap_env {

@@ -13,5 +13,8 @@ extern const bs_payload_json_fn bs_payload_json[BOOTSTRAP_N_EVENTS];
 
 /* One variable field's value: a string, an array of strings, or null when lost. */
 void bs_json_var(struct json_writer *w, const struct bootstrap_field_value *v, enum bootstrap_type type);
+/* A stack field: frames named by ev->symbolizer when it has one (stack_json.c). */
+void bs_json_stack(struct json_writer *w, const struct bootstrap_event *ev, const struct bootstrap_field_value *v,
+		   bool kernel);
 
 #endif

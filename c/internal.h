@@ -22,7 +22,8 @@ struct bootstrap {
 	size_t ctl_mem_len;
 	struct bs_target *targets;          /* what is attached; a target's index is its cookie */
 	size_t n_targets;
-	struct bpf_link **links;            /* up to two per target: companion, handler */
+	struct bpf_link **links;            /* up to two per target: companion, handler; or
+					       a sampling target's one per CPU */
 	size_t n_links;
 	struct bpf_link *track_links[2];
 	bool selected[BOOTSTRAP_N_EVENTS];  /* asked for, with a target here, attached */
@@ -37,6 +38,7 @@ struct bootstrap {
 	uint64_t arena_lapped;
 	uint64_t map_bytes_planned;  /* what the sizes ask for: quoted when the kernel refuses */
 	unsigned int ncpu;
+	struct bootstrap_symbolizer *sym;   /* names the frames of stack fields, when selected */
 	bootstrap_log_fn log;
 	void *log_ctx;
 };

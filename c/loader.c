@@ -208,6 +208,18 @@ static int attach(struct bootstrap *b, const char *tracefs, bool strict)
 	return 0;
 }
 
+/* Stack frames are named at delivery: a symbolizer when a selected event has a stack. */
+static int open_symbolizer(struct bootstrap *b)
+{
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
+		for (uint32_t f = 0; b->selected[i] && f < bootstrap_events[i].n_fields; f++) {
+			if (bootstrap_events[i].fields[f].type == BOOTSTRAP_T_STACK)
+				return (b->sym = bootstrap_symbolizer_new()) ? 0 : -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 static int add_epoll(int epfd, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
@@ -292,6 +304,7 @@ int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out)
 		goto fail;
 	}
 	err = attach(b, tracefs, o.strict);
+	err = err ?: open_symbolizer(b);
 	if (err)
 		goto fail;
 	err = bs_ringbuf_map(&b->ring, bpf_map__fd(b->skel->maps.events_rb),
@@ -329,6 +342,7 @@ void bootstrap_close(struct bootstrap *b)
 	if (b->ctl_mem)
 		munmap(b->ctl_mem, b->ctl_mem_len);
 	bootstrap_bpf__destroy(b->skel);
+	bootstrap_symbolizer_free(b->sym);
 	if (b->epfd >= 0)
 		close(b->epfd);
 	if (b->timerfd >= 0)

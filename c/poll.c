@@ -60,6 +60,7 @@ int bs_on_record(void *ctx, void *data, size_t size)
 	ev.payload = h + 1;
 	ev.info = &bootstrap_events[h->event_index];
 	ev.vars = vars;
+	ev.symbolizer = b->sym;
 	span_ok = bs_arena_span_ok(&b->arena, h);
 	if (!span_ok)
 		b->arena_lapped++;

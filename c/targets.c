@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "perf_event.h"
 #include "targets.h"
 
 const char *bootstrap_kind_name(enum bootstrap_kind kind)
@@ -23,7 +24,7 @@ const char *bootstrap_kind_name(enum bootstrap_kind kind)
 	static const char *const names[] = {
 		[BOOTSTRAP_KIND_TRACEPOINT] = "tracepoint", [BOOTSTRAP_KIND_KPROBE] = "kprobe",
 		[BOOTSTRAP_KIND_KRETPROBE] = "kretprobe",   [BOOTSTRAP_KIND_UPROBE] = "uprobe",
-		[BOOTSTRAP_KIND_URETPROBE] = "uretprobe",
+		[BOOTSTRAP_KIND_URETPROBE] = "uretprobe",   [BOOTSTRAP_KIND_PERF_EVENT] = "perf_event",
 	};
 
 	return (unsigned int)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
@@ -186,6 +187,17 @@ static bool kernel_has_function(const char *function)
 	return found;
 }
 
+const char *bs_target_form(enum bootstrap_kind kind)
+{
+	switch (kind) {
+	case BOOTSTRAP_KIND_TRACEPOINT: return "category/name";
+	case BOOTSTRAP_KIND_KPROBE:
+	case BOOTSTRAP_KIND_KRETPROBE: return "a kernel function";
+	case BOOTSTRAP_KIND_PERF_EVENT: return "cpu-clock@FREQUENCYHz";
+	default: return "binary:function, or binary";
+	}
+}
+
 int bs_target_parse(enum bootstrap_kind kind, const char *text, const char *declared, struct bs_target *t)
 {
 	const char *colon = strchr(text, ':');
@@ -206,6 +218,8 @@ int bs_target_parse(enum bootstrap_kind kind, const char *text, const char *decl
 		n = snprintf(t->function, sizeof(t->function), "%s", text);
 		snprintf(t->name, sizeof(t->name), "%s", t->function);
 		break;
+	case BOOTSTRAP_KIND_PERF_EVENT:
+		return bs_perf_target_parse(text, t);
 	default: /* uprobes: "binary:function", or "binary" keeping the declared function */
 		if (colon) {
 			n = (int)(colon - text);
@@ -245,6 +259,8 @@ int bs_target_check(struct bs_target *t, const char *tracefs, char *why, size_t 
 			snprintf(why, cap, "no kernel function %s (not in /proc/kallsyms)", t->function);
 			return -ENOENT;
 		}
+		return 0;
+	case BOOTSTRAP_KIND_PERF_EVENT: /* the software clock is always there */
 		return 0;
 	default:
 		err = bs_resolve_binary(t->binary, t->path, sizeof(t->path));

@@ -14,12 +14,15 @@ struct bs_target {
 	char binary[256];                     /* as given: a path or a library name */
 	char path[PATH_MAX];                  /* the binary's resolved path (after a check) */
 	pid_t pid;                            /* uprobes: only this process; 0 = every one */
+	unsigned long frequency;              /* perf_event: samples per second per CPU */
 	int event;                            /* the event index it belongs to */
 };
 
 /* Parses a target of `kind`; `declared` is the event's own target, whose function a
  * uprobe override naming only a binary keeps. 0, or -EINVAL when malformed. */
 int bs_target_parse(enum bootstrap_kind kind, const char *text, const char *declared, struct bs_target *t);
+/* What a target of `kind` looks like, for messages. */
+const char *bs_target_form(enum bootstrap_kind kind);
 /* 0 when this machine has the target; else a negative errno and why (for a person). */
 int bs_target_check(struct bs_target *t, const char *tracefs, char *why, size_t cap);
 /* A library name resolved as the dynamic loader searches; a path must exist. */

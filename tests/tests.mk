@@ -34,11 +34,11 @@ $(TEST_BIN)/e2e: $(wildcard tests/e2e/*.c tests/e2e/*.h) $(LIB) $(HEADERS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests $(filter %.c,$^) $(LIB) $(LIBS) -lcriterion -lpthread -o $@
 
-# Links with nothing but the archive and libbpf's own dependencies: what an embedder does.
+# Links with nothing but the archive and its dependencies (libdw, libbpf's): what an embedder does.
 $(TEST_BIN)/embed: tests/embed/embed.c $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -Ic -I$(GEN) $< $(LIB) -lelf -lz -o $@
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -Ic -I$(GEN) $< $(LIB) -ldw -lelf -lz -o $@
 
 test-e2e: $(TEST_BIN)/e2e $(TEST_BIN)/embed $(FIXTURES)
 	$(Q)tests/require_bpf.sh $(TEST_BIN)/e2e $(CRITERION_FLAGS)

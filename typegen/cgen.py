@@ -65,6 +65,8 @@ def int_expr(f, ev, args=None):
 
 def var_call(f, ev, args=None):
     """The bs_var_* call that appends a variable field to the arena."""
+    if f.type == 'stack':
+        return stack_call(f)
     src = expr(f.src, ev, args)
     head = f'e, &p->{f.name}, {f.index}'
     if f.type == 'char[]' and f.len_field:
@@ -75,3 +77,9 @@ def var_call(f, ev, args=None):
         end = expr(f.end, ev, args)
         return f'bs_var_block({head}, (__u64)({src}), (__u64)({end}), {f.max}, {user(f)})'
     return f'bs_var_str_array({head}, (const void *)({src}), {f.raw["max_items"]}, {f.max})'
+
+
+def stack_call(f):
+    """The bs_var_stack call that captures a stack field (max is in frames of 8 bytes)."""
+    flags = 'BPF_F_USER_STACK' if f.src.kind == 'ustack' else '0'
+    return f'bs_var_stack(e, &p->{f.name}, {f.index}, ctx, {f.max * 8}, {flags})'

@@ -11,6 +11,14 @@ HEADER_KEYS = ('event_id', 'event_type', 'timestamp_ns', 'pid', 'tid', 'ppid', '
                'uppid', 'uid', 'cgroup_id', 'comm', 'payload')
 
 
+# One frame of a stack, innermost first: "symbol+0xOFF (module)" when resolved, "0xADDR
+# (module)" in a module without a symbol there, "0xADDR" otherwise. Kernel frames name
+# their module "[kernel]" or "[MODULE]".
+STACK_FRAME_PATTERN = r'^(0x[0-9a-f]+|.+\+0x[0-9a-f]+)( \(.+\))?$'
+STACK_DESCRIPTION = ('frames, innermost first: "symbol+0xOFF (module)", "0xADDR (module)" or "0xADDR"; '
+                     'null when the field was lost')
+
+
 def _int_range(t):
     _, size, signed = INT_TYPES[t]
     bits = size * 8
@@ -27,6 +35,9 @@ def _field(f):
         return shape
     if f.type == 'char[]':
         return {'type': ['string', 'null'], 'description': 'null when the field was lost'}
+    if f.type == 'stack':
+        return {'type': ['array', 'null'], 'items': {'type': 'string', 'pattern': STACK_FRAME_PATTERN},
+                'maxItems': f.max, 'description': STACK_DESCRIPTION}
     return {'type': ['array', 'null'], 'items': {'type': 'string'}}
 
 

@@ -6,9 +6,11 @@ point (and then which entry point the generator attaches beside it), and how the
 loader attaches it (BOOTSTRAP_KIND_* in the generated table). Adding a kind is a class
 here and, if its handler differs, a block in templates/fill.gen.bpf.h.j2.
 """
+import re
 
-# Sources every kind with a current task has, besides the kind's own.
-TASK_SOURCES = frozenset({'task', 'target'})
+# Sources every kind with a current task has, besides the kind's own. Every such kind is
+# a tracing program, where bpf_get_stack() can take the kernel and the user stack.
+TASK_SOURCES = frozenset({'task', 'target', 'kstack', 'ustack'})
 ENTRY_SOURCES = frozenset({'entry_arg', 'elapsed'})
 MAX_ARGS = 6
 
@@ -56,6 +58,16 @@ class Kind:
     def target(self, ev):
         """The declared target as the loader takes it (cat/name, function, binary:function)."""
         return ':'.join(str(ev.raw[k]) for k in self.attach_keys)
+
+    def attach_hint(self, key):
+        """What an attach key takes, for messages."""
+        return 'the function\'s symbol' if key == 'function' else 'a path, or a library name such as libssl.so.3'
+
+    def attach_problem(self, key, value):
+        """None when `value` is valid for attach key `key`, else what is allowed."""
+        if not isinstance(value, str) or not value or re.search(r'[\s:]', value):
+            return 'a non-empty string without spaces or colons'
+        return None
 
 
 class Tracepoint(Kind):
@@ -168,6 +180,35 @@ class Uretprobe(Uprobe):
         return Uprobe.enum
 
 
-KINDS = {k.name: k for k in (Tracepoint(), Kprobe(), Kretprobe(), Uprobe(), Uretprobe())}
+class PerfEvent(Kind):
+    """CPU sampling: the software CPU clock of every online CPU, `frequency` samples a
+    second each; the handler runs in the interrupted task's context."""
+    name, enum = 'perf_event', 'BOOTSTRAP_KIND_PERF_EVENT'
+    attach_keys = ('frequency',)
+    # The kernel's default perf_event_max_sample_rate; it may lower it at run time.
+    MAX_FREQUENCY = 100000
+
+    def sources(self, ev):
+        return TASK_SOURCES
+
+    def section(self, ev):
+        return 'perf_event'
+
+    def ctx_type(self, ev):
+        return 'bpf_perf_event_data'
+
+    def target(self, ev):
+        return f'cpu-clock@{ev.raw["frequency"]}Hz'
+
+    def attach_hint(self, key):
+        return f'samples per second per CPU, 1..{self.MAX_FREQUENCY}'
+
+    def attach_problem(self, key, value):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= self.MAX_FREQUENCY:
+            return self.attach_hint(key)
+        return None
+
+
+KINDS = {k.name: k for k in (Tracepoint(), Kprobe(), Kretprobe(), Uprobe(), Uretprobe(), PerfEvent())}
 # Kinds the design names that are not built yet: a clear error rather than "unknown".
-KINDS_PLANNED = ('perf_event', 'xdp')
+KINDS_PLANNED = ('xdp',)

@@ -33,12 +33,12 @@ INT_TYPES = {
     'u64': ('__u64', 8, False), 's8': ('__s8', 1, True), 's16': ('__s16', 2, True),
     's32': ('__s32', 4, True), 's64': ('__s64', 8, True), 'bool': ('__u8', 1, False),
 }
-VAR_TYPES = {'char[]': 'BYTES', 'char[][]': 'STR_BLOCK', 'char*[]': 'STR_ARRAY'}
+VAR_TYPES = {'char[]': 'BYTES', 'char[][]': 'STR_BLOCK', 'char*[]': 'STR_ARRAY', 'stack': 'STACK'}
 
 
 class Source:
     """Where a value comes from. kind: arg, ret, ctx, dataloc, task, entry_arg, elapsed,
-    target, or deref (an integer read through the pointer `inner` yields)."""
+    target, kstack, ustack, or deref (an integer read through the pointer `inner` yields)."""
 
     def __init__(self, kind, arg=None, chain=(), inner=None):
         self.kind, self.arg, self.chain, self.inner = kind, arg, tuple(chain), inner
@@ -53,7 +53,7 @@ class Source:
         m = re.fullmatch(r'(entry\.)?args\[(\d+)\]', text)
         if m:
             return Source('entry_arg' if m.group(1) else 'arg', int(m.group(2)))
-        if text in ('ret', 'elapsed_ns', 'target'):
+        if text in ('ret', 'elapsed_ns', 'target', 'kstack', 'ustack'):
             return Source({'elapsed_ns': 'elapsed'}.get(text, text))
         m = re.fullmatch(r'ctx\.([A-Za-z_]\w*)', text)
         if m:
@@ -201,7 +201,7 @@ class Event:
 
     @property
     def uses_ctx(self):
-        return bool(self._source_kinds() & {'arg', 'ret', 'ctx', 'dataloc'})
+        return bool(self._source_kinds() & {'arg', 'ret', 'ctx', 'dataloc', 'kstack', 'ustack'})
 
     @property
     def uses_task(self):
@@ -230,7 +230,8 @@ class Event:
     def retries(self):
         """A sys_enter_* event whose user-memory reads, when they fault, are redone at
         the syscall's exit from the stashed arguments (it reads nothing else of ctx)."""
-        return (self.is_sys_enter and self.fill != 'custom' and 'ctx' not in self._source_kinds() and
+        # Not with a kernel stack: the exit's would stand in for the entry's.
+        return (self.is_sys_enter and self.fill != 'custom' and not self._source_kinds() & {'ctx', 'kstack'} and
                 any(f.is_var and f.mem == 'user' for f in self.fields))
 
     @property

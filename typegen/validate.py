@@ -42,7 +42,11 @@ RETURN_POINTS = 'kretprobe, uretprobe, syscalls/sys_exit_*'
 # A source kind as a person writes it, in the order messages list them.
 SOURCE_TEXT = {'arg': 'args[N]', 'ret': 'ret', 'ctx': 'ctx.FIELD', 'dataloc': 'dataloc(FIELD)',
                'task': 'task.A.B', 'entry_arg': 'entry.args[N]', 'elapsed': 'elapsed_ns',
-               'target': 'target'}
+               'target': 'target', 'kstack': 'kstack', 'ustack': 'ustack'}
+STACK_SOURCES = ('kstack', 'ustack')
+# Frames a stack field keeps by default: the kernel's default perf_event_max_stack.
+STACK_DEFAULT_FRAMES = 127
+STACK_FRAME_BYTES = 8
 
 
 def sources_here(ev):
@@ -128,12 +132,9 @@ class _Checker:
         for key in ev.kind.attach_keys:
             value = ev.raw.get(key)
             if value is None and not ev.runtime:
-                self.err(ev.label, f'kind {ev.kind.name} needs {key!r}',
-                         'the function\'s symbol' if key == 'function' else
-                         'a path, or a library name such as libssl.so.3')
-            elif value is not None and (not isinstance(value, str) or not value or
-                                        re.search(r'[\s:]', value)):
-                self.err(ev.label, f'{key} {value!r} is not valid', 'a non-empty string without spaces or colons')
+                self.err(ev.label, f'kind {ev.kind.name} needs {key!r}', ev.kind.attach_hint(key))
+            elif value is not None and ev.kind.attach_problem(key, value):
+                self.err(ev.label, f'{key} {value!r} is not valid', ev.kind.attach_problem(key, value))
         return True
 
     def check_event(self, ev, default_max):
@@ -215,7 +216,9 @@ class _Checker:
                 self.err(where, 'missing from', sources_here(ev))
         else:
             f.src = self.check_source(ev, where, 'from', f.raw['from'])
-        if f.is_var:
+        if f.type == 'stack' or (f.src and f.src.kind in STACK_SOURCES):
+            self.check_stack_field(f, where, earlier)
+        elif f.is_var:
             self.check_var_field(ev, f, where, earlier, default_max)
         else:
             self.check_int_field(ev, f, where)
@@ -361,6 +364,26 @@ class _Checker:
                 self.err(where, f'max_items {items!r} is out of range', f'1..{MAX_ITEMS_CAP}')
         elif 'max_items' in f.raw:
             self.err(where, "key 'max_items' is only for char*[]")
+        if 'when' in f.raw:
+            f.when_c = self.check_when(where, f.raw['when'], earlier)
+
+    def check_stack_field(self, f, where, earlier):
+        """A stack: from kstack or ustack only, `max` in frames, `when` allowed."""
+        if f.type != 'stack':
+            self.err(where, f'source {f.raw["from"]} is a stack', 'use type = "stack"')
+            return
+        if f.src and f.src.kind not in STACK_SOURCES:
+            self.err(where, f'type stack takes from = "kstack" or "ustack", not {f.raw["from"]!r}',
+                     'kstack: the kernel stack, ustack: the user stack')
+        for key in ('shift', 'mask', 'mem', 'len', 'end', 'max_items'):
+            if key in f.raw:
+                self.err(where, f'key {key!r} is not for stacks', 'a stack takes max (frames) and when')
+        cap = FIELD_MAX_BYTES // STACK_FRAME_BYTES
+        frames = f.raw.setdefault('max', STACK_DEFAULT_FRAMES)
+        if not isinstance(frames, int) or isinstance(frames, bool) or not 1 <= frames <= cap:
+            self.err(where, f'max {frames!r} frames is out of range',
+                     f'1..{cap} frames ({STACK_FRAME_BYTES} bytes each within the arena field cap)')
+        f.mem = 'kernel' if f.src and f.src.kind == 'kstack' else 'user'
         if 'when' in f.raw:
             f.when_c = self.check_when(where, f.raw['when'], earlier)
 

@@ -1,0 +1,606 @@
+/* symbolize.c: the symbolizer (bootstrap_symbolize()): stack addresses to function names.
+ *
+ * Kernel addresses: /proc/kallsyms, read once, sorted, binary search (a symbol ends
+ * where the next begins). User addresses: the process's executable mappings from
+ * /proc/PID/maps turn an address into a file and a file offset, the file's program
+ * headers turn that into the ELF address, and elfutils' libdwfl names the function from
+ * the symbol table, .dynsym of a stripped file, or the installed debuginfo. Files are
+ * cached by device and inode, shared by every process that maps them (libc is read once
+ * for a whole system); processes by pid, rechecked at most every PROC_RECHECK_NS: a
+ * different start time (the pid was reused) or auxiliary vector (an exec: its random
+ * bytes and program headers move) drops what was known of it.
+ */
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "symbolize.h"
+
+#define BUCKETS 256
+#define MAX_PROCS 1024
+#define MAX_FILES 512
+#define PROC_RECHECK_NS (10 * 1000000ull)
+#define AT_ENTRY_KEY 9
+#define AT_PHDR_KEY 3
+#define AT_RANDOM_KEY 25
+
+struct ksym {
+	uint64_t addr;
+	uint32_t name;    /* offsets into kernel.pool */
+	uint32_t module;
+};
+
+struct kernel {
+	bool loaded;
+	struct ksym *syms;
+	size_t n;
+	char *pool;
+};
+
+struct load {          /* a PT_LOAD segment */
+	uint64_t off, filesz, vaddr;
+};
+
+struct file {
+	struct file *next;
+	dev_t dev;
+	ino_t ino;
+	Dwfl *dwfl;        /* NULL: the file could not be read (remembered, not retried) */
+	Dwfl_Module *mod;
+	GElf_Addr bias;
+	struct load *loads;
+	size_t n_loads;
+	char *name;        /* its base name, the frames' module */
+	uint64_t used;
+};
+
+struct mapping {       /* an executable mapping */
+	uint64_t start, end, off;
+	dev_t dev;
+	ino_t ino;
+	char *path;        /* NULL for an anonymous one (JIT) */
+};
+
+struct identity {      /* what changes when a pid is another process or image */
+	uint64_t start_10ms;
+	uint64_t auxv[3];  /* AT_RANDOM, AT_PHDR, AT_ENTRY */
+};
+
+struct proc {
+	struct proc *next;
+	pid_t pid;
+	struct identity id;
+	uint64_t checked_ns;   /* identity last read */
+	uint64_t maps_ns;      /* maps last read */
+	struct mapping *maps;
+	size_t n_maps;
+	uint64_t used;
+};
+
+struct bootstrap_symbolizer {
+	struct kernel kernel;
+	struct file *files[BUCKETS];
+	struct proc *procs[BUCKETS];
+	size_t n_files, n_procs;
+	uint64_t clock;     /* LRU stamps */
+	long clk_tck;
+};
+
+static uint64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+struct bootstrap_symbolizer *bootstrap_symbolizer_new(void)
+{
+	struct bootstrap_symbolizer *s = calloc(1, sizeof(*s));
+
+	if (s)
+		s->clk_tck = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
+	return s;
+}
+
+/* --- kernel ---------------------------------------------------------------------- */
+
+static int ksym_cmp(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static uint32_t pool_add(char **pool, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	uint32_t at = *len;
+
+	if (*len + n + 1 > *cap) {
+		size_t grown = *cap ? *cap * 2 : 1 << 20;
+		char *p;
+
+		while (*len + n + 1 > grown)
+			grown *= 2;
+		if (!(p = realloc(*pool, grown)))
+			return UINT32_MAX;
+		*pool = p;
+		*cap = grown;
+	}
+	memcpy(*pool + *len, s, n);
+	(*pool)[*len + n] = '\0';
+	*len += n + 1;
+	return at;
+}
+
+/* Text symbols ("ffffffff81000000 T _stext", "... t fn\t[module]"); none when the
+ * addresses are hidden (kptr_restrict, no CAP_SYSLOG): they read as zero. */
+static void load_kallsyms(struct kernel *k)
+{
+	size_t cap = 0, len = 0, pool_cap = 0, pool_len = 0;
+	uint32_t kernel_name;
+	char line[512];
+	FILE *f;
+
+	k->loaded = true;
+	if (!(f = fopen("/proc/kallsyms", "re")))
+		return;
+	kernel_name = pool_add(&k->pool, &pool_len, &pool_cap, "[kernel]", 8);
+	while (kernel_name != UINT32_MAX && fgets(line, sizeof(line), f)) {
+		char *end, *name, *tab;
+		uint64_t addr = strtoull(line, &end, 16);
+		struct ksym sym = { addr, 0, kernel_name };
+
+		if (!addr || end[0] != ' ' || !strchr("tTwW", end[1]) || end[2] != ' ')
+			continue;
+		name = end + 3;
+		name[strcspn(name, "\n")] = '\0';
+		if ((tab = strchr(name, '\t'))) {
+			*tab = '\0';
+			sym.module = pool_add(&k->pool, &pool_len, &pool_cap, tab + 1, strlen(tab + 1));
+		}
+		sym.name = pool_add(&k->pool, &pool_len, &pool_cap, name, strlen(name));
+		if (sym.name == UINT32_MAX || sym.module == UINT32_MAX)
+			break;
+		if (len == cap) {
+			struct ksym *grown = realloc(k->syms, (cap = cap ? cap * 2 : 65536) * sizeof(*grown));
+
+			if (!grown)
+				break;
+			k->syms = grown;
+		}
+		k->syms[len++] = sym;
+	}
+	fclose(f);
+	qsort(k->syms, len, sizeof(*k->syms), ksym_cmp);
+	k->n = len;
+}
+
+static bool kernel_symbol(struct bootstrap_symbolizer *s, uint64_t addr, struct bootstrap_symbol *out)
+{
+	struct kernel *k = &s->kernel;
+	size_t lo = 0, hi;
+
+	if (!k->loaded)
+		load_kallsyms(k);
+	hi = k->n;
+	/* The last symbol at or below addr; it ends where the next one starts. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (k->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || lo == k->n)
+		return false;
+	out->name = k->pool + k->syms[lo - 1].name;
+	out->module = k->pool + k->syms[lo - 1].module;
+	out->offset = addr - k->syms[lo - 1].addr;
+	return true;
+}
+
+/* --- files ------------------------------------------------------------------------ */
+
+static const Dwfl_Callbacks file_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+static void file_free(struct file *f)
+{
+	if (f->dwfl)
+		dwfl_end(f->dwfl);
+	free(f->loads);
+	free(f->name);
+	free(f);
+}
+
+/* The file itself when its path still names it, else through the process: map_files
+ * reaches a deleted or replaced file, root/ one of another mount namespace. */
+static void file_path(pid_t pid, const struct mapping *m, char *out, size_t cap)
+{
+	struct stat st;
+
+	if (stat(m->path, &st) == 0 && st.st_dev == m->dev && st.st_ino == m->ino) {
+		snprintf(out, cap, "%s", m->path);
+		return;
+	}
+	snprintf(out, cap, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start, m->end);
+	if (access(out, R_OK) != 0)
+		snprintf(out, cap, "/proc/%d/root%s", (int)pid, m->path);
+}
+
+static bool file_open(struct file *f, pid_t pid, const struct mapping *m)
+{
+	char path[PATH_MAX + 64];
+	size_t n_phdrs;
+	Elf *elf;
+
+	file_path(pid, m, path, sizeof(path));
+	if (!(f->dwfl = dwfl_begin(&file_callbacks)))
+		return false;
+	f->mod = dwfl_report_elf(f->dwfl, f->name, path, -1, 0, false);
+	dwfl_report_end(f->dwfl, NULL, NULL);
+	if (!f->mod || !(elf = dwfl_module_getelf(f->mod, &f->bias)) || elf_getphdrnum(elf, &n_phdrs) ||
+	    !(f->loads = calloc(n_phdrs ? n_phdrs : 1, sizeof(*f->loads))))
+		return false;
+	for (size_t i = 0; i < n_phdrs; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+			f->loads[f->n_loads++] = (struct load){ ph.p_offset, ph.p_filesz, ph.p_vaddr };
+	}
+	return true;
+}
+
+static struct file *file_get(struct bootstrap_symbolizer *s, pid_t pid, const struct mapping *m)
+{
+	static const char deleted[] = " (deleted)";
+	struct file **bucket = &s->files[(m->dev ^ m->ino) % BUCKETS], *f;
+	const char *base = strrchr(m->path, '/') ? strrchr(m->path, '/') + 1 : m->path;
+	size_t len = strlen(base);
+
+	for (f = *bucket; f; f = f->next) {
+		if (f->dev == m->dev && f->ino == m->ino)
+			break;
+	}
+	if (!f) {
+		if (!(f = calloc(1, sizeof(*f))))
+			return NULL;
+		f->dev = m->dev;
+		f->ino = m->ino;
+		if (len > sizeof(deleted) - 1 && strcmp(base + len - (sizeof(deleted) - 1), deleted) == 0)
+			len -= sizeof(deleted) - 1;
+		f->name = strndup(base, len);
+		if (!f->name || !file_open(f, pid, m)) {
+			if (f->dwfl)
+				dwfl_end(f->dwfl);
+			f->dwfl = NULL;
+		}
+		if (!f->name) {
+			file_free(f);
+			return NULL;
+		}
+		f->next = *bucket;
+		*bucket = f;
+		s->n_files++;
+	}
+	f->used = s->clock;
+	return f;
+}
+
+/* The function at file offset `off` of f (an offset within one of its PT_LOADs). */
+static bool file_symbol(struct file *f, uint64_t off, struct bootstrap_symbol *out)
+{
+	for (size_t i = 0; f->dwfl && i < f->n_loads; i++) {
+		const struct load *l = &f->loads[i];
+		GElf_Off sym_off;
+		GElf_Sym sym;
+
+		if (off < l->off || off >= l->off + l->filesz)
+			continue;
+		out->name = dwfl_module_addrinfo(f->mod, off - l->off + l->vaddr + f->bias, &sym_off, &sym,
+						 NULL, NULL, NULL);
+		out->offset = sym_off;
+		return out->name != NULL;
+	}
+	return false;
+}
+
+/* --- processes ---------------------------------------------------------------------- */
+
+static void proc_maps_free(struct proc *p)
+{
+	for (size_t i = 0; i < p->n_maps; i++)
+		free(p->maps[i].path);
+	free(p->maps);
+	p->maps = NULL;
+	p->n_maps = 0;
+}
+
+/* The start time (10 ms units) and the exec-specific auxv entries; false when pid is
+ * gone or unreadable. */
+static bool read_identity(const struct bootstrap_symbolizer *s, pid_t pid, struct identity *id)
+{
+	char path[64], buf[1024];
+	uint64_t auxv[64];
+	unsigned long long start;
+	const char *paren;
+	ssize_t n;
+	int fd;
+
+	memset(id, 0, sizeof(*id));
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* Field 22, starttime; comm (field 2) may hold spaces and parentheses. */
+	if (!(paren = strrchr(buf, ')')) ||
+	    sscanf(paren + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+		   &start) != 1)
+		return false;
+	id->start_10ms = start * 100 / s->clk_tck;
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, auxv, sizeof(auxv));
+	close(fd);
+	for (ssize_t i = 0; i + 1 < n / 8; i += 2) {
+		int slot = auxv[i] == AT_RANDOM_KEY ? 0 : auxv[i] == AT_PHDR_KEY ? 1 : auxv[i] == AT_ENTRY_KEY ? 2 : -1;
+
+		if (slot >= 0)
+			id->auxv[slot] = auxv[i + 1];
+	}
+	return true;
+}
+
+/* Whether the process the event's upid names is the one pid is now: upid holds the
+ * start in 10 ms units of the monotonic clock (31 bits), /proc that of the boot clock,
+ * which is later by the time suspended before the start. */
+static bool same_process(const struct identity *id, uint64_t upid)
+{
+	uint64_t suspended = (now_ns(CLOCK_BOOTTIME) - now_ns(CLOCK_MONOTONIC)) / 10000000;
+	uint64_t diff = (id->start_10ms - (upid >> 22)) & 0x7fffffff;
+
+	return diff <= suspended + 1;
+}
+
+static bool load_maps(struct proc *p)
+{
+	char path[64], line[PATH_MAX + 128];
+	size_t cap = 0;
+	FILE *f;
+
+	proc_maps_free(p);
+	p->maps_ns = now_ns(CLOCK_MONOTONIC);
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->pid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		struct mapping m = { 0 };
+		char perms[8];
+		unsigned int major, minor;
+		unsigned long inode;
+		int name_at = 0;
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %lu %n", &m.start, &m.end, perms,
+			   &m.off, &major, &minor, &inode, &name_at) < 7 || !strchr(perms, 'x'))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		m.dev = makedev(major, minor);
+		m.ino = inode;
+		if (name_at && line[name_at] && !(m.path = strdup(line + name_at)))
+			break;
+		if (p->n_maps == cap) {
+			struct mapping *grown = realloc(p->maps, (cap = cap ? 2 * cap : 32) * sizeof(*grown));
+
+			if (!grown) {
+				free(m.path);
+				break;
+			}
+			p->maps = grown;
+		}
+		p->maps[p->n_maps++] = m;
+	}
+	fclose(f);
+	return true;
+}
+
+static void proc_unlink(struct bootstrap_symbolizer *s, struct proc *p)
+{
+	struct proc **at = &s->procs[p->pid % BUCKETS];
+
+	while (*at != p)
+		at = &(*at)->next;
+	*at = p->next;
+	proc_maps_free(p);
+	free(p);
+	s->n_procs--;
+}
+
+/* The cache entry of pid, current, or NULL when pid is gone or is not (any more) the
+ * process upid names. */
+static struct proc *proc_get(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid)
+{
+	struct proc *p;
+	struct identity id;
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+	for (p = s->procs[pid % BUCKETS]; p && p->pid != pid; p = p->next)
+		;
+	if (p && now - p->checked_ns < PROC_RECHECK_NS && (!upid || same_process(&p->id, upid))) {
+		p->used = s->clock;
+		return p;
+	}
+	if (!read_identity(s, pid, &id)) {
+		if (p)
+			proc_unlink(s, p);
+		return NULL;
+	}
+	if (upid && ((upid & 0x3fffff) != (uint64_t)(pid & 0x3fffff) || !same_process(&id, upid)))
+		return NULL;
+	if (!p) {
+		if (!(p = calloc(1, sizeof(*p))))
+			return NULL;
+		p->pid = pid;
+		p->next = s->procs[pid % BUCKETS];
+		s->procs[pid % BUCKETS] = p;
+		s->n_procs++;
+	}
+	if (memcmp(&id, &p->id, sizeof(id)) != 0 || !p->maps) {
+		p->id = id;
+		load_maps(p);
+	}
+	p->checked_ns = now;
+	p->used = s->clock;
+	return p;
+}
+
+static const struct mapping *find_mapping(const struct proc *p, uint64_t addr)
+{
+	size_t lo = 0, hi = p->n_maps;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->maps[mid].end <= addr)
+			lo = mid + 1;
+		else if (p->maps[mid].start > addr)
+			hi = mid;
+		else
+			return &p->maps[mid];
+	}
+	return NULL;
+}
+
+static bool user_symbol(struct bootstrap_symbolizer *s, struct proc *p, uint64_t addr, struct bootstrap_symbol *out)
+{
+	const struct mapping *m = find_mapping(p, addr);
+	struct file *f;
+
+	/* Mapped since the last look (dlopen, JIT): looked again at most once a period. */
+	if (!m && now_ns(CLOCK_MONOTONIC) - p->maps_ns >= PROC_RECHECK_NS && load_maps(p))
+		m = find_mapping(p, addr);
+	if (!m || !m->path)
+		return false;
+	if (m->path[0] == '[' || !m->ino) { /* [vdso], [vsyscall]: no file to read */
+		out->module = m->path;
+		return false;
+	}
+	if (!(f = file_get(s, p->pid, m)))
+		return false;
+	out->module = f->name;
+	return file_symbol(f, addr - m->start + m->off, out);
+}
+
+/* --- the cache's bounds, the public calls ------------------------------------------ */
+
+static void evict(struct bootstrap_symbolizer *s)
+{
+	while (s->n_procs > MAX_PROCS) {
+		struct proc *oldest = NULL;
+
+		for (int b = 0; b < BUCKETS; b++)
+			for (struct proc *p = s->procs[b]; p; p = p->next)
+				if (!oldest || p->used < oldest->used)
+					oldest = p;
+		proc_unlink(s, oldest);
+	}
+	while (s->n_files > MAX_FILES) {
+		struct file **oldest = NULL, *gone;
+
+		for (int b = 0; b < BUCKETS; b++)
+			for (struct file **f = &s->files[b]; *f; f = &(*f)->next)
+				if (!oldest || (*f)->used < (*oldest)->used)
+					oldest = f;
+		gone = *oldest;
+		*oldest = gone->next;
+		file_free(gone);
+		s->n_files--;
+	}
+}
+
+int bootstrap_symbolize(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid, const uint64_t *addrs,
+			size_t n, struct bootstrap_symbol *out)
+{
+	return bs_symbolize(s, pid, upid, addrs, n, 0, out);
+}
+
+int bs_symbolize(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid, const uint64_t *addrs, size_t n,
+		 size_t first, struct bootstrap_symbol *out)
+{
+	struct proc *p = NULL;
+	int named = 0;
+
+	if (!s || (n && (!addrs || !out)) || pid < 0)
+		return -EINVAL;
+	evict(s);
+	s->clock++;
+	if (n)
+		memset(out, 0, n * sizeof(*out));
+	if (pid && !(p = proc_get(s, pid, upid)))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		/* A return address may be the first byte after the function that called. */
+		uint64_t at = first + i ? addrs[i] - 1 : addrs[i];
+		bool found = p ? user_symbol(s, p, at, &out[i]) : kernel_symbol(s, at, &out[i]);
+
+		if (found) {
+			out[i].offset += addrs[i] - at;
+			named++;
+		} else {
+			out[i].name = NULL;
+			out[i].offset = 0;
+		}
+	}
+	return named;
+}
+
+size_t bootstrap_frame_format(const struct bootstrap_symbol *sym, uint64_t addr, char *buf, size_t cap)
+{
+	int n;
+
+	if (sym->name && sym->module)
+		n = snprintf(buf, cap, "%s+0x%" PRIx64 " (%s)", sym->name, sym->offset, sym->module);
+	else if (sym->name)
+		n = snprintf(buf, cap, "%s+0x%" PRIx64, sym->name, sym->offset);
+	else if (sym->module)
+		n = snprintf(buf, cap, "0x%" PRIx64 " (%s)", addr, sym->module);
+	else
+		n = snprintf(buf, cap, "0x%" PRIx64, addr);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+void bootstrap_symbolizer_free(struct bootstrap_symbolizer *s)
+{
+	if (!s)
+		return;
+	for (int b = 0; b < BUCKETS; b++) {
+		while (s->procs[b])
+			proc_unlink(s, s->procs[b]);
+		for (struct file *f = s->files[b], *next; f; f = next) {
+			next = f->next;
+			file_free(f);
+		}
+	}
+	free(s->kernel.syms);
+	free(s->kernel.pool);
+	free(s);
+}

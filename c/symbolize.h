@@ -1,0 +1,13 @@
+/* symbolize.h: the symbolizer's entry point for the library's own stack formatting
+ * (internal to the library; bootstrap_symbolize() in bootstrap.h is the public one). */
+#ifndef BOOTSTRAP_SYMBOLIZE_H
+#define BOOTSTRAP_SYMBOLIZE_H
+
+#include "bootstrap.h"
+
+/* bootstrap_symbolize() of frames [first, first + n) of a longer stack, so that a stack
+ * can be resolved in pieces: only frame 0 of the whole stack is an exact address. */
+int bs_symbolize(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid, const uint64_t *addrs, size_t n,
+		 size_t first, struct bootstrap_symbol *out);
+
+#endif
