@@ -376,7 +376,8 @@ static bool read_identity(const struct bootstrap_symbolizer *s, pid_t pid, struc
  * which is later by the time suspended before the start. */
 static bool same_process(const struct identity *id, uint64_t upid)
 {
-	uint64_t suspended = (now_ns(CLOCK_BOOTTIME) - now_ns(CLOCK_MONOTONIC)) / 10000000;
+	uint64_t monotonic = now_ns(CLOCK_MONOTONIC);  /* first: the boot clock is read later */
+	uint64_t suspended = (now_ns(CLOCK_BOOTTIME) - monotonic) / 10000000;
 	uint64_t diff = (id->start_10ms - (upid >> 22)) & 0x7fffffff;
 
 	return diff <= suspended + 1;

@@ -11,8 +11,9 @@
 
 #include "bootstrap.h"
 #include "example.h"
+#include "selection.h"
 
-enum { OPT_STATS = 256, OPT_RINGBUF, OPT_ARENA, OPT_STRICT, OPT_TRACE_READERS };
+enum { OPT_STATS = 256, OPT_RINGBUF, OPT_ARENA, OPT_STRICT, OPT_TRACE_READERS, OPT_FOLDED };
 
 static const struct option long_options[] = {
 	{ "events", required_argument, NULL, 'e' },
@@ -28,6 +29,7 @@ static const struct option long_options[] = {
 	{ "arena-bytes", required_argument, NULL, OPT_ARENA },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "trace-readers", no_argument, NULL, OPT_TRACE_READERS },
+	{ "folded", no_argument, NULL, OPT_FOLDED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -68,6 +70,9 @@ void print_help(void)
 	       "                          (default: skip that event with a warning)\n"
 	       "      --trace-readers     system-wide, trace the processes reading the output\n"
 	       "                          too (default: left out, or the trace feeds on itself)\n"
+	       "      --folded            at exit, write the samples' stacks as folded stacks\n"
+	       "                          (for flame graphs) instead of one line per event;\n"
+	       "                          without -e, the events with stacks (profile/cpu)\n"
 	       "  -h, --help              show this help\n"
 	       "  -V, --version           show the version\n"
 	       "\n"
@@ -173,6 +178,8 @@ static int check_consistency(const struct options *opts)
 	if (opts->trace_readers && (opts->command || opts->n_pids))
 		return usage_error("%s", "--trace-readers is for system-wide traces (with -p or -- COMMAND "
 				   "no reader is left out)");
+	if (opts->folded && !selects_stacks(opts->events))
+		return usage_error("%s", "--folded needs an event with a stack field (see them with --list)");
 	if (opts->command && opts->duration)
 		return usage_error("%s", "-d cannot be combined with -- COMMAND (the trace ends when "
 				   "COMMAND exits; bound it with timeout(1))");
@@ -195,6 +202,7 @@ static int parse_option(int c, const char *arg, const char *name, struct options
 	case OPT_ARENA: return parse_bytes(arg, &opts->arena_bytes);
 	case OPT_STRICT: opts->strict = true; return 0;
 	case OPT_TRACE_READERS: opts->trace_readers = true; return 0;
+	case OPT_FOLDED: opts->folded = true; return 0;
 	case 'h': opts->mode = MODE_HELP; return 0;
 	case 'V': opts->mode = MODE_VERSION; return 0;
 	case ':': return usage_error("option '%s' needs an argument", name);

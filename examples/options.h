@@ -23,6 +23,7 @@ struct options {
 	size_t arena_bytes;
 	bool strict;
 	bool trace_readers;        /* --trace-readers: do not leave the output's readers out */
+	bool folded;               /* --folded: folded stacks at exit instead of NDJSON lines */
 	char **command;            /* after --: argv of COMMAND, NULL-terminated */
 };
 

@@ -76,6 +76,10 @@ int output_event(void *ctx, const struct bootstrap_event *ev)
 
 	if (!output_ok(out))
 		return 1;
+	if (out->folded) {
+		out->error = -folded_add(out->folded, ev);
+		return out->error != 0;
+	}
 	n = bootstrap_event_json(ev, out->line, out->cap);
 	if (n >= out->cap) {
 		if (!reserve(out, n)) {
@@ -100,6 +104,11 @@ bool output_flush(struct output *out)
 
 int output_close(struct output *out)
 {
+	int err = out->folded && output_ok(out) ? folded_write(out->folded, out->f) : 0;
+
+	if (err)
+		out->error = -err;
+	folded_free(out->folded);
 	output_flush(out);
 	/* After EPIPE, stdio still holds the lines nobody will read: drop them, so that
 	 * fclose does not try (and fail) once more. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "bootstrap.h"
+#include "folded.h"
 
 struct output {
 	FILE *f;
@@ -15,18 +16,19 @@ struct output {
 	size_t cap;
 	bool closed;       /* the reader went away (EPIPE): a normal end, not an error */
 	int error;         /* errno of a failed write, other than EPIPE */
+	struct folded *folded; /* --folded: stacks counted, written at close instead of lines */
 };
 
 /* Opens path (NULL = stdout). Returns 0 or -errno. */
 int output_open(struct output *out, const char *path);
-/* A bootstrap_event_fn: writes the event's line; non-zero stops the poll once the
- * output can take no more. */
+/* A bootstrap_event_fn: writes the event's line (or with folded, counts its stacks);
+ * non-zero stops the poll once the output can take no more. */
 int output_event(void *ctx, const struct bootstrap_event *ev);
 /* Pushes buffered lines to the file; false once the output is closed or failed. */
 bool output_flush(struct output *out);
 /* Whether the stream still takes lines. */
 bool output_ok(const struct output *out);
-/* Flushes and closes; returns the errno of a failure, 0 when all went out (or the
+/* Writes the folded stacks if any, flushes and closes; returns the errno of a failure, 0 when all went out (or the
  * reader left). */
 int output_close(struct output *out);
 

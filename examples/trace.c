@@ -3,6 +3,7 @@
  * (loop.c), which ends the trace and closes the output. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "example.h"
+#include "selection.h"
 #include "session.h"
 
 /* How often the output's readers are looked for again: a reader may start late or be
@@ -122,6 +124,7 @@ static uint64_t clock_ns(clockid_t clock)
 static int open_tracer(struct session *s)
 {
 	struct bootstrap_opts bo;
+	char *defaults = NULL;
 	int err;
 
 	if (s->opts->command) {
@@ -130,7 +133,12 @@ static int open_tracer(struct session *s)
 			return session_fail(s, "starting the command failed", strerror(-err), err);
 	}
 	bo = library_options(s);
+	if (!bo.events && !(defaults = default_events(s->opts->folded)))
+		return session_fail(s, "cannot start tracing", errno == ENOENT ? "no event to trace by default" :
+				    strerror(errno), -errno);
+	bo.events = bo.events ? bo.events : defaults;
 	err = bootstrap_open(&bo, &s->b);
+	free(defaults);
 	/* The library says why in its own words, except for a few internal failures. */
 	if (err && !s->log.warned)
 		return session_fail(s, "cannot start tracing", bootstrap_strerror(err), err);
@@ -167,6 +175,8 @@ static int start(struct session *s)
 			"them apart\n", s->opts->command[0]);
 	/* Only now: a run that cannot trace must not truncate an existing trace file. */
 	err = output_open(&s->out, s->opts->output);
+	if (!err && s->opts->folded && !(s->out.folded = folded_new()))
+		err = -ENOMEM;
 	if (err) {
 		fprintf(stderr, "example: cannot open '%s': %s\n", s->opts->output ? s->opts->output : "stdout",
 			strerror(-err));

@@ -18,11 +18,39 @@ $(TEST_BIN)/unit: $(wildcard tests/unit/*.c) $(LIB) $(HEADERS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests $(filter %.c,$^) $(LIB) $(LIBS) -lcriterion -o $@
 
-test-unit: $(TEST_BIN)/unit
+test-unit: $(TEST_BIN)/unit $(SYMFIX)
 	$(Q)$(TEST_BIN)/unit $(CRITERION_FLAGS)
+
+# The symbolizer's fixture (tests/unit/test_symbolize.c): one program built as a PIE,
+# a non-PIE executable and a stripped PIE with its symbols in a debuginfo file found by
+# its debuglink, all calling into a shared library found through $ORIGIN.
+SYMFIX_DIR := $(TEST_BIN)/symbolize
+SYMFIX := $(SYMFIX_DIR)/symfix-pie $(SYMFIX_DIR)/symfix-nopie $(SYMFIX_DIR)/symfix-stripped
+SYMFIX_LINK = -L$(SYMFIX_DIR) -lsymfix -Wl,-rpath,'$$ORIGIN'
+
+$(SYMFIX_DIR)/libsymfix.so: tests/fixtures/symbolize/libsymfix.c
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared $< -o $@
+
+$(SYMFIX_DIR)/symfix-pie: tests/fixtures/symbolize/symfix.c $(SYMFIX_DIR)/libsymfix.so
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) -fPIE -pie $< $(SYMFIX_LINK) -o $@
+
+$(SYMFIX_DIR)/symfix-nopie: tests/fixtures/symbolize/symfix.c $(SYMFIX_DIR)/libsymfix.so
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) -fno-pie -no-pie $< $(SYMFIX_LINK) -o $@
+
+$(SYMFIX_DIR)/symfix-stripped: $(SYMFIX_DIR)/symfix-pie
+	$(call msg,STRIP,$@)
+	$(Q)objcopy --only-keep-debug $< $@.debug
+	$(Q)objcopy --strip-all --add-gnu-debuglink=$@.debug $< $@
 
 test-install: $(LIB)
 	$(Q)tests/install_test.sh
+
+# The sampling tests walk burn's user stack by its frame pointers.
+$(TEST_BIN)/fixtures/burn: CFLAGS += -fno-omit-frame-pointer -fno-optimize-sibling-calls
 
 $(TEST_BIN)/fixtures/%: tests/fixtures/%.c
 	$(call msg,CCLD,$@)

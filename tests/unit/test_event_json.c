@@ -26,7 +26,7 @@ Test(event_json, write_with_escapes_and_truncated)
 	struct bootstrap_header h = header(BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_WRITE);
 	struct bootstrap_payload_syscalls_sys_enter_write p = { .fd = 1, .count = 40000 };
 	struct bootstrap_field_value v = { .data = "a\"\\\n\0\xff", .len = 6, .truncated = true };
-	struct bootstrap_event ev = { &h, &p, &bootstrap_events[BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_WRITE], &v };
+	struct bootstrap_event ev = { &h, &p, &bootstrap_events[BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_WRITE], &v, NULL };
 	const char *want = HEAD(1028, "syscalls/sys_enter_write")
 		"{\"fd\":1,\"count\":40000,\"content\":\"a\\\"\\\\\\n\\u0000\xef\xbf\xbd\"},\"truncated\":[\"content\"]}\n";
 	char buf[512];
@@ -48,7 +48,7 @@ Test(event_json, exec_argv_list_and_lost_filename)
 		{ .lost = true },
 		{ .data = "ls\0-l\0\0x y\0", .len = 10 },
 	};
-	struct bootstrap_event ev = { &h, &p, &bootstrap_events[BOOTSTRAP_EV_SCHED_SCHED_PROCESS_EXEC], v };
+	struct bootstrap_event ev = { &h, &p, &bootstrap_events[BOOTSTRAP_EV_SCHED_SCHED_PROCESS_EXEC], v, NULL };
 	const char *want = HEAD(0, "sched/sched_process_exec")
 		"{\"filename\":null,\"argv\":[\"ls\",\"-l\",\"\",\"x y\"]},\"lost\":[\"filename\"]}\n";
 	char buf[512];
@@ -62,7 +62,7 @@ Test(event_json, signed_fields_and_reflection_agree)
 	struct bootstrap_header h = header(BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_OPENAT);
 	struct bootstrap_payload_syscalls_sys_enter_openat p = { .dfd = -100, .flags = 0x80000, .mode = 0644 };
 	struct bootstrap_field_value v = { .data = "/etc/hostname", .len = 13 };
-	struct bootstrap_event ev = { &h, &p, &bootstrap_events[BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_OPENAT], &v };
+	struct bootstrap_event ev = { &h, &p, &bootstrap_events[BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_OPENAT], &v, NULL };
 	const char *want = HEAD(1024, "syscalls/sys_enter_openat")
 		"{\"dfd\":-100,\"filename\":\"/etc/hostname\",\"flags\":524288,\"mode\":420}}\n";
 	char buf[512];
@@ -82,7 +82,7 @@ Test(event_json, task_fields_follow_every_change)
 {
 	struct bootstrap_header a = header(BOOTSTRAP_EV_SYSCALLS_SYS_EXIT_OPENAT), b = a, c = a;
 	struct bootstrap_payload_syscalls_sys_exit_openat p = { .ret = 3 };
-	struct bootstrap_event ev = { &a, &p, &bootstrap_events[BOOTSTRAP_EV_SYSCALLS_SYS_EXIT_OPENAT], NULL };
+	struct bootstrap_event ev = { &a, &p, &bootstrap_events[BOOTSTRAP_EV_SYSCALLS_SYS_EXIT_OPENAT], NULL, NULL };
 	char first[512], buf[512];
 
 	b.tid = 44;
