@@ -8,6 +8,7 @@
 
 #include "bootstrap.skel.h"
 #include "internal.h"
+#include "symbolize.h"
 
 /* Resolves the event's variable fields; all are lost when its arena span is not one the
  * kernel could have written (a stale or lapped position: never hand out such bytes). */
@@ -65,6 +66,8 @@ int bs_on_record(void *ctx, void *data, size_t size)
 	if (!span_ok)
 		b->arena_lapped++;
 	resolve_vars(b, h, ev.payload, ev.info, span_ok, vars);
+	if (b->sym)
+		bs_symbolizer_next(b->sym);
 	rc = b->fn(b->fn_ctx, &ev);
 	if (span_ok)
 		bs_arena_consumed(&b->arena, h->cpu, h->arena_end);

@@ -8,7 +8,9 @@
  * cached by device and inode, shared by every process that maps them (libc is read once
  * for a whole system); processes by pid, rechecked at most every PROC_RECHECK_NS: a
  * different start time (the pid was reused) or auxiliary vector (an exec: its random
- * bytes and program headers move) drops what was known of it.
+ * bytes and program headers move) drops what was known of it. A process that has
+ * exited keeps its entry (until evicted), so that its last samples, delivered after the
+ * exit, are still named: nothing else can have its pid until another process gets it.
  */
 #include <elfutils/libdwfl.h>
 #include <errno.h>
@@ -84,7 +86,7 @@ struct proc {
 	uint64_t maps_ns;      /* maps last read */
 	struct mapping *maps;
 	size_t n_maps;
-	uint64_t used;
+	uint64_t used;         /* the event it was last decided for */
 };
 
 struct bootstrap_symbolizer {
@@ -92,7 +94,10 @@ struct bootstrap_symbolizer {
 	struct file *files[BUCKETS];
 	struct proc *procs[BUCKETS];
 	size_t n_files, n_procs;
-	uint64_t clock;     /* LRU stamps */
+	/* The current event (bs_symbolizer_next(), or one public call): what is known of a
+	 * process is decided once per event, so two serializations of an event agree. Also
+	 * the LRU stamp. */
+	uint64_t clock;
 	long clk_tck;
 };
 
@@ -362,6 +367,8 @@ static bool read_identity(const struct bootstrap_symbolizer *s, pid_t pid, struc
 		return false;
 	n = read(fd, auxv, sizeof(auxv));
 	close(fd);
+	if (n <= 0) /* a zombie: its memory is gone already */
+		return false;
 	for (ssize_t i = 0; i + 1 < n / 8; i += 2) {
 		int slot = auxv[i] == AT_RANDOM_KEY ? 0 : auxv[i] == AT_PHDR_KEY ? 1 : auxv[i] == AT_ENTRY_KEY ? 2 : -1;
 
@@ -436,9 +443,23 @@ static void proc_unlink(struct bootstrap_symbolizer *s, struct proc *p)
 	s->n_procs--;
 }
 
+static const struct mapping *find_mapping(const struct proc *p, uint64_t addr);
+
+/* Whether some of the addresses are in none of the known mappings. */
+static bool any_unmapped(const struct proc *p, const uint64_t *addrs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!find_mapping(p, addrs[i]))
+			return true;
+	}
+	return false;
+}
+
 /* The cache entry of pid, current, or NULL when pid is gone or is not (any more) the
- * process upid names. */
-static struct proc *proc_get(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid)
+ * process upid names. Decided at the first call of an event: later ones (the rest of
+ * its stack, the same event serialized again) see what that one saw. */
+static struct proc *proc_get(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid, const uint64_t *addrs,
+			     size_t n)
 {
 	struct proc *p;
 	struct identity id;
@@ -446,13 +467,23 @@ static struct proc *proc_get(struct bootstrap_symbolizer *s, pid_t pid, uint64_t
 
 	for (p = s->procs[pid % BUCKETS]; p && p->pid != pid; p = p->next)
 		;
+	if (p && p->used == s->clock)
+		return p;
 	if (p && now - p->checked_ns < PROC_RECHECK_NS && (!upid || same_process(&p->id, upid))) {
+		/* Mapped since the last look (dlopen, JIT): looked again at most once a period. */
+		if (now - p->maps_ns >= PROC_RECHECK_NS && any_unmapped(p, addrs, n))
+			load_maps(p);
 		p->used = s->clock;
 		return p;
 	}
 	if (!read_identity(s, pid, &id)) {
-		if (p)
-			proc_unlink(s, p);
+		/* Gone, and no process has its pid yet: what was known of it still holds
+		 * for its samples delivered after its exit. */
+		if (p && (!upid || same_process(&p->id, upid))) {
+			p->checked_ns = now;
+			p->used = s->clock;
+			return p;
+		}
 		return NULL;
 	}
 	if (upid && ((upid & 0x3fffff) != (uint64_t)(pid & 0x3fffff) || !same_process(&id, upid)))
@@ -496,9 +527,6 @@ static bool user_symbol(struct bootstrap_symbolizer *s, struct proc *p, uint64_t
 	const struct mapping *m = find_mapping(p, addr);
 	struct file *f;
 
-	/* Mapped since the last look (dlopen, JIT): looked again at most once a period. */
-	if (!m && now_ns(CLOCK_MONOTONIC) - p->maps_ns >= PROC_RECHECK_NS && load_maps(p))
-		m = find_mapping(p, addr);
 	if (!m || !m->path)
 		return false;
 	if (m->path[0] == '[' || !m->ino) { /* [vdso], [vsyscall]: no file to read */
@@ -538,9 +566,17 @@ static void evict(struct bootstrap_symbolizer *s)
 	}
 }
 
+void bs_symbolizer_next(struct bootstrap_symbolizer *s)
+{
+	evict(s);
+	s->clock++;
+}
+
 int bootstrap_symbolize(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid, const uint64_t *addrs,
 			size_t n, struct bootstrap_symbol *out)
 {
+	if (s)
+		bs_symbolizer_next(s);
 	return bs_symbolize(s, pid, upid, addrs, n, 0, out);
 }
 
@@ -552,11 +588,9 @@ int bs_symbolize(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid, const
 
 	if (!s || (n && (!addrs || !out)) || pid < 0)
 		return -EINVAL;
-	evict(s);
-	s->clock++;
 	if (n)
 		memset(out, 0, n * sizeof(*out));
-	if (pid && !(p = proc_get(s, pid, upid)))
+	if (pid && !(p = proc_get(s, pid, upid, addrs, n)))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		/* A return address may be the first byte after the function that called. */

@@ -10,4 +10,8 @@
 int bs_symbolize(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid, const uint64_t *addrs, size_t n,
 		 size_t first, struct bootstrap_symbol *out);
 
+/* A new event: what the symbolizer knows of a process may be rechecked from now on
+ * (never within one event, whose frames and serializations must agree). */
+void bs_symbolizer_next(struct bootstrap_symbolizer *s);
+
 #endif

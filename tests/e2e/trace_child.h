@@ -35,6 +35,8 @@ struct trace_opts {
 	size_t ringbuf_bytes;         /* 0 = library default */
 	size_t arena_bytes_per_cpu;
 	bool keep_nothing;            /* count only: for overload runs */
+	const struct bootstrap_attach *attach; /* run-time targets (opts.attach) */
+	size_t n_attach;
 	/* Called once tracing is on, before the child runs (may be NULL). */
 	void (*on_open)(struct bootstrap *b, pid_t child);
 	/* Called for every event during the run (may be NULL). */

@@ -156,22 +156,6 @@ Test(symbolize, exec_replaces_what_was_known)
 	bootstrap_symbolizer_free(s);
 }
 
-Test(symbolize, exited_process_stays_addresses)
-{
-	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
-	struct bootstrap_symbol sym;
-	struct fixture f;
-	uint64_t addr;
-
-	start(&f, FIXTURES "symfix-pie");
-	addr = f.local;
-	assert_named(one(s, f.pid, 0, addr), "symfix_local", "symfix-pie");
-	stop(&f);
-	usleep(AFTER_RECHECK_US);
-	cr_assert_eq(bootstrap_symbolize(s, f.pid, 0, &addr, 1, &sym), 0);
-	cr_assert_null(sym.name);
-	bootstrap_symbolizer_free(s);
-}
 
 /* The upid the kernel side would give the process: its start in 10 ms units. */
 static uint64_t upid_of(pid_t pid)
@@ -189,6 +173,25 @@ static uint64_t upid_of(pid_t pid)
 	cr_assert_eq(sscanf(paren + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
 			    &start), 1);
 	return (start * 100 / sysconf(_SC_CLK_TCK)) << 22 | (uint64_t)pid;
+}
+
+/* Samples delivered after their process exited: named when it was seen alive, else
+ * left as addresses. */
+Test(symbolize, exited_process_keeps_what_was_known)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new(), *fresh = bootstrap_symbolizer_new();
+	struct fixture f;
+	uint64_t upid;
+
+	start(&f, FIXTURES "symfix-pie");
+	upid = upid_of(f.pid);
+	assert_named(one(s, f.pid, upid, f.local), "symfix_local", "symfix-pie");
+	stop(&f);
+	usleep(AFTER_RECHECK_US);
+	assert_named(one(s, f.pid, upid, f.global), "symfix_global", "symfix-pie");
+	cr_assert_null(one(fresh, f.pid, upid, f.global).name);
+	bootstrap_symbolizer_free(s);
+	bootstrap_symbolizer_free(fresh);
 }
 
 Test(symbolize, upid_of_another_process_is_not_resolved)

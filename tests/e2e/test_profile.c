@@ -1,0 +1,200 @@
+/* test_profile.c: CPU sampling (profile/cpu) end to end: a busy child's samples name
+ * its functions in order in the user stack, a syscall loop's name kernel functions,
+ * and the sampling rate per CPU is the declared frequency, and one given at run time.
+ * Needs root and BTF. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "trace_child.h"
+
+#define BURN "build/tests/fixtures/burn"
+/* The declared rate of profile/cpu (events.toml) and one given at run time. */
+#define DECLARED_HZ 49
+#define RUNTIME_HZ 499
+
+static int burn(void *mode)
+{
+	execl(BURN, BURN, (const char *)mode, "2", (char *)NULL);
+	return 127;
+}
+
+/* The JSON array of a stack field in an event's line ("" when absent). */
+static const char *stack_json(const struct captured *c, const char *field, char *out, size_t cap)
+{
+	char key[32];
+	const char *at, *end;
+
+	snprintf(key, sizeof(key), "\"%s\":[", field);
+	/* Frames hold ']' ("([kernel])"): the array ends at a quote and ']'. */
+	if (!(at = strstr(c->json, key)) || at[strlen(key)] == ']' || !(end = strstr(at, "\"]")))
+		return "";
+	end++;
+	snprintf(out, cap, "%.*s", (int)(end - at - strlen(key)), at + strlen(key));
+	return out;
+}
+
+Test(profile, user_stack_names_the_busy_function_and_its_caller)
+{
+	struct trace_result r;
+	size_t n = 0, in_order = 0;
+	char buf[16384];
+
+	trace_child(&(struct trace_opts){ .events = "profile/cpu" }, burn, "user", &r);
+	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	for (size_t i = 0; i < r.n; i++) {
+		const char *ustack, *callee, *caller;
+
+		if (r.events[i].hdr.pid != (__u32)r.child)
+			continue;
+		n++;
+		ustack = stack_json(&r.events[i], "ustack", buf, sizeof(buf));
+		callee = strstr(ustack, "\"burn_cpu+0x");
+		caller = strstr(ustack, "\"burn_caller+0x");
+		in_order += callee && caller && callee < caller;
+		cr_assert_str_eq(r.events[i].hdr.comm, "burn");
+	}
+	cr_log_info("%zu of %zu samples have burn_cpu <- burn_caller", in_order, n);
+	/* 2 s of CPU at 49 Hz: about 98 samples. */
+	cr_assert_geq(n, 49);
+	cr_assert_geq(in_order * 10, n * 8, "%zu of %zu samples have burn_cpu <- burn_caller", in_order, n);
+	trace_result_free(&r);
+}
+
+/* Every frame of a stack's JSON is named: "symbol+0xOFF (module)", not "0x...". */
+static bool all_named(const char *frames)
+{
+	return *frames && !strstr(frames, "\"0x");
+}
+
+Test(profile, kernel_stack_names_kernel_functions)
+{
+	struct trace_result r;
+	size_t n = 0, in_kernel = 0, named = 0, syscall_entry = 0;
+	char buf[16384];
+
+	trace_child(&(struct trace_opts){ .events = "profile/cpu" }, burn, "kernel", &r);
+	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	for (size_t i = 0; i < r.n; i++) {
+		const char *kstack;
+
+		if (r.events[i].hdr.pid != (__u32)r.child)
+			continue;
+		n++;
+		kstack = stack_json(&r.events[i], "kstack", buf, sizeof(buf));
+		if (!*kstack)
+			continue; /* the sample hit the loop in user mode */
+		in_kernel++;
+		named += all_named(kstack);
+		syscall_entry += strstr(kstack, "\"entry_SYSCALL_64") != NULL && strstr(kstack, "([kernel])") != NULL;
+	}
+	cr_log_info("%zu samples, %zu in the kernel, %zu all named, %zu from the syscall entry", n, in_kernel, named,
+		    syscall_entry);
+	cr_assert_geq(n, 49);
+	/* A getppid() loop spends most of its time in the kernel. */
+	cr_assert_geq(in_kernel * 2, n);
+	cr_assert_eq(named, in_kernel, "every kernel frame is named from /proc/kallsyms");
+	cr_assert_geq(syscall_entry * 10, in_kernel * 9);
+	trace_result_free(&r);
+}
+
+struct spin_args {
+	int report;       /* where the child writes its CPU time, ns */
+	double seconds;
+	int cpu;          /* the CPU it runs on, or -1: wherever */
+};
+
+static unsigned long long cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int spin(void *arg)
+{
+	const struct spin_args *a = arg;
+	unsigned long long until, used;
+	volatile unsigned long x = 0;
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(a->cpu, &one);
+	if (a->cpu >= 0 && sched_setaffinity(0, sizeof(one), &one))
+		return 1;
+	until = cpu_ns() + (unsigned long long)(a->seconds * 1e9);
+	while (cpu_ns() < until)
+		for (int i = 0; i < 100000; i++)
+			x += i;
+	used = cpu_ns();
+	return write(a->report, &used, sizeof(used)) == sizeof(used) ? 0 : 1;
+}
+
+/* A busy child sampled at hz (on one CPU, or wherever): samples per second of its own
+ * CPU time are hz, within 20%. Counting against the child's CPU time, not the wall
+ * clock, keeps this right on a loaded machine: the share of a CPU's samples that land
+ * in the child is the share of that CPU's time it ran. No time is compared with a
+ * threshold. */
+static void assert_rate(const char *target, unsigned int hz, double seconds, int cpu)
+{
+	struct bootstrap_attach attach = { .event = "profile/cpu", .target = target };
+	struct trace_opts o = { .events = "profile/cpu", .attach = target ? &attach : NULL, .n_attach = target ? 1 : 0 };
+	struct spin_args a = { .seconds = seconds, .cpu = cpu };
+	unsigned long long used = 0;
+	struct trace_result r;
+	size_t n = 0;
+	int report[2];
+	double rate;
+
+	cr_assert_eq(pipe(report), 0);
+	a.report = report[1];
+	trace_child(&o, spin, &a, &r);
+	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	cr_assert_eq(read(report[0], &used, sizeof(used)), sizeof(used));
+	close(report[0]);
+	close(report[1]);
+	for (size_t i = 0; i < r.n; i++) {
+		if (r.events[i].hdr.pid != (__u32)r.child)
+			continue;
+		n++;
+		if (cpu >= 0)
+			cr_assert_eq(r.events[i].hdr.cpu, cpu, "a sample of the child pinned to CPU %d", cpu);
+	}
+	rate = n / (used / 1e9);
+	cr_log_info("%s, CPU %d: %zu samples in %.2f s of CPU: %.1f/s", target ? target : "declared", cpu, n,
+		    used / 1e9, rate);
+	cr_assert(rate >= hz * 0.8 && rate <= hz * 1.2, "CPU %d: %.1f samples per CPU second, want %u", cpu, rate, hz);
+	trace_result_free(&r);
+}
+
+Test(profile, declared_frequency_on_every_cpu)
+{
+	cpu_set_t cpus;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (CPU_ISSET(cpu, &cpus))
+			assert_rate(NULL, DECLARED_HZ, 2.0, cpu);
+	}
+}
+
+Test(profile, frequency_given_at_run_time)
+{
+	assert_rate("cpu-clock@499Hz", RUNTIME_HZ, 1.0, -1);
+}
+
+Test(profile, bad_runtime_target_is_an_error)
+{
+	struct bootstrap_attach attach = { .event = "profile/cpu", .target = "fast" };
+	struct bootstrap_opts o = { .sz = sizeof(o), .events = "profile/cpu", .attach = &attach, .n_attach = 1,
+				    .strict = true };
+	struct bootstrap *b;
+
+	cr_assert_eq(bootstrap_open(&o, &b), -EINVAL);
+}
