@@ -1,0 +1,70 @@
+"""CPU sampling through ./example: NDJSON stacks as the JSON Schema says, --folded output
+that a flame-graph tool reads (its counts add up to the samples delivered), and sampling
+left out of a trace that does not name it."""
+import json
+import re
+
+import jsonschema
+
+from conftest import FIXTURES, ROOT, read_ndjson, run_example
+
+BURN = FIXTURES / "burn"
+FOLDED_LINE = re.compile(r"^(\S[^;]*)((?:;[^;]+)*) (\d+)$")
+
+
+def delivered(stderr, event):
+    """The delivered column of an event's --stats row."""
+    columns = None
+    for line in stderr.decode(errors="replace").splitlines():
+        words = line.split()
+        if "delivered" in words:
+            columns = words
+        elif columns and words and words[0] == event:
+            return int(words[columns.index("delivered")])
+    raise AssertionError(f"no --stats row for {event}")
+
+
+def test_stacks_in_ndjson_follow_the_schema(tmp_path):
+    out = tmp_path / "trace.ndjson"
+    proc = run_example("-e", "profile/cpu", "-o", out, "--", BURN, "kernel", "1")
+    assert proc.returncode == 0, proc.stderr
+    schema = json.loads((ROOT / "build" / "gen" / "events.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    events = read_ndjson(out)
+    assert len(events) >= 25  # 1 s of CPU at 49 Hz
+    for ev in events:
+        validator.validate(ev)
+    frames = [f for ev in events for f in ev["payload"]["kstack"] + ev["payload"]["ustack"]]
+    assert any(f.startswith("main+0x") and f.endswith(" (burn)") for f in frames)
+    assert any(f.endswith(" ([kernel])") for f in frames)
+
+
+def test_folded_counts_add_up_and_name_the_program(tmp_path):
+    out = tmp_path / "out.folded"
+    proc = run_example("--folded", "--stats", "-o", out, "--", BURN, "user", "2")
+    assert proc.returncode == 0, proc.stderr
+    lines = out.read_text().splitlines()
+    counts = {}
+    for line in lines:
+        m = FOLDED_LINE.match(line)
+        assert m, f"not a folded stack: {line!r}"
+        counts[m.group(1) + m.group(2)] = int(m.group(3))
+    assert lines == sorted(lines) and len(counts) == len(lines)
+    assert sum(counts.values()) == delivered(proc.stderr, "profile/cpu") > 0
+    busy = sum(n for stack, n in counts.items()
+               if stack.startswith("burn;") and stack.endswith(";main;burn_caller;burn_cpu"))
+    assert busy * 10 >= sum(counts.values()) * 8
+
+
+def test_sampling_only_when_named(tmp_path):
+    out = tmp_path / "trace.ndjson"
+    proc = run_example("-o", out, "--", BURN, "user", "0.5")
+    assert proc.returncode == 0, proc.stderr
+    types = {ev["event_type"] for ev in read_ndjson(out)}
+    assert "sched/sched_process_exec" in types and "profile/cpu" not in types
+
+
+def test_folded_needs_a_stack():
+    proc = run_example("--folded", "-e", "syscalls/*", "--", "true")
+    assert proc.returncode == 2
+    assert b"--folded needs an event with a stack field" in proc.stderr
