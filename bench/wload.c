@@ -4,6 +4,7 @@
  *   wload write N SIZE         N writes of SIZE bytes to fd 1 (see payload.h for the bytes)
  *   wload exec N               N x (fork + exec /bin/true with fixed arguments + wait)
  *   wload threads T N PATH     T threads, each doing N x (openat(PATH) + close)
+ *   wload cpu N                N x a fixed block of arithmetic (no system call): CPU-bound
  *
  * It times only its loop and prints one line on stderr when done:
  *   wload: pid=PID op=OP n=OPS ns=ELAPSED ns_per_op=X
@@ -43,7 +44,7 @@ static void die(const char *what)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: wload openat N PATH | write N SIZE | exec N | threads T N PATH\n"
+	fprintf(stderr, "usage: wload openat N PATH | write N SIZE | exec N | threads T N PATH | cpu N\n"
 			"  prints 'wload: pid= op= n= ns= ns_per_op=' on stderr\n"
 			"  WLOAD_STOP=1: SIGSTOP itself before the loop (attach, then SIGCONT)\n");
 	exit(2);
@@ -135,6 +136,18 @@ static void exec_loop(unsigned long long n)
 		free(argv[i]);
 }
 
+/* About a microsecond of integer arithmetic per operation; the result is printed so the
+ * compiler cannot drop the work. */
+static unsigned long long cpu_loop(unsigned long long n)
+{
+	unsigned long long x = 1;
+
+	for (unsigned long long i = 0; i < n; i++)
+		for (int k = 0; k < 1000; k++)
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+	return x;
+}
+
 struct thread_arg {
 	unsigned long long n;
 	const char *path;
@@ -214,6 +227,15 @@ int main(int argc, char **argv)
 		t0 = now_ns();
 		exec_loop(n);
 		report(op, n, n, now_ns() - t0);
+	} else if (strcmp(op, "cpu") == 0 && argc == 3) {
+		unsigned long long x;
+
+		n = parse_count(argv[2]);
+		ready();
+		t0 = now_ns();
+		x = cpu_loop(n);
+		report(op, n, n, now_ns() - t0);
+		printf("%llu\n", x);
 	} else if (strcmp(op, "threads") == 0 && argc == 5) {
 		unsigned long long t = parse_count(argv[2]);
 

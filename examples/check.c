@@ -96,10 +96,15 @@ static int check_events(const struct bootstrap_env *env, const char *unknown)
 	printf("events:\n");
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
 		const struct bootstrap_event_info *ev = &bootstrap_events[i];
-		bool ok = bootstrap_tracepoint_exists(env->tracefs, ev->type_name);
+		bool tracepoint = ev->kind == BOOTSTRAP_KIND_TRACEPOINT;
+		char why[512] = "no such tracepoint on this kernel";
+		/* Another kind's target is checked as the loader would (a CPU clock, a function). */
+		bool ok = tracepoint ? bootstrap_tracepoint_exists(env->tracefs, ev->type_name) :
+			  bootstrap_target_check(i, NULL, why, sizeof(why)) == 0;
 
-		printf("  %s %s (id %u)%s%s\n", ok ? OK : NO, ev->type_name, ev->id, ok ? "" : ": ",
-		       ok ? "" : unknown ? unknown : "no such tracepoint on this kernel, skipped when tracing");
+		printf("  %s %s (id %u)%s%s%s\n", ok ? OK : NO, ev->type_name, ev->id, ok ? "" : ": ",
+		       ok ? "" : tracepoint && unknown ? unknown : why,
+		       ok || (tracepoint && unknown) ? "" : ", skipped when tracing");
 		n += ok;
 	}
 	return n;

@@ -13,6 +13,9 @@
 #include "example.h"
 #include "selection.h"
 
+/* The kernel's default perf_event_max_sample_rate. */
+#define MAX_FREQUENCY 100000
+
 enum { OPT_STATS = 256, OPT_RINGBUF, OPT_ARENA, OPT_STRICT, OPT_TRACE_READERS, OPT_FOLDED };
 
 static const struct option long_options[] = {
@@ -30,6 +33,7 @@ static const struct option long_options[] = {
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "trace-readers", no_argument, NULL, OPT_TRACE_READERS },
 	{ "folded", no_argument, NULL, OPT_FOLDED },
+	{ "frequency", required_argument, NULL, 'F' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -37,7 +41,7 @@ static const struct option long_options[] = {
 
 /* '+': stop at the first non-option, so COMMAND's own options are left alone; ':' lets
  * us word the missing-argument message ourselves. */
-static const char short_options[] = "+:e:p:fc:d:o:vlhV";
+static const char short_options[] = "+:e:p:fc:d:o:vlhVF:";
 
 void print_help(void)
 {
@@ -73,6 +77,8 @@ void print_help(void)
 	       "      --folded            at exit, write the samples' stacks as folded stacks\n"
 	       "                          (for flame graphs) instead of one line per event;\n"
 	       "                          without -e, the events with stacks (profile/cpu)\n"
+	       "  -F, --frequency HZ      sampling events (profile/cpu) at HZ samples a second\n"
+	       "                          per CPU instead of their declared rate\n"
 	       "  -h, --help              show this help\n"
 	       "  -V, --version           show the version\n"
 	       "\n"
@@ -149,6 +155,19 @@ static int parse_bytes(const char *s, size_t *out)
 	return 0;
 }
 
+static int parse_frequency(const char *s, unsigned int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > MAX_FREQUENCY)
+		return usage_error("invalid frequency '%s' (samples a second, 1..100000)", s);
+	*out = (unsigned int)v;
+	return 0;
+}
+
 static int check_events(const char *list)
 {
 	bool selected[BOOTSTRAP_N_EVENTS];
@@ -178,6 +197,8 @@ static int check_consistency(const struct options *opts)
 	if (opts->trace_readers && (opts->command || opts->n_pids))
 		return usage_error("%s", "--trace-readers is for system-wide traces (with -p or -- COMMAND "
 				   "no reader is left out)");
+	if (opts->frequency && !selects_sampling(opts->events, opts->folded))
+		return usage_error("%s", "-F sets the rate of sampling events, and none is selected (see -e)");
 	if (opts->folded && !selects_stacks(opts->events))
 		return usage_error("%s", "--folded needs an event with a stack field (see them with --list)");
 	if (opts->command && opts->duration)
@@ -203,6 +224,7 @@ static int parse_option(int c, const char *arg, const char *name, struct options
 	case OPT_STRICT: opts->strict = true; return 0;
 	case OPT_TRACE_READERS: opts->trace_readers = true; return 0;
 	case OPT_FOLDED: opts->folded = true; return 0;
+	case 'F': return parse_frequency(arg, &opts->frequency);
 	case 'h': opts->mode = MODE_HELP; return 0;
 	case 'V': opts->mode = MODE_VERSION; return 0;
 	case ':': return usage_error("option '%s' needs an argument", name);

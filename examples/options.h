@@ -24,6 +24,7 @@ struct options {
 	bool strict;
 	bool trace_readers;        /* --trace-readers: do not leave the output's readers out */
 	bool folded;               /* --folded: folded stacks at exit instead of NDJSON lines */
+	unsigned int frequency;    /* -F: sampling events at this rate; 0 = as declared */
 	char **command;            /* after --: argv of COMMAND, NULL-terminated */
 };
 

@@ -3,6 +3,7 @@
  * would bury the events in samples, so sampling events (kind perf_event) are traced
  * only when -e names them, or by default with --folded, whose output is stacks. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,4 +58,37 @@ bool selects_stacks(const char *list)
 			return true;
 	}
 	return false;
+}
+
+bool selects_sampling(const char *list, bool folded)
+{
+	bool selected[BOOTSTRAP_N_EVENTS];
+
+	if (bootstrap_select_events(list, selected, NULL, 0))
+		return false;
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
+		const struct bootstrap_event_info *ev = &bootstrap_events[i];
+
+		if (selected[i] && ev->kind == BOOTSTRAP_KIND_PERF_EVENT && (list || by_default(ev, folded)))
+			return true;
+	}
+	return false;
+}
+
+size_t sampling_at(const char *list, unsigned int hz, struct bootstrap_attach *out,
+		   char targets[][BOOTSTRAP_TARGET_NAME_MAX])
+{
+	bool selected[BOOTSTRAP_N_EVENTS];
+	size_t n = 0;
+
+	if (bootstrap_select_events(list, selected, NULL, 0))
+		return 0;
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
+		if (!selected[i] || bootstrap_events[i].kind != BOOTSTRAP_KIND_PERF_EVENT)
+			continue;
+		snprintf(targets[n], BOOTSTRAP_TARGET_NAME_MAX, "cpu-clock@%uHz", hz);
+		out[n] = (struct bootstrap_attach){ .event = bootstrap_events[i].type_name, .target = targets[n] };
+		n++;
+	}
+	return n;
 }

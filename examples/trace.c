@@ -123,6 +123,8 @@ static uint64_t clock_ns(clockid_t clock)
 /* Opens the library on the command (stopped until then) or on what the options name. */
 static int open_tracer(struct session *s)
 {
+	struct bootstrap_attach attach[BOOTSTRAP_N_EVENTS];
+	char targets[BOOTSTRAP_N_EVENTS][BOOTSTRAP_TARGET_NAME_MAX];
 	struct bootstrap_opts bo;
 	char *defaults = NULL;
 	int err;
@@ -137,6 +139,9 @@ static int open_tracer(struct session *s)
 		return session_fail(s, "cannot start tracing", errno == ENOENT ? "no event to trace by default" :
 				    strerror(errno), -errno);
 	bo.events = bo.events ? bo.events : defaults;
+	if (s->opts->frequency)
+		bo.n_attach = sampling_at(bo.events, s->opts->frequency, attach, targets);
+	bo.attach = attach;
 	err = bootstrap_open(&bo, &s->b);
 	free(defaults);
 	/* The library says why in its own words, except for a few internal failures. */

@@ -19,6 +19,14 @@ def schema_events():
             if cat not in ('version', 'defaults') for name, ev in table.items()]
 
 
+def event_kinds():
+    """{"category/name": kind} of every event of events.toml."""
+    with open(EVENTS, 'rb') as f:
+        doc = tomllib.load(f)
+    return {f'{cat}/{name}': ev.get('kind', 'tracepoint') for cat, table in doc.items()
+            if cat not in ('version', 'defaults') for name, ev in table.items()}
+
+
 def test_real_schema_has_a_handler_struct_table_entry_and_json_branch_per_event(real_gen):
     events = schema_events()
     idents = [t.replace('/', '_') for _, t in events]
@@ -29,10 +37,13 @@ def test_real_schema_has_a_handler_struct_table_entry_and_json_branch_per_event(
 
     assert f'#define BOOTSTRAP_N_EVENTS {len(events)}\n' in header
     assert re.findall(r'^struct bootstrap_payload_(\w+) \{$', header, re.M) == idents
-    # Each event's handler at its own tracepoint (companions have a __suffix).
-    handlers = re.findall(r'^SEC\("tp/(\w+/\w+)"\)\nint tracepoint__(\w+)\(', fill, re.M)
+    # Each event's handler at its own attach point (companions have a __suffix): a
+    # tracepoint's own, or the section of its kind.
+    kinds = event_kinds()
+    handlers = re.findall(r'^SEC\("([\w/]+)"\)\nint (\w+)\(', fill, re.M)
     assert [h for h in handlers if not h[1].endswith(('__retry', '__entry'))] == [
-        (t, t.replace('/', '__')) for _, t in events]
+        (f'tp/{t}' if kinds[t] == 'tracepoint' else kinds[t], f'{kinds[t]}__{t.replace("/", "__")}')
+        for _, t in events]
     assert [(int(i), t) for i, t in re.findall(r'^\t\{ (\d+), "([\w/]+)", ', table, re.M)] == events
     assert [(b['properties']['event_id']['const'], b['title']) for b in branches] == events
 
@@ -105,9 +116,9 @@ def test_added_syscall_event_gets_a_reflection_entry(added_gen):
     source = (added_gen / 'json.gen.c').read_text()
     assert textwrap.dedent('''\
         static const struct bootstrap_field_info fields_syscalls_sys_enter_mkdirat[] = {
-        \t{ "dfd", BOOTSTRAP_T_S32, "s32", 0, -1 },
-        \t{ "pathname", BOOTSTRAP_T_BYTES, "char[]", 4, 0 },
-        \t{ "mode", BOOTSTRAP_T_U32, "u32", 12, -1 },
+        \t{ "dfd", BOOTSTRAP_T_S32, "s32", 0, -1, false },
+        \t{ "pathname", BOOTSTRAP_T_BYTES, "char[]", 4, 0, false },
+        \t{ "mode", BOOTSTRAP_T_U32, "u32", 12, -1, false },
         };
         ''') in source
     assert ('\t{ 1031, "syscalls/sys_enter_mkdirat", "Directory creation, syscall entry", '
