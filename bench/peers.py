@@ -6,12 +6,14 @@ many of those carried the exact payload (None: the tool does not capture payload
 not whole ones).
 
 Scenario kinds: 'openat' (filename checked), 'write' (fd 1 content checked byte by byte),
-'exec' (the children's argv checked).
+'exec' (the children's argv checked), 'cpu' (a CPU-bound loop, sampled by the profilers:
+delivered counts its samples).
 """
 
 import json
 import os
 import re
+import subprocess
 from dataclasses import dataclass, field
 
 import check
@@ -45,7 +47,7 @@ class Tool:
         return self.label
 
     def applies(self, sc):
-        return True
+        return sc.kind != "cpu"  # the profilers' scenario
 
 
 def _lines(path):
@@ -347,6 +349,82 @@ class PerfTrace(Tool):
         return c
 
 
+# --- CPU profilers: samples of the workload at HZ per CPU, with both stacks ------------
+
+class Profiler(Tool):
+    """One profiler at one rate; `probe` names its check in run.py's PROBES."""
+
+    def __init__(self, hz):
+        self.hz = hz
+        self.key = f"{self.probe}-{hz}"
+        self.label = f"{self.name} {hz} Hz"
+
+    def applies(self, sc):
+        return sc.kind == "cpu"
+
+
+class TracerProfile(Profiler):
+    probe, name = "tracer-profile", "./example -e profile/cpu"
+
+    def __init__(self, binary, hz):
+        super().__init__(hz)
+        self.binary = binary
+
+    def plan(self, sc, wload, out):
+        return Plan("wrap", [self.binary, "-e", "profile/cpu", "-F", str(self.hz), "--stats", "-o", out,
+                             "--"] + wload)
+
+    def shown(self, sc):
+        return f"./example -e profile/cpu -F {self.hz} --stats -o FILE -- WORKLOAD"
+
+    def count(self, sc, out, err, wpid):
+        c = Count(0)
+        for raw in _lines(out):
+            ev = json.loads(raw)
+            c.delivered += ev["pid"] == wpid
+        accounted = _stats_accounting(err, "profile/cpu")
+        if accounted:
+            c.notes.append(accounted)
+        return c
+
+
+class PerfRecord(Profiler):
+    probe, name = "perf-record", "perf record -g"
+
+    def plan(self, sc, wload, out):
+        return Plan("wrap", ["perf", "record", "-q", "-F", str(self.hz), "-g", "-o", out, "--"] + wload)
+
+    def shown(self, sc):
+        return f"perf record -q -F {self.hz} -g -o FILE -- WORKLOAD"
+
+    def count(self, sc, out, err, wpid):
+        if not os.path.exists(out):
+            return Count(0)
+        r = subprocess.run(["perf", "script", "-i", out, "-F", "pid"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+        return Count(sum(line.strip() == str(wpid) for line in r.stdout.splitlines()))
+
+
+class BpftraceProfile(Profiler):
+    probe, name = "bpftrace-profile", "bpftrace profile:hz"
+
+    def program(self):
+        return f"profile:hz:{self.hz} /pid == cpid/ {{ @[ustack, kstack] = count(); }}"
+
+    def plan(self, sc, wload, out):
+        return Plan("wrap", ["bpftrace", "-q", "-o", out, "-e", self.program(), "-c", " ".join(wload)])
+
+    def shown(self, sc):
+        return f"bpftrace -q -o FILE -c WORKLOAD -e '{self.program()}'"
+
+    def count(self, sc, out, err, wpid):
+        # The map at exit: each stack pair, then "]: COUNT".
+        return Count(sum(int(m.group(1)) for line in _lines(out)
+                         for m in [re.search(rb"\]: (\d+)$", line.rstrip())] if m))
+
+
 def all_tools(example, floor):
     """The traced configurations, in the order of the tables."""
-    return [Floor(floor), Tracer(example), Strace(), Bpftrace(), LibbpfTools(), PerfTrace()]
+    profilers = [cls(hz) for hz in (49, 999) for cls in (PerfRecord, BpftraceProfile)]
+    return ([Floor(floor), Tracer(example), Strace(), Bpftrace(), LibbpfTools(), PerfTrace()] +
+            [TracerProfile(example, hz) for hz in (49, 999)] + profilers)

@@ -35,6 +35,7 @@ def _median(values):
 
 
 def _row(label, runs, base_ns, generated, counted):
+    """generated None: delivered is a number of samples, not a share of the operations."""
     ok = [r for r in runs if r.status == "ok"]
     if not ok:
         status = runs[0].status if runs else "not run"
@@ -46,7 +47,7 @@ def _row(label, runs, base_ns, generated, counted):
         cells += ["—", "—"]
     else:
         delivered = _median([r.count.delivered if r.count else None for r in ok])
-        cells.append("?" if delivered is None else
+        cells.append("?" if delivered is None else f"{delivered:,.0f} samples" if generated is None else
                      f"{100 * delivered / generated:.2f}% ({delivered:,.0f})")
         cells.append(_exact_cell(ok))
     rss = _median([r.rss_kib for r in ok])
@@ -79,7 +80,8 @@ def scenario_table(sc, rows):
     out = [f"### `wload {' '.join(sc.args)}`: {sc.generated:,} {sc.what}", "",
            "| tool | ns/op | x untraced | delivered | payload exact | peak RSS | BPF maps |",
            "|---|---:|---:|---:|---:|---:|---:|"]
-    out += [_row(label, runs, base, sc.generated, counted) for label, runs, counted in rows]
+    generated = None if sc.kind == "cpu" else sc.generated
+    out += [_row(label, runs, base, generated, counted) for label, runs, counted in rows]
     notes = []
     for label, runs, _ in rows:
         for i, r in enumerate(runs, 1):

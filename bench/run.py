@@ -9,8 +9,11 @@ stdout and in bench/RESULTS.md (progress goes to stderr).
 
 Environment (all optional):
   BENCH_RUNS=3            runs of each tool per scenario
-  BENCH_SCENARIOS=a,b     a subset of: openat write64 write4k write32k exec threads
+  BENCH_SCENARIOS=a,b     a subset of: openat write64 write4k write32k exec threads cpu
   BENCH_TOOLS=a,b         a subset of: floor tracer strace bpftrace libbpf-tools perf-trace
+                          tracer-profile-49 tracer-profile-999 perf-record-49
+                          perf-record-999 bpftrace-profile-49 bpftrace-profile-999 (the
+                          last six: the cpu scenario's CPU profilers)
   BENCH_SCALE=1           multiplies every operation count (e.g. 0.01 for a smoke run)
   BENCH_TIMEOUT=300       seconds before one run is stopped and reported as a timeout
   BENCH_TMP=/dev/shm      where tool outputs are written (and deleted once counted)
@@ -45,6 +48,7 @@ SCENARIOS = [  # key, wload arguments, kind (see peers.py)
     ("write32k", ["write", "20000", "32768"], "write"),
     ("exec", ["exec", "20000"], "exec"),
     ("threads", ["threads", "2", "500000", "/etc/hostname"], "openat"),
+    ("cpu", ["cpu", "3000000"], "cpu"),
 ]
 
 # A cheap command per peer: a peer that fails it here is left out, with the reason.
@@ -54,6 +58,8 @@ PROBES = {
                  "-c", "/bin/true"],
     "libbpf-tools": ["opensnoop", "-d", "1"],
     "perf-trace": ["perf", "trace", "-o", "/dev/null", "-e", "openat", "--", "/bin/true"],
+    "perf-record": ["perf", "record", "-q", "-o", "/dev/null", "-F", "49", "-g", "--", "/bin/true"],
+    "bpftrace-profile": ["bpftrace", "-q", "-e", "profile:hz:49 { exit(); }"],
 }
 
 # The write content sizes the scenarios use, for the serializer's sized rows.
@@ -76,7 +82,8 @@ def make_scenario(key, args, kind, scale):
     n_at = 2 if args[0] == "threads" else 1  # the per-thread or total operation count
     args[n_at] = str(max(1, int(int(args[n_at]) * scale)))
     generated = int(args[1]) * (int(args[2]) if args[0] == "threads" else 1)
-    what = {"openat": "openat", "write": "writes to fd 1", "exec": "execs"}[kind]
+    what = {"openat": "openat", "write": "writes to fd 1", "exec": "execs",
+            "cpu": "operations of 1,000 multiply-adds, sampled by CPU profilers"}[kind]
     sc = Scenario(key, args, kind, generated, what)
     if kind == "openat":
         sc.path = args[-1]
@@ -110,11 +117,11 @@ def available_tools(tools, example, chosen):
         if tool.key == "tracer" and not os.access(example, os.X_OK):
             missing.append(f"- ./example: not found at {example} (run `make` first)")
             continue
-        if tool.key in PROBES:
-            why = prepare.probe(PROBES[tool.key])
+        probe = PROBES.get(getattr(tool, "probe", tool.key))
+        if probe:
+            why = prepare.probe(probe)
             if why:
-                missing.append(f"- {tool.label}: left out, `{' '.join(PROBES[tool.key])}` "
-                               f"failed: {why}")
+                missing.append(f"- {tool.label}: left out, `{' '.join(probe)}` failed: {why}")
                 continue
         usable.append(tool)
     return usable, missing
