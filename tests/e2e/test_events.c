@@ -72,6 +72,32 @@ Test(events, openat_hostile_filename_exact)
 	trace_result_free(&r);
 }
 
+static int open_empty(void *arg)
+{
+	char name[] = "";  /* on the stack: a page already present */
+
+	(void)arg;
+	return open(name, O_RDONLY) == -1 && errno == ENOENT ? 0 : 1;
+}
+
+/* An empty string is a string, not a lost field (6.1 reads it as length 0, not 1). */
+Test(events, empty_filename_is_empty_not_lost)
+{
+	const struct captured *e;
+	struct trace_result r;
+
+	trace_child(&(struct trace_opts){ .events = "syscalls/sys_enter_openat" }, open_empty, NULL, &r);
+	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	cr_assert_eq(count_events(&r, BOOTSTRAP_EV_SYS_ENTER_OPENAT, r.child), 1);
+	e = find_event(&r, BOOTSTRAP_EV_SYS_ENTER_OPENAT, r.child, 0);
+	cr_assert(!e->vars[0].lost && !e->vars[0].truncated);
+	cr_assert_eq(e->vars[0].len, 0);
+	cr_assert_str_eq(e->vars[0].data, "");
+	cr_assert_not_null(strstr(e->json, "\"filename\":\"\""));
+	cr_assert_eq(r.stats.total.read_faults, 0);
+	trace_result_free(&r);
+}
+
 #define N_ARGS 300
 
 static int exec_many_args(void *arg)
