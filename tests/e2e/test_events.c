@@ -458,8 +458,16 @@ Test(events, stop_delivers_pending_then_cancels)
 	bootstrap_close(b);
 }
 
+static bool debugfs_unmounted;
+
+static void remount_debugfs(void)
+{
+	if (debugfs_unmounted)
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+}
+
 /* A fresh boot may have no tracefs mounted: opening mounts it and tracing works. */
-Test(events, mounts_tracefs_when_missing)
+Test(events, mounts_tracefs_when_missing, .fini = remount_debugfs)
 {
 	struct bootstrap_opts o = { .sz = sizeof(o), .events = "sys_enter_openat" };
 	struct stat st;
@@ -467,8 +475,11 @@ Test(events, mounts_tracefs_when_missing)
 
 	/* Mounted first (an error when it already is), so the unmount below is real. */
 	mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
-	if (umount2("/sys/kernel/debug/tracing", MNT_DETACH) == 0)
-		cr_log_info("unmounted the debugfs tracing view too");
+	/* A mounted debugfs would mount tracefs again at its tracing folder as soon as
+	 * anything looks there (an automount): debugfs goes too, until the test ends. */
+	debugfs_unmounted = umount2("/sys/kernel/debug", MNT_DETACH) == 0;
+	if (debugfs_unmounted)
+		cr_log_info("unmounted debugfs too");
 	cr_assert_eq(umount2("/sys/kernel/tracing", MNT_DETACH), 0, "umount: %s", strerror(errno));
 	cr_assert_neq(stat("/sys/kernel/tracing/events", &st), 0);
 	cr_assert_eq(bootstrap_open(&o, &b), 0);
