@@ -55,8 +55,8 @@ for name; do
 	# The console goes to the log, without its carriage returns and the firmware's
 	# terminal escapes; its vmtest: lines are shown as they come. Both vCPUs run in one
 	# host thread (thread=single): with one thread each, a CPU running a syscall while
-	# the other patches the syscall tracepoint's jump in (attach, detach) hangs both
-	# for good (after 12 and after 22 detaches while a shell forked).
+	# the other patches the syscall tracepoint's jump in or out (attach, detach) hung
+	# both for good (after 12 and after 22 detaches while a shell forked).
 	set +e
 	timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg,thread=single -smp 2 -m 2G -nic none -nographic -no-reboot \
 		-kernel "$boot"/vmlinuz-* -initrd "$initramfs" \
@@ -70,7 +70,7 @@ for name; do
 		fail "no result within ${timeout_s} s (VM_TIMEOUT)"
 	fi
 	# The guest kernel's own alarms: a panic, an oops, a BUG (a soft lockup is one) or a
-	# WARN, each with what led to it.
+	# WARN; the first is shown with the lines that led to it.
 	alarms=$(grep -cE "$kernel_alarm" "$log" || true)
 	if [ "$alarms" != 0 ]; then
 		fail "the guest kernel reported $alarms problem(s); the first:"
