@@ -244,6 +244,20 @@ class Event:
         return None
 
     @property
+    def companion_prog(self):
+        """The companion program's name (see companion_section), or None."""
+        if self.uses_entry:
+            return f'{self.prog}__entry'
+        if self.retries:
+            return f'{self.prog}__retry'
+        return None
+
+    @property
+    def programs(self):
+        """The names of the BPF programs this event defines."""
+        return [p for p in (self.prog, self.companion_prog) if p]
+
+    @property
     def companion_enum(self):
         return self.kind.entry_enum(self) if self.uses_entry else self.kind.enum
 
