@@ -42,6 +42,10 @@ class Source:
 
     def __init__(self, kind, arg=None, chain=(), inner=None):
         self.kind, self.arg, self.chain, self.inner = kind, arg, tuple(chain), inner
+        # task.A.B: set by validation when the chain ends in kernel bytes (an array or a
+        # pointer member, as task.real_parent.comm) rather than in an address held as an
+        # integer (task.mm.arg_start); that decides the default of `mem`.
+        self.in_kernel = False
 
     @staticmethod
     def parse(text):

@@ -284,7 +284,8 @@ class _Checker:
                 member = s.arg if s.kind == 'ctx' else f'__data_loc_{s.arg}'
                 self.check_member(ev, where, ev.ctx_type, member, text)
             elif s.kind == 'task':
-                self.check_chain(where, s.chain, text)
+                last = self.check_chain(where, s.chain, text)
+                s.in_kernel = last is not None and not last.is_integer
         return src
 
     @staticmethod
@@ -335,8 +336,9 @@ class _Checker:
                      'candidates: ' + ', '.join(near) if near else f'see struct {struct} in vmlinux.h')
 
     def check_chain(self, where, chain, text):
+        """The chain's last member, or None (reported, or no vmlinux.h to check against)."""
         if self.vmlinux is None:
-            return
+            return None
         struct = 'task_struct'
         for i, member in enumerate(chain):
             members = self.vmlinux.members(struct)
@@ -344,14 +346,15 @@ class _Checker:
                 near = self.vmlinux.nearest_members(struct, member)
                 self.err(where, f'{text!r}: struct {struct} has no member {member}',
                          'candidates: ' + ', '.join(near) if near else f'see struct {struct} in vmlinux.h')
-                return
+                return None
             if i + 1 < len(chain):
                 nxt = members[member].pointee_struct()
                 if nxt is None or not self.vmlinux.has_struct(nxt):
                     self.err(where, f'{text!r}: {struct}.{member} is not a pointer to a struct',
                              'each step but the last must be a struct pointer')
-                    return
+                    return None
                 struct = nxt
+        return members[chain[-1]]
 
     def check_int_field(self, ev, f, where):
         for key in VAR_ONLY_KEYS:
@@ -423,15 +426,16 @@ class _Checker:
     def default_mem(ev, src):
         """Where a pointer read from `src` points unless `mem` says: the tracepoint record
         and the target table are kernel memory; arguments point where the kind says
-        (kernel for kprobes, user for uprobes and syscalls); task chains end in user
-        memory (mm->arg_start)."""
+        (kernel for kprobes, user for uprobes and syscalls); a task chain ending in an
+        array or pointer is kernel memory, one ending in an integer is a user address
+        (mm->arg_start)."""
         if src.kind == 'deref':
             src = src.inner
         if src.kind in ('ctx', 'dataloc', 'target'):
             return 'kernel'
         if src.kind in ('arg', 'entry_arg', 'ret'):
             return ev.kind.arg_mem
-        return 'user'
+        return 'kernel' if src.in_kernel else 'user'
 
     def check_ref(self, where, key, name, earlier):
         names = ', '.join(n for n, g in earlier.items() if not g.is_var) or 'none'

@@ -8,6 +8,8 @@ import re
 import textwrap
 import tomllib
 
+import pytest
+
 from typegen_support import CFLAGS, EVENTS, GEN_FILES, compile_bpf, compile_c, generate, run_typegen
 
 
@@ -211,10 +213,26 @@ def test_bpf_program_compiles(gen, tmp_path):
     assert (tmp_path / 'bootstrap.bpf.o').stat().st_size > 0
 
 
+def generated_fill(tmp_path, toml):
+    """fill.gen.bpf.h of the schema `toml`."""
+    (tmp_path / 'events.toml').write_text(toml)
+    return (generate(tmp_path / 'events.toml', tmp_path / 'out') / 'fill.gen.bpf.h').read_text()
+
 
 def test_bool_with_shift_and_mask_is_normalised_not_truncated(tmp_path):
-    (tmp_path / 'events.toml').write_text(
-        '[syscalls.sys_enter_openat]\nid = 1024\n'
-        'payload = [{ name = "creat", type = "bool", from = "args[2]", shift = 6, mask = 1 }]\n')
-    fill = (generate(tmp_path / 'events.toml', tmp_path / 'out') / 'fill.gen.bpf.h').read_text()
+    fill = generated_fill(tmp_path, '[syscalls.sys_enter_openat]\nid = 1024\n'
+                          'payload = [{ name = "creat", type = "bool", from = "args[2]", shift = 6, mask = 1 }]\n')
     assert '\tp->creat = !!((((__u64)(ctx->args[2]) >> 6) & 0x1));\n' in fill
+
+
+@pytest.mark.parametrize('field, read', [
+    pytest.param('{ name = "parent_comm", type = "char[]", from = "task.real_parent.comm", max = 15 }',
+                 'bs_var_str(e, &p->parent_comm, 0, (const void *)(task->real_parent->comm), 15, false);',
+                 id='array-in-the-task-is-kernel-memory'),
+    pytest.param('{ name = "argv", type = "char[][]", from = "task.mm.arg_start", end = "task.mm.arg_end" }',
+                 'bs_var_block(e, &p->argv, 0, (__u64)(task->mm->arg_start), (__u64)(task->mm->arg_end), 4096, true);',
+                 id='address-held-as-an-integer-is-user-memory'),
+])
+def test_task_chain_is_read_where_its_bytes_are(tmp_path, field, read):
+    fill = generated_fill(tmp_path, f'[sched.sched_process_exec]\nid = 0\npayload = [{field}]\n')
+    assert f'\t{read}\n' in fill
