@@ -138,6 +138,12 @@ class Field:
                 bool(self.len_field and self.len_field.needs_entry))
 
     @property
+    def reads_user(self):
+        """Reads user memory (which can fault at a syscall entry): a variable field, or an
+        integer read through a pointer, whose `mem` is user."""
+        return self.mem == 'user' and (self.is_var or any(s.kind == 'deref' for s in self.sources))
+
+    @property
     def may_be_lost(self):
         """An integer field that can come out lost (JSON null): no entry, or a read fault."""
         return self.needs_entry or any(s.kind == 'deref' for s in self.sources)
@@ -235,7 +241,7 @@ class Event:
         """A sys_enter_* event whose user-memory reads, when they fault, are redone at
         the syscall's exit from the stashed arguments (it reads nothing else of ctx)."""
         return (self.is_sys_enter and self.fill != 'custom' and 'ctx' not in self._source_kinds() and
-                any(f.is_var and f.mem == 'user' for f in self.fields))
+                any(f.reads_user for f in self.fields))
 
     @property
     def companion_section(self):

@@ -236,3 +236,13 @@ def test_bool_with_shift_and_mask_is_normalised_not_truncated(tmp_path):
 def test_task_chain_is_read_where_its_bytes_are(tmp_path, field, read):
     fill = generated_fill(tmp_path, f'[sched.sched_process_exec]\nid = 0\npayload = [{field}]\n')
     assert f'\t{read}\n' in fill
+
+
+def test_syscall_entry_reading_only_through_a_pointer_is_retried_at_the_exit(tmp_path):
+    """A *args[N] integer in user memory faults like a string does: held for the exit too."""
+    fill = generated_fill(tmp_path, '[syscalls.sys_enter_clock_nanosleep]\nid = 1\n'
+                          'payload = [{ name = "tv_sec", type = "s64", from = "*args[2]" }]\n')
+    assert '\tp->tv_sec = (__s64)(bs_deref(e, 0, (const void *)(args[2]), sizeof(__s64), true));\n' in fill
+    assert '\tif (bs_retry_stash(&e, task, BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_CLOCK_NANOSLEEP, args))\n' in fill
+    assert ('SEC("tp/syscalls/sys_exit_clock_nanosleep")\n'
+            'int tracepoint__syscalls__sys_enter_clock_nanosleep__retry(void *ctx)\n') in fill
