@@ -26,6 +26,9 @@ IDENT_FIELD = 'letters, digits, _; not starting with a digit; not a C keyword or
 EVENT_KEYS = 'id, comment, payload, ctx_type, fill, kind, runtime, binary, function'
 FIELD_KEYS = 'name, type, from, max, mem, len, end, when, shift, mask, max_items'
 KINDS = 'tracepoint, kprobe, kretprobe, uprobe, uretprobe'
+# What each attach key's value must be, as messages say.
+ATTACH_VALUES = {'function': "the function's symbol, without white space or colons",
+                 'binary': 'a path, or a library name such as libssl.so.3, without colons'}
 # The attach keys of each kind of probe, as the probe() events declare them.
 ATTACH = {'kprobe': {'function': 'do_sys_openat2'}, 'kretprobe': {'function': 'do_sys_openat2'},
           'uprobe': {'binary': 'libc.so.6', 'function': 'open'},
@@ -47,13 +50,12 @@ def write_event(content_field):
     return WRITE_PREFIX + '  ' + content_field + '\n]\n'
 
 
-def probe(kind, *fields, keys=None):
-    """[probes.open], a probe of `kind` with the attach keys ATTACH gives it, or `keys`
-    (TOML lines) instead, and `fields` as its payload."""
-    if keys is None:
-        keys = ''.join(f'{k} = "{v}"\n' for k, v in ATTACH[kind].items())
+def probe(kind, *fields, extra='', **attach):
+    """[probes.open], a probe of `kind` with the attach keys of ATTACH changed by `attach`
+    (None leaves one out), then the TOML lines `extra`, and `fields` as its payload."""
+    keys = ''.join(f'{k} = "{v}"\n' for k, v in {**ATTACH[kind], **attach}.items() if v is not None)
     payload = f'payload = [{", ".join(fields)}]\n' if fields else ''
-    return f'[probes.open]\nid = 4096\nkind = "{kind}"\n{keys}{payload}'
+    return f'[probes.open]\nid = 4096\nkind = "{kind}"\n{keys}{extra}{payload}'
 
 
 CASES = [
@@ -248,45 +250,35 @@ PROBE_CASES = [
         '(a tracepoint is named by [category.name])',
         id='binary-on-tracepoint'),
     pytest.param(
-        probe('kprobe', keys='function = "do_sys_openat2"\nbinary = "vmlinux"\n'),
+        probe('kprobe', binary='vmlinux'),
         "[probes.open]: key 'binary' is not for kind kprobe (kind kprobe takes function)",
         id='binary-on-kprobe'),
+    *(pytest.param(
+        probe(kind, **{key: value}),
+        f"[probes.open]: {key} {value!r} {problem} ({ATTACH_VALUES[key]})",
+        id=f'{key}-{case}')
+      for kind, key, value, problem, case in (
+          ('kprobe', 'function', 'vmlinux:do_sys_openat2', 'contains a colon', 'with-colon'),
+          ('uprobe', 'function', 'open at', 'contains white space', 'with-space'),
+          ('uretprobe', 'function', '', 'is empty', 'empty'),
+          ('uprobe', 'binary', '/opt/app:v2/bin/app', 'contains a colon', 'with-colon'))),
     pytest.param(
-        probe('kprobe', keys='function = "vmlinux:do_sys_openat2"\n'),
-        "[probes.open]: function 'vmlinux:do_sys_openat2' contains a colon "
-        "(the function's symbol, without white space or colons)",
-        id='function-with-colon'),
-    pytest.param(
-        probe('uprobe', keys='binary = "libc.so.6"\nfunction = "open at"\n'),
-        "[probes.open]: function 'open at' contains white space "
-        "(the function's symbol, without white space or colons)",
-        id='function-with-space'),
-    pytest.param(
-        probe('uretprobe', keys='binary = "libc.so.6"\nfunction = ""\n'),
-        "[probes.open]: function '' is empty (the function's symbol, without white space or colons)",
-        id='function-empty'),
-    pytest.param(
-        probe('uprobe', keys='binary = "/opt/app:v2/bin/app"\nfunction = "main"\n'),
-        "[probes.open]: binary '/opt/app:v2/bin/app' contains a colon "
-        '(a path, or a library name such as libssl.so.3, without colons)',
-        id='binary-with-colon'),
-    pytest.param(
-        probe('kprobe', keys=f'function = "{"f" * 240}"\n'),
+        probe('kprobe', function='f' * 240),
         f"[probes.open]: target '{'f' * 240}' is 240 bytes long "
         "(at most 239, the size of the loader's target names)",
         id='target-longer-than-the-loader-takes'),
     pytest.param(
-        probe('kprobe', keys='function = "do_sys_openat2"\nruntime = "yes"\n'),
+        probe('kprobe', extra='runtime = "yes"\n'),
         "[probes.open]: runtime 'yes' is not true or false "
         '(runtime = true: attached only to targets given at run time)',
         id='runtime-not-a-bool'),
     pytest.param(
-        probe('kprobe', keys='runtime = true\nfunction = "do_sys_openat2"\n'),
+        probe('kprobe', extra='runtime = true\n'),
         "[probes.open]: key 'function' would be ignored with runtime = true "
         '(such an event attaches only to targets given at run time: drop one of the two)',
         id='attach-key-with-runtime'),
     pytest.param(
-        probe('kprobe', keys='function = "do_sys_openat2"\nctx_type = "pt_regs"\n'),
+        probe('kprobe', extra='ctx_type = "pt_regs"\n'),
         "[probes.open]: key 'ctx_type' is not for kind kprobe "
         '(only a tracepoint named by [category.name] has a context struct to choose)',
         id='ctx-type-on-kprobe'),
@@ -387,9 +379,8 @@ def test_schema_error_is_reported(tmp_path, toml, error):
 
 @pytest.mark.parametrize('kind, key', [(kind, key) for kind, keys in ATTACH.items() for key in keys])
 def test_probe_without_an_attach_key(tmp_path, kind, key):
-    keys = ''.join(f'{k} = "{v}"\n' for k, v in ATTACH[kind].items() if k != key)
     what = {'function': "the function's symbol", 'binary': 'a path, or a library name such as libssl.so.3'}[key]
-    assert reject(tmp_path, probe(kind, keys=keys)) == [
+    assert reject(tmp_path, probe(kind, **{key: None})) == [
         f"events.toml: [probes.open]: kind {kind} needs '{key}' ({what}; or runtime = true to name "
         'targets at run time)']
 
@@ -445,8 +436,7 @@ def test_args_of_a_syscall_without_arguments(tmp_path):
 
 
 def test_a_misplaced_ctx_type_does_not_hide_the_payload_errors(tmp_path):
-    toml = probe('kprobe', '{ name = "x", type = "u23", from = "args[0]" }',
-                 keys='function = "do_sys_openat2"\nctx_type = "pt_regs"\n')
+    toml = probe('kprobe', '{ name = "x", type = "u23", from = "args[0]" }', extra='ctx_type = "pt_regs"\n')
     assert reject(tmp_path, toml) == [
         "events.toml: [probes.open]: key 'ctx_type' is not for kind kprobe "
         '(only a tracepoint named by [category.name] has a context struct to choose)',
