@@ -145,7 +145,7 @@ class _Checker:
                 self.err(ev.label, f'key {key!r} is not for kind {ev.kind.name}',
                          f'kind {ev.kind.name} takes ' + _allowed(ev.kind.attach_keys) if ev.kind.attach_keys
                          else 'a tracepoint is named by [category.name]')
-        valid = True
+        keys_ok = True  # every attach key there and well formed: the target can be checked
         for key in ev.kind.attach_keys:
             value = ev.raw.get(key)
             if ev.runtime:
@@ -154,7 +154,7 @@ class _Checker:
                              'such an event attaches only to targets given at run time: drop one of the two')
                 continue
             if value is None:
-                valid = False
+                keys_ok = False
                 self.err(ev.label, f'kind {ev.kind.name} needs {key!r}',
                          f'{ATTACH_VALUES[key][0]}; or runtime = true to name targets at run time')
                 continue
@@ -164,9 +164,9 @@ class _Checker:
                        'contains a colon' if ':' in value else
                        'contains white space' if key == 'function' and re.search(r'\s', value) else None)
             if problem:
-                valid = False
+                keys_ok = False
                 self.err(ev.label, f'{key} {value!r} {problem}', '{}, without {}'.format(*ATTACH_VALUES[key]))
-        if valid and ev.target and len(ev.target.encode()) >= TARGET_NAME_MAX:
+        if keys_ok and ev.target and len(ev.target.encode()) >= TARGET_NAME_MAX:
             self.err(ev.label, f'target {ev.target!r} is {len(ev.target.encode())} bytes long',
                      f"at most {TARGET_NAME_MAX - 1}, the size of the loader's target names")
         return True
@@ -328,8 +328,8 @@ class _Checker:
         return len(fields[fields.index('__syscall_nr') + 1:]) if '__syscall_nr' in fields else None
 
     def check_member(self, ev, where, struct, member, text):
-        if self.vmlinux is None or not self.vmlinux.has_struct(struct):
-            return  # the context struct itself is reported once by check_ctx_type
+        if self.vmlinux is None or not isinstance(struct, str) or not self.vmlinux.has_struct(struct):
+            return  # a bad or absent context struct is reported once, by check_event
         if member not in self.vmlinux.members(struct):
             near = self.vmlinux.nearest_members(struct, member)
             self.err(where, f'{text!r}: struct {struct} has no member {member}',

@@ -10,7 +10,8 @@ import difflib
 import re
 
 _START = re.compile(r'^(struct|union) (\w+) \{$')
-_MEMBER = re.compile(r'^(?P<type>[^();]*?)\s*(?P<ptr>\**)\s*(?P<name>[A-Za-z_]\w*)(?P<dims>(?:\[[^\]]*\])*)(?:\s*:\s*\d+)?;$')
+_MEMBER = re.compile(r'^(?P<type>[^();]*?)\s*(?P<ptr>\**)\s*(?P<name>[A-Za-z_]\w*)'
+                     r'(?P<dims>(?:\[[^\]]*\])*)(?:\s*:\s*\d+)?;$')
 _OPEN_ANON = re.compile(r'^(struct|union)\s*\{$')
 _CLOSE_NAMED = re.compile(r'^\}\s*(?P<name>[A-Za-z_]\w*)(?:\[[^\]]*\])*;$')
 _TYPEDEF = re.compile(r'^typedef (?P<type>[^();{]*?)\s*(?P<ptr>\**)\s*(?P<name>[A-Za-z_]\w*);$')

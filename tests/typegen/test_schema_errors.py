@@ -278,6 +278,12 @@ PROBE_CASES = [
         '(such an event attaches only to targets given at run time: drop one of the two)',
         id='attach-key-with-runtime'),
     pytest.param(
+        '[sched.sched_process_fork]\nid = 2\nctx_type = 5\n'
+        'payload = [{ name = "pid", type = "s32", from = "ctx.parent_pid" }]',
+        "[sched.sched_process_fork]: ctx_type 5 is not a struct name "
+        '(the name after `struct`, e.g. trace_event_raw_sched_wakeup_template)',
+        id='ctx-type-not-a-name'),
+    pytest.param(
         probe('kprobe', extra='ctx_type = "pt_regs"\n'),
         "[probes.open]: key 'ctx_type' is not for kind kprobe "
         '(only a tracepoint named by [category.name] has a context struct to choose)',
