@@ -3,12 +3,24 @@
  *   bs_begin   filters, reserves header + fixed payload in the ring buffer, fills the header
  *   bs_var_*   appends one variable field to this CPU's arena region (or marks it lost)
  *   bs_commit  records the arena span in the header, submits, wakes the consumer rarely
+ *   bs_begin_quiet / bs_end_quiet  the same filters for an aggregate-only event, which
+ *              sends nothing: its header (only the masks are used) and payload are on
+ *              the handler's stack, and only the fields its aggregations read are filled
  *
  * The handlers never nest on a CPU: tracepoint, kprobe and uprobe programs all run
  * through the kernel's trace_call_bpf(), which skips (and counts as missed) any such
  * program while another runs on the same CPU (the per-CPU bpf_prog_active count, held
  * even if a uprobe handler is preempted; migration is disabled meanwhile). So the
  * per-CPU arena head needs no atomics.
+ * XDP programs are the exception: they run in softirq, outside trace_call_bpf(), and may
+ * interrupt a tracepoint or uprobe handler on the same CPU anywhere between its bs_begin
+ * and its bs_commit, while it holds this CPU's arena head in e->head. They cannot
+ * corrupt it because they never touch the arena: an xdp event has no variable fields
+ * (typegen rejects them), and its begin and commit (packet.bpf.h) neither read nor
+ * write arena_ctl; the records carry an empty span, which user space neither checks
+ * nor releases (c/poll.c). What they do share is safe in any context: ring buffer
+ * reservation (the kernel serializes producers with an irq-safe lock), per-CPU counters
+ * and aggregation maps of their own event index only, and the read-only filters.
  * Arena positions are monotonic 64-bit counters; the kernel writes a field only below
  * released + region size, so bytes user space has not released are never overwritten.
  */
@@ -89,6 +101,10 @@ static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, 
 
 	if (!bs_wanted(index, pid_tgid >> 32))
 		return NULL;
+	if (top_mode) {
+		bs_top_count(index, pid_tgid >> 32);
+		return NULL;
+	}
 	cnt = bpf_map_lookup_elem(&counters, &index);
 	if (!cnt)
 		return NULL;
@@ -299,18 +315,26 @@ static __always_inline void bs_var_str_array(struct bs_emit *e, struct bootstrap
 	e->head += used;
 }
 
+/* Whether the record of this payload size took the ring backlog across the wake-up
+ * threshold. */
+static __always_inline bool bs_ring_crossed(__u32 payload_size)
+{
+	__u64 rec = sizeof(struct bootstrap_header) + payload_size + 8; /* + ring record header */
+	__u64 backlog = bpf_ringbuf_query(&events_rb, BPF_RB_AVAIL_DATA);
+
+	return backlog >= wake_ring_bytes && backlog < wake_ring_bytes + rec;
+}
+
 /* Wake the consumer only when the backlog crosses a threshold (this record took it
  * across), not per event: wake-ups cost more than the event itself. A timer in user
  * space bounds the latency of what stays below the thresholds. */
 static __always_inline void bs_commit(struct bs_emit *e, __u32 payload_size)
 {
-	__u64 rec = sizeof(struct bootstrap_header) + payload_size + 8; /* + ring record header */
-	__u64 backlog = bpf_ringbuf_query(&events_rb, BPF_RB_AVAIL_DATA);
 	__u64 used_after = e->head - e->ctl->released;
 	__u64 used_before = e->hdr->arena_start - e->ctl->released;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if ((backlog >= wake_ring_bytes && backlog < wake_ring_bytes + rec) ||
+	if (bs_ring_crossed(payload_size) ||
 	    (used_after >= wake_arena_bytes && used_before < wake_arena_bytes))
 		flags = BPF_RB_FORCE_WAKEUP;
 	e->hdr->arena_end = e->head;
@@ -318,6 +342,37 @@ static __always_inline void bs_commit(struct bs_emit *e, __u32 payload_size)
 	e->cnt->emitted++;
 	e->cnt->read_faults += e->faults;
 	bpf_ringbuf_submit(e->hdr, flags);
+}
+
+/* An aggregate-only event: the filters of bs_begin (only enabled[] without a current
+ * task), then e set up over the caller's stack header h with no arena (no variable
+ * field is filled). False when filtered out, or counted for `top` instead. */
+static __always_inline bool bs_begin_quiet(struct bs_emit *e, struct bootstrap_header *h, __u32 index,
+					   bool has_task)
+{
+	__u32 tgid = has_task ? bpf_get_current_pid_tgid() >> 32 : 0;
+	struct bootstrap_kcounters *cnt;
+
+	if (has_task ? !bs_wanted(index, tgid) : index >= BOOTSTRAP_N_EVENTS || !enabled[index])
+		return false;
+	if (has_task && top_mode) {
+		bs_top_count(index, tgid);
+		return false;
+	}
+	cnt = bpf_map_lookup_elem(&counters, &index);
+	if (!cnt)
+		return false;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->hdr = h;
+	e->cnt = cnt;
+	h->truncated_mask = 0;
+	h->lost_mask = 0;
+	return true;
+}
+
+static __always_inline void bs_end_quiet(struct bs_emit *e)
+{
+	e->cnt->read_faults += e->faults;
 }
 
 #endif
