@@ -169,14 +169,16 @@ static int check_events(const char *list)
 	return n ? 0 : usage_error("-e '%s' selects no event (see them with --list)", list);
 }
 
-/* Whether the -e list selects an xdp event (NULL: every event). */
-static bool selects_xdp(const char *list)
+/* Whether the -e list (NULL: every event) selects an xdp event; with undeclared, one
+ * that declares no interface. */
+static bool selects_xdp(const char *list, bool undeclared)
 {
 	bool selected[BOOTSTRAP_N_EVENTS];
 
 	bootstrap_select_events(list, selected, NULL, 0);
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
-		if (selected[i] && bootstrap_events[i].kind == BOOTSTRAP_KIND_XDP)
+		if (selected[i] && bootstrap_events[i].kind == BOOTSTRAP_KIND_XDP &&
+		    (!undeclared || !bootstrap_events[i].target))
 			return true;
 	return false;
 }
@@ -190,10 +192,11 @@ static int check_consistency(const struct options *opts)
 		return usage_error("comm '%s' is longer than the kernel's 15 bytes", opts->comm);
 	if (opts->arena_bytes && opts->arena_bytes < (64u << 10))
 		return usage_error("%s", "--arena-bytes must be at least 64K");
-	if (opts->iface && !selects_xdp(opts->events))
+	if (opts->iface && !selects_xdp(opts->events, false))
 		return usage_error("--iface is for xdp events, and %s selects none", opts->events ? opts->events : "the schema");
-	if (opts->events && !opts->iface && selects_xdp(opts->events))
-		return usage_error("%s selects xdp events: name their interface with --iface IFACE", opts->events);
+	if (opts->events && !opts->iface && selects_xdp(opts->events, true))
+		return usage_error("%s selects an xdp event without an interface: name one with --iface IFACE",
+				   opts->events);
 	if (opts->follow && !opts->n_pids)
 		return usage_error("%s", "-f follows the processes given with -p; give at least one");
 	if (opts->command && opts->n_pids)
