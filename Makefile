@@ -46,7 +46,7 @@ LIB_SRCS := $(wildcard c/*.c)
 LIB_OBJS := $(patsubst c/%.c,$(BUILD)/c/%.o,$(LIB_SRCS)) $(BUILD)/c/json.gen.o $(BUILD)/c/attach.gen.o $(BUILD)/c/aggregate.gen.o
 HEADERS := $(wildcard c/*.h include/*.h) $(GEN)/events.gen.h
 
-.PHONY: all test test-typegen test-unit test-install test-e2e test-example test-import bench install clean vmlinux
+.PHONY: all test test-typegen test-unit test-install test-e2e test-example test-import test-aggregate bench install clean vmlinux
 .DELETE_ON_ERROR:
 .SECONDARY:
 

@@ -157,7 +157,7 @@ static const char *column_name(int e)
 
 static int column_width(int e)
 {
-	int n = (int)strlen(column_name(e)) + 1;
+	int n = (int)strlen(column_name(e)) + 2; /* a space before, the sort mark after */
 
 	return n < RATE_MIN_W ? RATE_MIN_W : n;
 }
