@@ -87,6 +87,21 @@ static __always_inline void bs_fill_header(struct bootstrap_header *h, __u64 pid
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
+/* A ring record for a header and size payload bytes of event index, and the event's
+ * counters; NULL when the ring buffer is full (counted). */
+static __always_inline struct bootstrap_header *bs_reserve(__u32 index, __u32 size, struct bootstrap_kcounters **cnt)
+{
+	struct bootstrap_header *h;
+
+	*cnt = bpf_map_lookup_elem(&counters, &index);
+	if (!*cnt)
+		return NULL;
+	h = bpf_ringbuf_reserve(&events_rb, sizeof(*h) + size, 0);
+	if (!h)
+		(*cnt)->ringbuf_full++;
+	return h;
+}
+
 /* Returns the payload (right after the header in the ring record), or NULL when the event
  * is filtered out or dropped (ring buffer full: counted). size must be a constant. */
 static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, __u32 size)
@@ -105,14 +120,9 @@ static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, 
 		bs_top_count(index, pid_tgid >> 32);
 		return NULL;
 	}
-	cnt = bpf_map_lookup_elem(&counters, &index);
-	if (!cnt)
+	h = bs_reserve(index, size, &cnt);
+	if (!h)
 		return NULL;
-	h = bpf_ringbuf_reserve(&events_rb, sizeof(*h) + size, 0);
-	if (!h) {
-		cnt->ringbuf_full++;
-		return NULL;
-	}
 	cpu = bpf_get_smp_processor_id();
 	region = bpf_map_lookup_elem(&arena, &cpu);
 	ctl = bpf_map_lookup_elem(&arena_ctl, &cpu);

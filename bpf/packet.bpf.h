@@ -108,14 +108,9 @@ static __always_inline void *bs_begin_packet(struct bs_emit *e, __u32 index, __u
 
 	if (index >= BOOTSTRAP_N_EVENTS || !enabled[index])
 		return NULL;
-	cnt = bpf_map_lookup_elem(&counters, &index);
-	if (!cnt)
+	h = bs_reserve(index, size, &cnt);
+	if (!h)
 		return NULL;
-	h = bpf_ringbuf_reserve(&events_rb, sizeof(*h) + size, 0);
-	if (!h) {
-		cnt->ringbuf_full++;
-		return NULL;
-	}
 	__builtin_memset(h, 0, sizeof(*h));
 	__builtin_memset(e, 0, sizeof(*e));
 	e->hdr = h;

@@ -8,7 +8,7 @@ BOOTSTRAP_HIST_BUCKETS in the wire protocol header). `by` names header values (b
 and fixed payload fields; a payload field of the same name as a header value wins.
 Errors name the event and the aggregation, like every schema error.
 """
-from model import INT_TYPES, protocol_constant
+from model import INT_TYPES, natural_layout, protocol_constant
 
 HIST_BUCKETS = protocol_constant('BOOTSTRAP_HIST_BUCKETS')
 AGG_KEYS = ('name', 'by', 'sum', 'hist')
@@ -110,15 +110,9 @@ class Aggregation:
 
 
 def layout_key(agg):
-    """Natural C layout of the key struct; an empty `by` keeps one zero member (C has no
-    empty structs), so every event lands on one key."""
-    off, align = 0, 1
-    for p in agg.by:
-        off = (off + p.align - 1) // p.align * p.align
-        p.offset = off
-        off += p.size
-        align = max(align, p.align)
-    agg.key_size = (off + align - 1) // align * align if agg.by else 4
+    """The key struct's layout; an empty `by` keeps one zero __u32 (C has no empty
+    structs), so every event lands on one key."""
+    agg.key_size = natural_layout(agg.by) if agg.by else 4
 
 
 def check(checker, ev):

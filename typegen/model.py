@@ -303,12 +303,17 @@ class Schema:
         self.aggregations = []  # every event's, numbered (aggregate.number)
 
 
-def layout(ev):
-    """Natural C layout of the payload struct, the same the compiler computes (asserted)."""
+def natural_layout(members):
+    """Sets each member's offset as a C compiler lays a struct out (asserted in the
+    generated header); returns the struct's size. Members have size and align."""
     off, align = 0, 1
-    for f in ev.fields:
-        off = (off + f.align - 1) // f.align * f.align
-        f.offset = off
-        off += f.size
-        align = max(align, f.align)
-    ev.payload_size = (off + align - 1) // align * align
+    for m in members:
+        off = (off + m.align - 1) // m.align * m.align
+        m.offset = off
+        off += m.size
+        align = max(align, m.align)
+    return (off + align - 1) // align * align
+
+
+def layout(ev):
+    ev.payload_size = natural_layout(ev.fields)
