@@ -7,6 +7,7 @@
  * target's number as the BPF cookie, and fills the table that number indexes. One call
  * per kind below is all that differs between kinds. */
 #include <errno.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +35,8 @@ static int add_target(struct bootstrap *b, int event, const char *text, pid_t pi
 	if (err) {
 		bs_log(b, BOOTSTRAP_LOG_WARN, "%s: '%s' is not a %s target (%s)", ev->type_name, text,
 		       bootstrap_kind_name(ev->kind), ev->kind == BOOTSTRAP_KIND_TRACEPOINT ? "category/name" :
-		       ev->kind <= BOOTSTRAP_KIND_KRETPROBE ? "a kernel function" : "binary:function, or binary");
+		       ev->kind <= BOOTSTRAP_KIND_KRETPROBE ? "a kernel function" :
+		       ev->kind == BOOTSTRAP_KIND_XDP ? "a network interface" : "binary:function, or binary");
 		return err;
 	}
 	t.pid = pid;
@@ -127,6 +129,19 @@ static struct bpf_link *attach_one(struct bpf_program *prog, enum bootstrap_kind
 			    .retprobe = kind == BOOTSTRAP_KIND_URETPROBE);
 
 		return bpf_program__attach_uprobe_opts(prog, t->pid ? t->pid : -1, t->path, 0, &opts);
+	}
+	case BOOTSTRAP_KIND_XDP: {
+		/* A bpf_link, so the program goes with the last fd, even when the process is
+		 * killed. Without mode flags the kernel takes the driver's native mode when the
+		 * driver has one and the generic one otherwise. XDP links carry no cookie:
+		 * the packet says its interface (pkt.ifindex). */
+		unsigned int ifindex = if_nametoindex(t->name);
+
+		if (!ifindex) {
+			errno = ENODEV;
+			return NULL;
+		}
+		return bpf_program__attach_xdp(prog, ifindex);
 	}
 	}
 	errno = EINVAL;

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <glob.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ const char *bootstrap_kind_name(enum bootstrap_kind kind)
 	static const char *const names[] = {
 		[BOOTSTRAP_KIND_TRACEPOINT] = "tracepoint", [BOOTSTRAP_KIND_KPROBE] = "kprobe",
 		[BOOTSTRAP_KIND_KRETPROBE] = "kretprobe",   [BOOTSTRAP_KIND_UPROBE] = "uprobe",
-		[BOOTSTRAP_KIND_URETPROBE] = "uretprobe",
+		[BOOTSTRAP_KIND_URETPROBE] = "uretprobe",   [BOOTSTRAP_KIND_XDP] = "xdp",
 	};
 
 	return (unsigned int)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
@@ -206,6 +207,11 @@ int bs_target_parse(enum bootstrap_kind kind, const char *text, const char *decl
 		n = snprintf(t->function, sizeof(t->function), "%s", text);
 		snprintf(t->name, sizeof(t->name), "%s", t->function);
 		break;
+	case BOOTSTRAP_KIND_XDP: /* an interface name */
+		if (colon || !*text || strchr(text, '/') || strlen(text) >= IF_NAMESIZE)
+			return -EINVAL;
+		n = snprintf(t->name, sizeof(t->name), "%s", text);
+		break;
 	default: /* uprobes: "binary:function", or "binary" keeping the declared function */
 		if (colon) {
 			n = (int)(colon - text);
@@ -246,6 +252,11 @@ int bs_target_check(struct bs_target *t, const char *tracefs, char *why, size_t 
 			return -ENOENT;
 		}
 		return 0;
+	case BOOTSTRAP_KIND_XDP:
+		if (if_nametoindex(t->name))
+			return 0;
+		snprintf(why, cap, "no network interface %s here", t->name);
+		return -ENODEV;
 	default:
 		err = bs_resolve_binary(t->binary, t->path, sizeof(t->path));
 		if (err) {

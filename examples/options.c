@@ -12,7 +12,7 @@
 #include "bootstrap.h"
 #include "example.h"
 
-enum { OPT_STATS = 256, OPT_RINGBUF, OPT_ARENA, OPT_STRICT, OPT_TRACE_READERS };
+enum { OPT_STATS = 256, OPT_RINGBUF, OPT_ARENA, OPT_STRICT, OPT_TRACE_READERS, OPT_AGG_ENTRIES, OPT_IFACE };
 
 static const struct option long_options[] = {
 	{ "events", required_argument, NULL, 'e' },
@@ -28,6 +28,9 @@ static const struct option long_options[] = {
 	{ "arena-bytes", required_argument, NULL, OPT_ARENA },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "trace-readers", no_argument, NULL, OPT_TRACE_READERS },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "agg-entries", required_argument, NULL, OPT_AGG_ENTRIES },
+	{ "iface", required_argument, NULL, OPT_IFACE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -35,12 +38,13 @@ static const struct option long_options[] = {
 
 /* '+': stop at the first non-option, so COMMAND's own options are left alone; ':' lets
  * us word the missing-argument message ourselves. */
-static const char short_options[] = "+:e:p:fc:d:o:vlhV";
+static const char short_options[] = "+:e:p:fc:d:o:i:vlhV";
 
 void print_help(void)
 {
 	printf("Usage: example [OPTION...] [-- COMMAND [ARG...]]\n"
 	       "       example check\n"
+	       "       example top [OPTION...]\n"
 	       "Trace the events of events.toml and print one JSON object per line (NDJSON).\n"
 	       "\n"
 	       "Without COMMAND every process is traced until Ctrl-C, except this one and those at\n"
@@ -68,11 +72,19 @@ void print_help(void)
 	       "                          (default: skip that event with a warning)\n"
 	       "      --trace-readers     system-wide, trace the processes reading the output\n"
 	       "                          too (default: left out, or the trace feeds on itself)\n"
+	       "  -i, --interval SECONDS  print the aggregations (events.toml `aggregate`) every\n"
+	       "                          SECONDS, as totals; they are printed at exit anyway\n"
+	       "      --agg-entries N     keys per aggregation map (default 10240); a key past\n"
+	       "                          that is counted in aggregate_full (--stats)\n"
+	       "      --iface IFACE       attach the xdp events (net/packets) to IFACE\n"
 	       "  -h, --help              show this help\n"
 	       "  -V, --version           show the version\n"
 	       "\n"
 	       "Sub-command:\n"
 	       "  check                   report whether this machine can trace, and which events\n"
+	       "  top                     processes ranked by event rate, live (a terminal) or as\n"
+	       "                          text snapshots (-i SECONDS apart, default 1); -e, -p,\n"
+	       "                          -c, -d apply; keys: < > sort column, q quit\n"
 	       "\n"
 	       "Signals: SIGINT, SIGTERM and SIGHUP end the trace cleanly. With -- COMMAND they are\n"
 	       "passed on to COMMAND (a Ctrl-C from the terminal reaches it directly) and the trace\n"
@@ -157,6 +169,20 @@ static int check_events(const char *list)
 	return n ? 0 : usage_error("-e '%s' selects no event (see them with --list)", list);
 }
 
+/* Whether the -e list (NULL: every event) selects an xdp event; with undeclared, one
+ * that declares no interface. */
+static bool selects_xdp(const char *list, bool undeclared)
+{
+	bool selected[BOOTSTRAP_N_EVENTS];
+
+	bootstrap_select_events(list, selected, NULL, 0);
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
+		if (selected[i] && bootstrap_events[i].kind == BOOTSTRAP_KIND_XDP &&
+		    (!undeclared || !bootstrap_events[i].target))
+			return true;
+	return false;
+}
+
 /* Checks the combinations and values that the library would only reject once started. */
 static int check_consistency(const struct options *opts)
 {
@@ -166,6 +192,11 @@ static int check_consistency(const struct options *opts)
 		return usage_error("comm '%s' is longer than the kernel's 15 bytes", opts->comm);
 	if (opts->arena_bytes && opts->arena_bytes < (64u << 10))
 		return usage_error("%s", "--arena-bytes must be at least 64K");
+	if (opts->iface && !selects_xdp(opts->events, false))
+		return usage_error("--iface is for xdp events, and %s selects none", opts->events ? opts->events : "the schema");
+	if (opts->events && !opts->iface && selects_xdp(opts->events, true))
+		return usage_error("%s selects an xdp event without an interface: name one with --iface IFACE",
+				   opts->events);
 	if (opts->follow && !opts->n_pids)
 		return usage_error("%s", "-f follows the processes given with -p; give at least one");
 	if (opts->command && opts->n_pids)
@@ -195,6 +226,9 @@ static int parse_option(int c, const char *arg, const char *name, struct options
 	case OPT_ARENA: return parse_bytes(arg, &opts->arena_bytes);
 	case OPT_STRICT: opts->strict = true; return 0;
 	case OPT_TRACE_READERS: opts->trace_readers = true; return 0;
+	case 'i': return parse_seconds(arg, &opts->interval);
+	case OPT_AGG_ENTRIES: return parse_bytes(arg, &opts->agg_entries);
+	case OPT_IFACE: opts->iface = arg; return 0;
 	case 'h': opts->mode = MODE_HELP; return 0;
 	case 'V': opts->mode = MODE_VERSION; return 0;
 	case ':': return usage_error("option '%s' needs an argument", name);
@@ -224,12 +258,31 @@ static int parse_operands(int argc, char **argv, bool after_dashes, struct optio
 		opts->command = &argv[optind];
 		return 0;
 	}
-	if (strcmp(argv[optind], "check") != 0)
+	if (strcmp(argv[optind], "check") != 0 && strcmp(argv[optind], "top") != 0)
 		return usage_error("unexpected argument '%s' (a command to trace goes after --, "
 				   "e.g. ./example -- ls)", argv[optind]);
+	opts->mode = strcmp(argv[optind], "top") == 0 ? MODE_TOP : MODE_CHECK;
+	if (opts->mode == MODE_TOP) {
+		optind++;
+		return 0;
+	}
 	if (optind + 1 < argc)
 		return usage_error("check takes no argument, got '%s'", argv[optind + 1]);
-	opts->mode = MODE_CHECK;
+	return 0;
+}
+
+/* Options up to the first operand; last_arg is the last option argument seen. */
+static int parse_option_words(int argc, char **argv, struct options *opts, const char **last_arg)
+{
+	char name[3];
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+		err = parse_option(c, optarg, option_name(argv, name), opts);
+		if (err)
+			return err;
+		*last_arg = optarg;
+	}
 	return 0;
 }
 
@@ -237,24 +290,29 @@ int parse_options(int argc, char **argv, struct options *opts)
 {
 	const char *last_arg = NULL;
 	bool after_dashes;
-	char name[3];
-	int c, err;
+	int err;
 
 	memset(opts, 0, sizeof(*opts));
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
-		err = parse_option(c, optarg, option_name(argv, name), opts);
-		if (err)
-			return err;
-		last_arg = optarg;
-	}
-	if (opts->mode == MODE_HELP || opts->mode == MODE_VERSION)
-		return 0;
+	err = parse_option_words(argc, argv, opts, &last_arg);
+	if (err || opts->mode == MODE_HELP || opts->mode == MODE_VERSION)
+		return err;
 	/* getopt swallows a "--" terminator; an option's own argument "--" (-o --) is not one. */
 	after_dashes = optind > 1 && strcmp(argv[optind - 1], "--") == 0 && argv[optind - 1] != last_arg;
 	err = parse_operands(argc, argv, after_dashes, opts);
 	if (err || opts->mode == MODE_CHECK)
 		return err;
+	/* top takes options after it too: ./example top -e sched/sched_process_exec */
+	if (opts->mode == MODE_TOP) {
+		err = parse_option_words(argc, argv, opts, &last_arg);
+		if (err)
+			return err;
+		if (optind < argc)
+			return usage_error("top takes options only, got '%s'", argv[optind]);
+		if (opts->output || opts->iface)
+			return usage_error("%s", "top draws on the terminal or prints to stdout: no -o, no --iface "
+					   "(a packet has no process)");
+	}
 	if (opts->mode == MODE_LIST && opts->command)
 		return usage_error("%s", "--list takes no COMMAND");
 	return check_consistency(opts);

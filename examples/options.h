@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-enum mode { MODE_TRACE, MODE_LIST, MODE_CHECK, MODE_HELP, MODE_VERSION };
+enum mode { MODE_TRACE, MODE_LIST, MODE_CHECK, MODE_TOP, MODE_HELP, MODE_VERSION };
 
 struct options {
 	enum mode mode;
@@ -24,6 +24,9 @@ struct options {
 	bool strict;
 	bool trace_readers;        /* --trace-readers: do not leave the output's readers out */
 	char **command;            /* after --: argv of COMMAND, NULL-terminated */
+	double interval;           /* -i: aggregate lines every SECONDS (0: at exit only); top's refresh */
+	size_t agg_entries;        /* --agg-entries: keys per aggregation, 0 = the library's default */
+	const char *iface;         /* --iface: the interface of the xdp events */
 };
 
 /* Fills opts from argv. Returns 0, or EXIT_USAGE after printing what is wrong. */

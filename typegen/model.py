@@ -8,7 +8,7 @@ protocol header rather than repeated here.
 import os
 import re
 
-from kinds import KINDS
+from kinds import KINDS, PKT_NAMES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTOCOL_H = os.path.join(HERE, '..', 'include', 'bootstrap_protocol.h')
@@ -34,11 +34,14 @@ INT_TYPES = {
     's32': ('__s32', 4, True), 's64': ('__s64', 8, True), 'bool': ('__u8', 1, False),
 }
 VAR_TYPES = {'char[]': 'BYTES', 'char[][]': 'STR_BLOCK', 'char*[]': 'STR_ARRAY'}
+# Fixed-size values that are not integers: type: (C type, size, alignment).
+FIXED_TYPES = {'ip': ('struct bootstrap_ip', 16, 1)}
 
 
 class Source:
     """Where a value comes from. kind: arg, ret, ctx, dataloc, task, entry_arg, elapsed,
-    target, or deref (an integer read through the pointer `inner` yields)."""
+    target, pkt (a field of the parsed packet, xdp), or deref (an integer read through
+    the pointer `inner` yields)."""
 
     def __init__(self, kind, arg=None, chain=(), inner=None):
         self.kind, self.arg, self.chain, self.inner = kind, arg, tuple(chain), inner
@@ -62,6 +65,9 @@ class Source:
         m = re.fullmatch(r'ctx\.([A-Za-z_]\w*)', text)
         if m:
             return Source('ctx', m.group(1))
+        m = re.fullmatch(r'pkt\.([A-Za-z_]\w*)', text)
+        if m:
+            return Source('pkt', m.group(1))
         m = re.fullmatch(r'dataloc\(([A-Za-z_]\w*)\)', text)
         if m:
             return Source('dataloc', m.group(1))
@@ -104,16 +110,26 @@ class Field:
         return self.type in VAR_TYPES
 
     @property
+    def is_int(self):
+        return self.type in INT_TYPES
+
+    @property
     def c_type(self):
-        return 'struct bootstrap_var' if self.is_var else INT_TYPES[self.type][0]
+        if self.is_var:
+            return 'struct bootstrap_var'
+        return FIXED_TYPES[self.type][0] if self.type in FIXED_TYPES else INT_TYPES[self.type][0]
 
     @property
     def size(self):
-        return 8 if self.is_var else INT_TYPES[self.type][1]
+        if self.is_var:
+            return 8
+        return FIXED_TYPES[self.type][1] if self.type in FIXED_TYPES else INT_TYPES[self.type][1]
 
     @property
     def align(self):
-        return 4 if self.is_var else self.size
+        if self.is_var:
+            return 4
+        return FIXED_TYPES[self.type][2] if self.type in FIXED_TYPES else self.size
 
     @property
     def enum_type(self):
@@ -121,7 +137,12 @@ class Field:
 
     @property
     def signed(self):
-        return not self.is_var and INT_TYPES[self.type][2]
+        return self.is_int and INT_TYPES[self.type][2]
+
+    @property
+    def names(self):
+        """The names an integer's values are shown by (pkt.proto), or None."""
+        return PKT_NAMES.get(self.src.arg) if self.src and self.src.kind == 'pkt' else None
 
     @property
     def max(self):
@@ -157,6 +178,8 @@ class Event:
         self.fill = raw.get('fill')
         self.kind = KINDS.get(raw.get('kind', 'tracepoint'))
         self.runtime = raw.get('runtime', False) is True
+        self.emit = raw.get('emit', True) is not False
+        self.aggregations = []  # aggregate.Aggregation, in declaration order
         self.fields = []
         self.payload_size = 0
 
@@ -240,7 +263,7 @@ class Event:
     def retries(self):
         """A sys_enter_* event whose user-memory reads, when they fault, are redone at
         the syscall's exit from the stashed arguments (it reads nothing else of ctx)."""
-        return (self.is_sys_enter and self.fill != 'custom' and 'ctx' not in self._source_kinds() and
+        return (self.is_sys_enter and self.emit and self.fill != 'custom' and 'ctx' not in self._source_kinds() and
                 any(f.reads_user for f in self.fields))
 
     @property
@@ -282,6 +305,15 @@ class Event:
         return sum(f.bit for f in self.fields if not f.is_var and f.may_be_lost)
 
     @property
+    def filled_fields(self):
+        """The fields the handler computes: all of them, or for an aggregate-only event
+        only those its aggregations read."""
+        if self.emit:
+            return self.fields
+        used = {f.index for a in self.aggregations for f in a.fields}
+        return [f for f in self.fields if f.index in used]
+
+    @property
     def companion_target(self):
         section = self.companion_section
         if section and section.startswith('tp/'):
@@ -292,14 +324,20 @@ class Event:
 class Schema:
     def __init__(self, path, events, defaults):
         self.path, self.events, self.defaults = path, events, defaults
+        self.aggregations = []  # every event's, numbered (aggregate.number)
+
+
+def natural_layout(members):
+    """Sets each member's offset as a C compiler lays a struct out (asserted in the
+    generated header); returns the struct's size. Members have size and align."""
+    off, align = 0, 1
+    for m in members:
+        off = (off + m.align - 1) // m.align * m.align
+        m.offset = off
+        off += m.size
+        align = max(align, m.align)
+    return (off + align - 1) // align * align
 
 
 def layout(ev):
-    """Natural C layout of the payload struct, the same the compiler computes (asserted)."""
-    off, align = 0, 1
-    for f in ev.fields:
-        off = (off + f.align - 1) // f.align * f.align
-        f.offset = off
-        off += f.size
-        align = max(align, f.align)
-    ev.payload_size = (off + align - 1) // align * align
+    ev.payload_size = natural_layout(ev.fields)

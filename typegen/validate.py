@@ -9,9 +9,10 @@ import os
 import re
 import tomllib
 
-from kinds import KINDS, KINDS_PLANNED, MAX_ARGS
-from model import (FIELD_MAX_BYTES, INT_TYPES, MAX_FIELDS, TARGET_NAME_MAX, VAR_TYPES, Event, Field, Schema,
-                   Source, layout)
+import aggregate
+from kinds import KINDS, KINDS_PLANNED, MAX_ARGS, PKT_SOURCES
+from model import (FIELD_MAX_BYTES, FIXED_TYPES, INT_TYPES, MAX_FIELDS, TARGET_NAME_MAX, VAR_TYPES, Event, Field,
+                   Schema, Source, layout)
 
 MAX_ITEMS_CAP = 1024
 
@@ -35,18 +36,19 @@ C_MACROS = {'NULL', 'errno', 'linux', 'unix',
             'sigev_notify_function', 'sigev_notify_attributes'}
 
 ATTACH_KEYS = sorted({k for kind in KINDS.values() for k in kind.attach_keys})
-EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'fill', 'kind', 'runtime', *ATTACH_KEYS)
+EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'fill', 'kind', 'runtime', *ATTACH_KEYS, 'emit', 'aggregate')
 FIELD_KEYS = ('name', 'type', 'from', 'max', 'mem', 'len', 'end', 'when', 'shift', 'mask',
               'max_items')
 VAR_ONLY_KEYS = ('max', 'len', 'end', 'when', 'max_items')
 # What each attach key names, and what its value may not contain, for messages.
 ATTACH_VALUES = {'function': ("the function's symbol", 'white space or colons'),
-                 'binary': ('a path, or a library name such as libssl.so.3', 'colons')}
+                 'binary': ('a path, or a library name such as libssl.so.3', 'colons'),
+                 'interface': ('a network interface name, e.g. eth0', 'colons')}
 RETURN_POINTS = 'kretprobe, uretprobe, syscalls/sys_exit_*'
 # A source kind as a person writes it, in the order messages list them.
 SOURCE_TEXT = {'arg': 'args[N]', 'ret': 'ret', 'ctx': 'ctx.FIELD', 'dataloc': 'dataloc(FIELD)',
                'task': 'task.A.B', 'entry_arg': 'entry.args[N]', 'elapsed': 'elapsed_ns',
-               'target': 'target'}
+               'target': 'target', 'pkt': 'pkt.FIELD'}
 
 
 def kind_text(ev):
@@ -106,7 +108,9 @@ class _Checker:
         for ev in events:
             self.check_event(ev, default_max)
         self.check_unique(events)
-        return Schema(self.path, events, {'max': default_max})
+        schema = Schema(self.path, events, {'max': default_max})
+        schema.aggregations = aggregate.number(schema)
+        return schema
 
     def check_unique(self, events):
         by_id, by_ident, by_prog = {}, {}, {}
@@ -224,6 +228,12 @@ class _Checker:
         for f in ev.fields:
             if f.type in VAR_TYPES:
                 f.var_index, nvar = nvar, nvar + 1
+        if not ev.kind.has_task and ev.var_fields:
+            # The arena head is per CPU and unguarded: a handler that can interrupt
+            # another on its CPU (XDP, in softirq) must never write there.
+            self.err(ev.label, f'kind {ev.kind.name} takes no variable fields',
+                     'integer and ip fields only: its handler may interrupt another\'s arena write')
+        aggregate.check(self, ev)
         uses_ctx = any(s.kind in ('ctx', 'dataloc') for f in ev.fields for src in f.sources for s in src.walk())
         if ctx_type_ok and ev.ctx_type and (uses_ctx or (ev.fill == 'custom' and 'ctx_type' in ev.raw)):
             self.check_ctx_type(ev)
@@ -247,15 +257,25 @@ class _Checker:
                      'letters, digits, _; not starting with a digit; not a C keyword or macro')
         elif f.name in earlier:
             self.err(where, 'duplicate field name', 'names are unique within an event')
-        if f.type not in INT_TYPES and f.type not in VAR_TYPES:
+        if f.type not in INT_TYPES and f.type not in VAR_TYPES and f.type not in FIXED_TYPES:
             self.err(where, f'unknown type {f.type!r}',
-                     'allowed: ' + _allowed(list(INT_TYPES) + list(VAR_TYPES)))
+                     'allowed: ' + _allowed(list(INT_TYPES) + list(VAR_TYPES) + list(FIXED_TYPES)))
             return
         if 'from' not in f.raw:
             if ev.fill != 'custom':
                 self.err(where, 'missing from', sources_here(ev))
         else:
             f.src = self.check_source(ev, where, 'from', f.raw['from'])
+        if f.src and f.src.kind == 'pkt' and f.src.arg in PKT_SOURCES:
+            want = PKT_SOURCES[f.src.arg]
+            if (want == 'ip') != (f.type == 'ip'):
+                self.err(where, f'pkt.{f.src.arg} is {"an address" if want == "ip" else "an integer"}',
+                         'type = "ip"' if want == 'ip' else 'an integer type, e.g. ' + want)
+        elif f.type in FIXED_TYPES:
+            self.err(where, f'type {f.type!r} comes from the packet only', 'pkt.saddr, pkt.daddr')
+        for key in ('shift', 'mask'):
+            if key in f.raw and not f.is_int:
+                self.err(where, f'key {key!r} is only for integer fields', 'u8..u64, s8..s64, bool')
         if f.is_var:
             self.check_var_field(ev, f, where, earlier, default_max)
         else:
@@ -286,6 +306,10 @@ class _Checker:
             elif s.kind == 'task':
                 last = self.check_chain(where, s.chain, text)
                 s.in_kernel = last is not None and not last.is_integer
+            elif s.kind == 'pkt' and s.arg not in PKT_SOURCES:
+                self.err(where, f'{text!r}: the packet has no field {s.arg}',
+                         'pkt.' + ', pkt.'.join(PKT_SOURCES))
+                return None
         return src
 
     @staticmethod
@@ -376,9 +400,6 @@ class _Checker:
         f.mem = mem or (self.default_mem(ev, f.src) if f.src else 'kernel')
 
     def check_var_field(self, ev, f, where, earlier, default_max):
-        for key in ('shift', 'mask'):
-            if key in f.raw:
-                self.err(where, f'key {key!r} is only for integer fields', 'u8..u64, s8..s64, bool')
         f.raw.setdefault('max', default_max)
         mx = f.raw['max']
         if not isinstance(mx, int) or isinstance(mx, bool) or mx < 1:
@@ -438,8 +459,8 @@ class _Checker:
         return 'kernel' if src.in_kernel else 'user'
 
     def check_ref(self, where, key, name, earlier):
-        names = ', '.join(n for n, g in earlier.items() if not g.is_var) or 'none'
-        if not isinstance(name, str) or name not in earlier or earlier[name].is_var:
+        names = ', '.join(n for n, g in earlier.items() if g.is_int) or 'none'
+        if not isinstance(name, str) or name not in earlier or not earlier[name].is_int:
             self.err(where, f'{key} names {name!r}, which is not an earlier integer field',
                      f'earlier integer fields: {names}')
             return None

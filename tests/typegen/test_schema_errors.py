@@ -14,7 +14,7 @@ payload = [
   { name = "fd",      type = "u32", from = "args[0]" },
   { name = "count",   type = "u64", from = "args[2]" },
 '''
-TYPES = 'u8, u16, u32, u64, s8, s16, s32, s64, bool, char[], char[][], char*[]'
+TYPES = 'u8, u16, u32, u64, s8, s16, s32, s64, bool, char[], char[][], char*[], ip'
 # The sources each kind of event may read, as messages list them.
 SYS_ENTER_SOURCES = 'allowed here: args[N], ctx.FIELD, task.A.B, target'
 SYS_EXIT_SOURCES = 'allowed here: ret, ctx.FIELD, task.A.B, entry.args[N], elapsed_ns, target'
@@ -23,9 +23,9 @@ ENTRY_PROBE_SOURCES = 'allowed here: args[N], task.A.B, target'
 RETURN_PROBE_SOURCES = 'allowed here: ret, task.A.B, entry.args[N], elapsed_ns, target'
 RETURN_POINTS = 'kretprobe, uretprobe, syscalls/sys_exit_*'
 IDENT_FIELD = 'letters, digits, _; not starting with a digit; not a C keyword or macro'
-EVENT_KEYS = 'id, comment, payload, ctx_type, fill, kind, runtime, binary, function'
+EVENT_KEYS = 'id, comment, payload, ctx_type, fill, kind, runtime, binary, function, interface, emit, aggregate'
 FIELD_KEYS = 'name, type, from, max, mem, len, end, when, shift, mask, max_items'
-KINDS = 'tracepoint, kprobe, kretprobe, uprobe, uretprobe'
+KINDS = 'tracepoint, kprobe, kretprobe, uprobe, uretprobe, xdp'
 # What each attach key's value must be, as messages say.
 ATTACH_VALUES = {'function': "the function's symbol, without white space or colons",
                  'binary': 'a path, or a library name such as libssl.so.3, without colons'}
@@ -393,7 +393,6 @@ def test_probe_without_an_attach_key(tmp_path, kind, key):
 
 @pytest.mark.parametrize('kind, what', [
     ('perf_event', 'is planned but not built yet'),
-    ('xdp', 'is planned but not built yet'),
     ('raw_tracepoint', 'is unknown'),
     ('kprobes', 'is unknown'),
 ])
