@@ -12,7 +12,10 @@
 #include "bootstrap.h"
 #include "example.h"
 
-enum { OPT_STATS = 256, OPT_RINGBUF, OPT_ARENA, OPT_STRICT, OPT_TRACE_READERS };
+enum {
+	OPT_STATS = 256, OPT_RINGBUF, OPT_ARENA, OPT_STRICT, OPT_TRACE_READERS,
+	OPT_KPROBE, OPT_KRETPROBE, OPT_UPROBE, OPT_URETPROBE, OPT_TRACEPOINT, OPT_BINARY, OPT_UPROBE_PID,
+};
 
 static const struct option long_options[] = {
 	{ "events", required_argument, NULL, 'e' },
@@ -28,6 +31,13 @@ static const struct option long_options[] = {
 	{ "arena-bytes", required_argument, NULL, OPT_ARENA },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "trace-readers", no_argument, NULL, OPT_TRACE_READERS },
+	{ "kprobe", required_argument, NULL, OPT_KPROBE },
+	{ "kretprobe", required_argument, NULL, OPT_KRETPROBE },
+	{ "uprobe", required_argument, NULL, OPT_UPROBE },
+	{ "uretprobe", required_argument, NULL, OPT_URETPROBE },
+	{ "tracepoint", required_argument, NULL, OPT_TRACEPOINT },
+	{ "binary", required_argument, NULL, OPT_BINARY },
+	{ "uprobe-pid", required_argument, NULL, OPT_UPROBE_PID },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -64,15 +74,32 @@ void print_help(void)
 	       "      --ringbuf-bytes N   ring buffer size (suffix K, M or G; default 4M)\n"
 	       "      --arena-bytes N     payload arena per CPU (at least 64K, rounded up to a power\n"
 	       "                          of two; default 4M)\n"
-	       "      --strict            fail when an event's tracepoint is absent on this kernel\n"
-	       "                          (default: skip that event with a warning)\n"
+	       "      --strict            fail when an event's target (tracepoint, kernel function,\n"
+	       "                          binary, symbol, or kprobes at all) is absent here\n"
+	       "                          (default: skip it with one warning line)\n"
 	       "      --trace-readers     system-wide, trace the processes reading the output\n"
 	       "                          too (default: left out, or the trace feeds on itself)\n"
 	       "  -h, --help              show this help\n"
 	       "  -V, --version           show the version\n"
 	       "\n"
+	       "Probes, without a rebuild (repeatable; without -e only these are traced, with -e\n"
+	       "they are traced besides the -e events). Each is an event probe/KIND whose payload\n"
+	       "is the target's name and the raw 64-bit arguments arg0..arg5; return points add\n"
+	       "ret and elapsed_ns, with the arguments as they were at the call:\n"
+	       "      --kprobe FUNC           a kernel function's entry\n"
+	       "      --kretprobe FUNC        a kernel function's return\n"
+	       "      --uprobe BIN:FUNC       a function's entry in a program or library (BIN a path,\n"
+	       "                              or a library name such as libc.so.6)\n"
+	       "      --uretprobe BIN:FUNC    a function's return in a program or library\n"
+	       "      --tracepoint CAT/NAME   any tracepoint (the first six fields of its record)\n"
+	       "      --binary PATH           the uprobe events of events.toml attach to PATH instead\n"
+	       "                              of their declared binary (same function)\n"
+	       "      --uprobe-pid PID        uprobes only in process PID (repeatable)\n"
+	       "A target absent here is skipped with one warning (--strict: an error).\n"
+	       "\n"
 	       "Sub-command:\n"
-	       "  check                   report whether this machine can trace, and which events\n"
+	       "  check                   report whether this machine can trace, and each event's\n"
+	       "                          target with why it is missing\n"
 	       "\n"
 	       "Signals: SIGINT, SIGTERM and SIGHUP end the trace cleanly. With -- COMMAND they are\n"
 	       "passed on to COMMAND (a Ctrl-C from the terminal reaches it directly) and the trace\n"
@@ -81,7 +108,7 @@ void print_help(void)
 	       "Exit status: 0 success, 1 runtime error, 2 usage error, or COMMAND's status.\n");
 }
 
-static int usage_error(const char *fmt, const char *arg)
+int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "example: ");
 	fprintf(stderr, fmt, arg);
@@ -89,7 +116,8 @@ static int usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-static int parse_pid(const char *s, struct options *opts)
+/* Appends a PID to a list (-p, --uprobe-pid). */
+static int parse_pid(const char *s, pid_t **pids, size_t *n)
 {
 	char *end;
 	long v;
@@ -99,11 +127,11 @@ static int parse_pid(const char *s, struct options *opts)
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
 		return usage_error("invalid PID '%s' (a positive process id)", s);
-	grown = realloc(opts->pids, (opts->n_pids + 1) * sizeof(*grown));
+	grown = realloc(*pids, (*n + 1) * sizeof(*grown));
 	if (!grown)
 		return usage_error("%s", strerror(ENOMEM));
-	grown[opts->n_pids++] = (pid_t)v;
-	opts->pids = grown;
+	grown[(*n)++] = (pid_t)v;
+	*pids = grown;
 	return 0;
 }
 
@@ -183,7 +211,7 @@ static int parse_option(int c, const char *arg, const char *name, struct options
 {
 	switch (c) {
 	case 'e': opts->events = arg; return 0;
-	case 'p': return parse_pid(arg, opts);
+	case 'p': return parse_pid(arg, &opts->pids, &opts->n_pids);
 	case 'f': opts->follow = true; return 0;
 	case 'c': opts->comm = arg; return 0;
 	case 'd': return parse_seconds(arg, &opts->duration);
@@ -195,6 +223,13 @@ static int parse_option(int c, const char *arg, const char *name, struct options
 	case OPT_ARENA: return parse_bytes(arg, &opts->arena_bytes);
 	case OPT_STRICT: opts->strict = true; return 0;
 	case OPT_TRACE_READERS: opts->trace_readers = true; return 0;
+	case OPT_KPROBE: return probes_add(&opts->probes, "kprobe", arg);
+	case OPT_KRETPROBE: return probes_add(&opts->probes, "kretprobe", arg);
+	case OPT_UPROBE: return probes_add(&opts->probes, "uprobe", arg);
+	case OPT_URETPROBE: return probes_add(&opts->probes, "uretprobe", arg);
+	case OPT_TRACEPOINT: return probes_add(&opts->probes, "tracepoint", arg);
+	case OPT_BINARY: opts->probes.binary = arg; return 0;
+	case OPT_UPROBE_PID: return parse_pid(arg, &opts->probes.pids, &opts->probes.n_pids);
 	case 'h': opts->mode = MODE_HELP; return 0;
 	case 'V': opts->mode = MODE_VERSION; return 0;
 	case ':': return usage_error("option '%s' needs an argument", name);
@@ -257,7 +292,8 @@ int parse_options(int argc, char **argv, struct options *opts)
 		return err;
 	if (opts->mode == MODE_LIST && opts->command)
 		return usage_error("%s", "--list takes no COMMAND");
-	return check_consistency(opts);
+	err = check_consistency(opts);
+	return err ? err : probes_finish(&opts->probes, &opts->events);
 }
 
 void free_options(struct options *opts)
@@ -265,4 +301,5 @@ void free_options(struct options *opts)
 	free(opts->pids);
 	opts->pids = NULL;
 	opts->n_pids = 0;
+	probes_free(&opts->probes);
 }

@@ -72,6 +72,8 @@ static struct bootstrap_opts library_options(struct session *s)
 		.strict = o->strict,
 		.log = log_line,
 		.log_ctx = &s->log,
+		.attach = o->probes.attach,
+		.n_attach = o->probes.n_attach,
 	};
 
 	if (o->command) {
