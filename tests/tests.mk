@@ -48,8 +48,8 @@ test-example: all $(FIXTURES)
 	$(call msg,PYTEST,tests/example)
 	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/example
 
-# Builds its own copy of the tracer (BUILD under pytest's temporary directory), so it
-# needs nothing built here.
-test-import:
+# Builds its own copies of the tracer (BUILD under pytest's temporary directory): for
+# imported tracepoints, and for uprobe tables on the probe_target fixture.
+test-import: $(FIXTURES)
 	$(call msg,PYTEST,tests/import)
 	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/import
