@@ -54,6 +54,15 @@ def kprobes_expected():
         return any(line.endswith(" register_kprobe\n") for line in f)
 
 
+def stats_counts(stderr, row="total"):
+    """The --stats summary row of an event type (or the total) as {counter: value}."""
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr
+    head = re.search(r"^\s+event\s+(delivered.*)$", text, re.M)
+    values = re.search(rf"^\s+{re.escape(row)}\s+([\d ]+)$", text, re.M)
+    assert head and values, text
+    return dict(zip(head.group(1).split(), map(int, values.group(1).split())))
+
+
 def run_example(*args, **kwargs):
     kwargs.setdefault("capture_output", True)
     kwargs.setdefault("timeout", HANG_TIMEOUT)
