@@ -185,11 +185,27 @@ static int check_events(const char *list)
 	return n ? 0 : usage_error("-e '%s' selects no event (see them with --list)", list);
 }
 
+/* Whether a valid -e list selects only events whose targets are given at run time
+ * (probe/KIND): traced with nothing to attach to, they would trace nothing. */
+static bool selects_only_runtime_events(const char *list)
+{
+	bool selected[BOOTSTRAP_N_EVENTS];
+
+	bootstrap_select_events(list, selected, NULL, 0);
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
+		if (selected[i] && bootstrap_events[i].target)
+			return false;
+	return true;
+}
+
 /* Checks the combinations and values that the library would only reject once started. */
 static int check_consistency(const struct options *opts)
 {
 	if (opts->events && check_events(opts->events))
 		return EXIT_USAGE;
+	if (opts->mode == MODE_TRACE && opts->events && !opts->probes.n_attach && selects_only_runtime_events(opts->events))
+		return usage_error("-e '%s' selects only events that attach to the targets of --kprobe, --kretprobe, "
+				   "--uprobe, --uretprobe or --tracepoint, and none is given", opts->events);
 	if (opts->comm && strlen(opts->comm) >= BOOTSTRAP_COMM_LEN)
 		return usage_error("comm '%s' is longer than the kernel's 15 bytes", opts->comm);
 	if (opts->arena_bytes && opts->arena_bytes < (64u << 10))

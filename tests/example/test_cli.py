@@ -113,6 +113,7 @@ def test_check_mounts_a_missing_tracefs():
     ["--binary", "/bin/bash", "-e", "sched/*"],
     ["--uprobe-pid", "0"],
     ["--uprobe-pid", "1", "-e", "sched/*"],
+    ["-e", "probe/*"],
 ], ids=" ".join)
 def test_usage_errors(args):
     out = run_example(*args)
