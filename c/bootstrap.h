@@ -199,9 +199,15 @@ void bootstrap_env_probe(struct bootstrap_env *env);
 const char *bootstrap_tracefs_mount(void);
 /* Whether "category/name" exists under the tracefs root. */
 bool bootstrap_tracepoint_exists(const char *tracefs, const char *type_name);
+/* Whether `target` is written right for event `index` (see struct bootstrap_attach;
+ * NULL: its declared one), without looking at this machine: 0, or -EINVAL (or
+ * -ENAMETOOLONG) with why. A run-time-only event without a target is -ENOENT "target
+ * given at run time", or -ENOTSUP when this kernel lacks its kind altogether. */
+int bootstrap_target_parse(int index, const char *target, char *why, size_t cap);
 /* Whether event `index` can attach here to `target` (NULL: its declared one): 0, or a
  * negative errno with the reason in why ("this kernel has no kprobes ...", "library
- * libssl.so.3 not found ...", "... has no function symbol ..."). */
+ * libssl.so.3 not found ...", "... has no function symbol ..."; for a run-time-only
+ * event without a target, as bootstrap_target_parse() says). */
 int bootstrap_target_check(int index, const char *target, char *why, size_t cap);
 const char *bootstrap_kind_name(enum bootstrap_kind kind);
 

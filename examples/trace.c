@@ -73,6 +73,8 @@ static struct bootstrap_opts library_options(struct session *s)
 		.log = log_line,
 		.log_ctx = &s->log,
 		.aggregate_entries = o->agg_entries,
+		.attach = o->probes.attach,
+		.n_attach = o->probes.n_attach,
 	};
 	bool selected[BOOTSTRAP_N_EVENTS];
 

@@ -58,9 +58,9 @@ test-aggregate: all $(FIXTURES)
 	$(call msg,PYTEST,tests/aggregate)
 	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/aggregate
 
-# Builds its own copy of the tracer (BUILD under pytest's temporary directory), so it
-# needs nothing built here.
-test-import:
+# Builds its own copies of the tracer (BUILD under pytest's temporary directory): for
+# imported tracepoints, and for uprobe tables on the probe_target fixture.
+test-import: $(FIXTURES)
 	$(call msg,PYTEST,tests/import)
 	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/import
 include tests/vm/vm.mk

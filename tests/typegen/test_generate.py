@@ -13,21 +13,26 @@ import pytest
 from typegen_support import CFLAGS, EVENTS, GEN_FILES, compile_bpf, compile_c, generate, run_typegen
 
 
-def schema_events():
-    """(id, "category/name") of every event of events.toml, in schema order."""
+def schema_tables():
+    """("category/name", table) of every event of events.toml, in schema order."""
     with open(EVENTS, 'rb') as f:
         doc = tomllib.load(f)
-    return [(ev['id'], f'{cat}/{name}') for cat, table in doc.items()
+    return [(f'{cat}/{name}', ev) for cat, table in doc.items()
             if cat not in ('version', 'defaults') for name, ev in table.items()]
 
 
-def tracepoint_events():
-    """The events of schema_events() that are tracepoints (not xdp)."""
-    with open(EVENTS, 'rb') as f:
-        doc = tomllib.load(f)
-    kinds = {f'{cat}/{name}': ev.get('kind', 'tracepoint') for cat, table in doc.items()
-             if cat not in ('version', 'defaults') for name, ev in table.items()}
-    return [t for _, t in schema_events() if kinds[t] == 'tracepoint']
+def schema_events():
+    """(id, "category/name") of every event of events.toml, in schema order."""
+    return [(ev['id'], t) for t, ev in schema_tables()]
+
+
+def handler_section(type_name, table):
+    """The SEC() of an event's handler: its tracepoint, "tp" for a tracepoint given at
+    run time, the kind for a kprobe or uprobe (the target is given at attach time)."""
+    kind = table.get('kind', 'tracepoint')
+    if kind != 'tracepoint':
+        return kind
+    return 'tp' if table.get('runtime') else f'tp/{type_name}'
 
 
 def test_real_schema_has_a_handler_struct_table_entry_and_json_branch_per_event(real_gen):
@@ -40,10 +45,11 @@ def test_real_schema_has_a_handler_struct_table_entry_and_json_branch_per_event(
 
     assert f'#define BOOTSTRAP_N_EVENTS {len(events)}\n' in header
     assert re.findall(r'^struct bootstrap_payload_(\w+) \{$', header, re.M) == idents
-    # Each event's handler at its own tracepoint (companions have a __suffix).
-    handlers = re.findall(r'^SEC\("tp/(\w+/\w+)"\)\nint tracepoint__(\w+)\(', fill, re.M)
+    # Each event's handler at its own attach point (companions have a __suffix).
+    handlers = re.findall(r'^SEC\("([\w/]+)"\)\nint (\w+)\(', fill, re.M)
     assert [h for h in handlers if not h[1].endswith(('__retry', '__entry'))] == [
-        (t, t.replace('/', '__')) for t in tracepoint_events()]
+        (handler_section(t, ev), f"{ev.get('kind', 'tracepoint')}__{t.replace('/', '__')}")
+        for t, ev in schema_tables()]
     assert [(int(i), t) for i, t in re.findall(r'^\t\{ (\d+), "([\w/]+)", ', table, re.M)] == events
     assert [(b['properties']['event_id']['const'], b['title']) for b in branches
             if 'event_id' in b['properties']] == events
