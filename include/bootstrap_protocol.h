@@ -13,6 +13,14 @@
 #include <linux/types.h>
 #endif
 
+/* Layout asserts: C11 spells them _Static_assert, C++ static_assert, and this header and
+ * the generated one are included by both (an embedder may be C++). */
+#ifdef __cplusplus
+#define BOOTSTRAP_STATIC_ASSERT static_assert
+#else
+#define BOOTSTRAP_STATIC_ASSERT _Static_assert
+#endif
+
 #define BOOTSTRAP_COMM_LEN 16
 
 /* Largest variable field (bytes). A field never wraps inside a region: the arena
@@ -96,10 +104,10 @@ struct bootstrap_kcounters {
 #undef BOOTSTRAP_KCOUNTER_FIELD
 };
 
-_Static_assert(sizeof(struct bootstrap_target) == 264, "target table entry");
-_Static_assert(sizeof(struct bootstrap_header) == 96, "header layout is part of the protocol");
-_Static_assert(sizeof(struct bootstrap_var) == 8, "var descriptor layout");
-_Static_assert(sizeof(struct bootstrap_arena_ctl) == 128, "arena ctl: two cache lines");
-_Static_assert(sizeof(struct bootstrap_kcounters) == 64, "counter layout");
+BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_target) == 264, "target table entry");
+BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_header) == 96, "header layout is part of the protocol");
+BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_var) == 8, "var descriptor layout");
+BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_arena_ctl) == 128, "arena ctl: two cache lines");
+BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_kcounters) == 64, "counter layout");
 
 #endif
