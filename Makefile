@@ -53,7 +53,7 @@ all: $(LIB) $(EXAMPLE)
 
 # --- generated code ---------------------------------------------------------------
 # typegen leaves unchanged outputs untouched, so only what really changed rebuilds.
-$(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h vendor/vmlinux.h $(wildcard bpf/fill/*.bpf.c)
+$(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h c/bootstrap.h vendor/vmlinux.h $(wildcard bpf/fill/*.bpf.c)
 	$(call msg,TYPEGEN,$(EVENTS))
 	$(Q)test -n "$(PYTHON)" || { echo "error: no python3 with tomllib and jinja2 found; install python3-jinja2 (see README)" >&2; exit 1; }
 	$(Q)$(PYTHON) typegen/typegen.py $(EVENTS) $(GEN)

@@ -10,9 +10,11 @@ NEVER_RAW = frozenset({'self', 'Self', 'super', 'crate', '_'})
 # schema type: Rust type in the #[repr(C)] payload struct (bool is a byte there, as in C)
 RAW_TYPES = {'u8': 'u8', 'u16': 'u16', 'u32': 'u32', 'u64': 'u64',
              's8': 'i8', 's16': 'i16', 's32': 'i32', 's64': 'i64', 'bool': 'u8'}
-# C wire type of the protocol header: Rust type
-PROTOCOL_TYPES = {'__u8': 'u8', '__u16': 'u16', '__u32': 'u32', '__u64': 'u64',
-                  '__s8': 'i8', '__s16': 'i16', '__s32': 'i32', '__s64': 'i64', 'char': 'u8'}
+# C scalar type of a mirrored struct (cstructs.py): Rust type
+C_TYPES = {'__u8': 'u8', '__u16': 'u16', '__u32': 'u32', '__u64': 'u64',
+           '__s8': 'i8', '__s16': 'i16', '__s32': 'i32', '__s64': 'i64',
+           'uint8_t': 'u8', 'uint16_t': 'u16', 'uint32_t': 'u32', 'uint64_t': 'u64',
+           'int8_t': 'i8', 'int16_t': 'i16', 'int32_t': 'i32', 'int64_t': 'i64', 'size_t': 'usize', 'char': 'u8'}
 
 
 def camel(ident):
@@ -49,11 +51,18 @@ def view_type(f):
 
 
 def mirror_name(st):
-    """A protocol struct's Rust name: struct bootstrap_header -> Header."""
+    """A mirrored struct's Rust name: struct bootstrap_event_stats -> EventStats."""
     return camel(st.name[len('bootstrap_'):])
 
 
 def member_type(m):
-    """A protocol struct member's Rust type."""
-    ty = PROTOCOL_TYPES[m.c_type]
+    """A mirrored struct member's Rust type."""
+    ty = mirror_name(m.struct) if m.struct else C_TYPES[m.c_type]
     return f'[{ty}; {m.count}]' if m.count is not None else ty
+
+
+def member_default(m):
+    """A mirrored struct member's zero value (arrays of any length: derive(Default) stops
+    at 32 elements)."""
+    value = f'{mirror_name(m.struct)}::default()' if m.struct else '0'
+    return f'[{value}; {m.count}]' if m.count is not None else value

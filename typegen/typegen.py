@@ -22,8 +22,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import cgen  # noqa: E402
+import cstructs  # noqa: E402
 import json_schema  # noqa: E402
-import protocol  # noqa: E402
 import rsgen  # noqa: E402
 import tracefs_import  # noqa: E402
 import validate  # noqa: E402
@@ -45,7 +45,8 @@ def render(schema, vmlinux):
                              trim_blocks=True, lstrip_blocks=True)
     for name in ('c_string', 'c_comment', 'int_expr', 'var_call'):
         env.filters[name] = getattr(cgen, name)
-    for name in ('camel', 'rust_ident', 'rust_string', 'raw_type', 'view_type', 'mirror_name', 'member_type'):
+    for name in ('camel', 'rust_ident', 'rust_string', 'raw_type', 'view_type', 'mirror_name', 'member_type',
+                 'member_default'):
         env.filters[name] = getattr(rsgen, name)
     env.filters['parens'] = lambda text: f'({text})'
 
@@ -57,13 +58,13 @@ def render(schema, vmlinux):
         return f'struct {ev.ctx_type}' if has else 'void'
 
     source = os.path.basename(schema.path)
-    protocol_structs = [protocol.struct(name) for name in protocol.MIRRORED]
+    mirrored = cstructs.mirrored(len(schema.events))
     out = {}
     for name in TEMPLATES:
         tpl = env.get_template(name + '.j2')
         out[name] = tpl.render(events=schema.events, source=source, ctx_decl=ctx_decl,
                                max_payload=max([e.payload_size for e in schema.events] or [0]),
-                               protocol_structs=protocol_structs, kcounters=protocol.kcounters())
+                               mirrored=mirrored)
     out['events.schema.json'] = json.dumps(json_schema.build(schema), indent=2) + '\n'
     return out
 

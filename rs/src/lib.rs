@@ -40,7 +40,8 @@ mod generated {
 
 pub use event::{Event, VarField};
 use generated::decode;
-pub use generated::{raw, view, EventStats, EventType, Payload, EVENTS, N_EVENTS};
+pub use generated::raw::{EventStats, Stats};
+pub use generated::{raw, view, EventType, Payload, EVENTS, N_EVENTS};
 pub use process::Tracee;
 pub use reflect::{EventInfo, FieldInfo, FieldType, Kind};
 
@@ -198,22 +199,8 @@ impl From<()> for Flow {
     }
 }
 
-/// Drop accounting: `struct bootstrap_stats`.
-#[repr(C)]
-#[derive(Clone, Debug)]
-pub struct Stats {
-    pub(crate) sz: usize,
-    pub total: EventStats,
-    /// Per event, by index.
-    pub events: [EventStats; N_EVENTS],
-    /// Program runs the kernel skipped, summed over programs.
-    pub recursion_misses: u64,
-    /// Events whose payload position was stale.
-    pub arena_lapped: u64,
-    /// Memory the kernel charges for this instance's maps.
-    pub map_bytes: u64,
-}
-
+/// Drop accounting (`struct bootstrap_stats`, generated): per event, by index, and in
+/// total.
 impl Stats {
     pub fn event(&self, event: EventType) -> &EventStats {
         &self.events[event.index()]
@@ -275,14 +262,7 @@ impl Tracer {
 
     /// The counters, per event and in total.
     pub fn stats(&self) -> Result<Stats, Error> {
-        let mut st = Stats {
-            sz: 0,
-            total: EventStats::default(),
-            events: [EventStats::default(); N_EVENTS],
-            recursion_misses: 0,
-            arena_lapped: 0,
-            map_bytes: 0,
-        };
+        let mut st = Stats::default();
         match self.handle.stats(&mut st) {
             0 => Ok(st),
             err => Err(Error::from_errno(err)),
@@ -345,8 +325,8 @@ mod tests {
     #[test]
     fn layouts_are_the_c_ones() {
         let rust = generated::rust_layouts();
-        let (protocol, payloads) = rust.split_at(generated::PROTOCOL_LAYOUTS.len());
-        for ((name, size, offsets), (rust_size, rust_offsets)) in generated::PROTOCOL_LAYOUTS.iter().zip(protocol) {
+        let (protocol, payloads) = rust.split_at(generated::MIRRORED_LAYOUTS.len());
+        for ((name, size, offsets), (rust_size, rust_offsets)) in generated::MIRRORED_LAYOUTS.iter().zip(protocol) {
             assert_eq!((size, offsets.to_vec()), (rust_size, rust_offsets.clone()), "struct {}", name);
         }
         for (info, (size, offsets)) in EVENTS.iter().zip(payloads) {
