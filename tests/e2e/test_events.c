@@ -88,8 +88,8 @@ Test(events, empty_filename_is_empty_not_lost)
 
 	trace_child(&(struct trace_opts){ .events = "syscalls/sys_enter_openat" }, open_empty, NULL, &r);
 	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
-	cr_assert_eq(count_events(&r, BOOTSTRAP_EV_SYS_ENTER_OPENAT, r.child), 1);
-	e = find_event(&r, BOOTSTRAP_EV_SYS_ENTER_OPENAT, r.child, 0);
+	cr_assert_eq(count_events(&r, BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_OPENAT, r.child), 1);
+	e = find_event(&r, BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_OPENAT, r.child, 0);
 	cr_assert(!e->vars[0].lost && !e->vars[0].truncated);
 	cr_assert_eq(e->vars[0].len, 0);
 	cr_assert_str_eq(e->vars[0].data, "");
