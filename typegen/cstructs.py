@@ -1,10 +1,11 @@
-"""cstructs.py: the C structs that other languages mirror, read from their headers.
+"""cstructs.py: the C structs and enums that other languages mirror, read from their headers.
 
 The record header and variable-field descriptor of the wire protocol
-(include/bootstrap_protocol.h) and the stats of the public API (c/bootstrap.h) are each
-defined once, in C. Bindings in other languages (types.gen.rs) are generated from this
+(include/bootstrap_protocol.h), and the stats and the reflection table's enums of the
+public API (c/bootstrap.h) are each defined once, in C. Bindings in other languages (types.gen.rs) are generated from this
 reading rather than written again by hand, and json.gen.c asserts every size and offset
-read here against the C compiler's, so a header this reader gets wrong does not build.
+read here (and every enum value) against the C compiler's, so a header this reader gets
+wrong does not build.
 """
 import os
 import re
@@ -21,6 +22,9 @@ SCALARS = {'__u8': 1, '__u16': 2, '__u32': 4, '__u64': 8, '__s8': 1, '__s16': 2,
 # What is mirrored, in order (a struct may hold the ones before it): (header, struct).
 MIRRORED = ((PROTOCOL_H, 'bootstrap_header'), (PROTOCOL_H, 'bootstrap_var'),
             (BOOTSTRAP_H, 'bootstrap_event_stats'), (BOOTSTRAP_H, 'bootstrap_stats'))
+
+# Mirrored enums: (header, enum, prefix of its constants).
+MIRRORED_ENUMS = ((BOOTSTRAP_H, 'bootstrap_kind', 'BOOTSTRAP_KIND_'), (BOOTSTRAP_H, 'bootstrap_type', 'BOOTSTRAP_T_'))
 
 # One item of a struct body: a comment, a preprocessor line, the counter list's
 # expansion (BOOTSTRAP_KCOUNTERS(X), one __u64 per counter), or a declaration.
@@ -130,3 +134,36 @@ def mirrored(n_events):
     for path, name in MIRRORED:
         structs.append(struct(name, path, structs, {'BOOTSTRAP_N_EVENTS': n_events}))
     return structs
+
+
+class Enum:
+    """`constants`: (C name, name without the prefix, value, comment), in order."""
+
+    def __init__(self, name, prefix, constants):
+        self.name, self.prefix, self.constants = name, prefix, constants
+
+
+def enum(name, path, prefix):
+    """`enum NAME { ... };` of the header at `path`: constants named PREFIX..., each
+    optionally `= value`, each documented by a comment after it on its line."""
+    m = re.search(rf'^enum {name} \{{\n(.*?)^\}};', _read(path), re.M | re.S)
+    if not m:
+        raise RuntimeError(f'{path} defines no enum {name}')
+    constants, value = [], 0
+    for line in m.group(1).splitlines():
+        comment = re.search(r'/\*\s*(.*?)\s*\*/', line)
+        code = re.sub(r'/\*.*?\*/', '', line)
+        decls = [d.strip() for d in code.split(',') if d.strip()]
+        for i, decl in enumerate(decls):
+            c = re.fullmatch(rf'({prefix}(\w+))(?:\s*=\s*(\d+))?', decl)
+            if not c:
+                raise RuntimeError(f'{path}: enum {name}: cannot read `{decl}`')
+            value = int(c.group(3)) if c.group(3) else value
+            doc = comment.group(1) if comment and i == len(decls) - 1 else None
+            constants.append((c.group(1), c.group(2), value, doc))
+            value += 1
+    return Enum(name, prefix, constants)
+
+
+def mirrored_enums():
+    return [enum(name, path, prefix) for path, name, prefix in MIRRORED_ENUMS]

@@ -50,9 +50,13 @@ def view_type(f):
     return f'Option<{ty}>' if f.may_be_lost else ty
 
 
-def mirror_name(st):
-    """A mirrored struct's Rust name: struct bootstrap_event_stats -> EventStats."""
-    return camel(st.name[len('bootstrap_'):])
+# Mirrored C names whose Rust name says more than the C one without its prefix.
+MIRROR_NAMES = {'bootstrap_type': 'FieldType'}
+
+
+def mirror_name(c):
+    """A mirrored struct's or enum's Rust name: struct bootstrap_event_stats -> EventStats."""
+    return MIRROR_NAMES.get(c.name) or camel(c.name[len('bootstrap_'):])
 
 
 def member_type(m):

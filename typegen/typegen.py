@@ -64,7 +64,7 @@ def render(schema, vmlinux):
         tpl = env.get_template(name + '.j2')
         out[name] = tpl.render(events=schema.events, source=source, ctx_decl=ctx_decl,
                                max_payload=max([e.payload_size for e in schema.events] or [0]),
-                               mirrored=mirrored)
+                               mirrored=mirrored, mirrored_enums=cstructs.mirrored_enums())
     out['events.schema.json'] = json.dumps(json_schema.build(schema), indent=2) + '\n'
     return out
 

@@ -41,9 +41,9 @@ mod generated {
 pub use event::{Event, VarField};
 use generated::decode;
 pub use generated::raw::{EventStats, Stats};
-pub use generated::{raw, view, EventType, Payload, EVENTS, N_EVENTS};
+pub use generated::{raw, view, EventType, FieldType, Kind, Payload, EVENTS, N_EVENTS};
 pub use process::Tracee;
-pub use reflect::{EventInfo, FieldInfo, FieldType, Kind};
+pub use reflect::{EventInfo, FieldInfo};
 
 /// The signals a tracer is usually stopped by (Linux's numbers), for
 /// [`StopHandle::stop_on_signals`].

@@ -1,37 +1,7 @@
 //! reflect.rs: the types of the generated reflection table (`EVENTS`, one entry per event,
-//! in the order of the C table `bootstrap_events[]`), and lookups on `EventType`.
+//! in the order of the C table `bootstrap_events[]`), and lookups on the generated enums.
 
-use crate::{EventType, EVENTS};
-
-/// How an event attaches: `enum bootstrap_kind` (the discriminants are the C values).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Tracepoint = 0,
-    Kprobe = 1,
-    Kretprobe = 2,
-    Uprobe = 3,
-    Uretprobe = 4,
-}
-
-/// A payload field's type: `enum bootstrap_type` (the discriminants are the C values).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FieldType {
-    U8 = 0,
-    U16 = 1,
-    U32 = 2,
-    U64 = 3,
-    S8 = 4,
-    S16 = 5,
-    S32 = 6,
-    S64 = 7,
-    Bool = 8,
-    /// `char[]`: bytes (a string, unless the schema bounds it by a length field)
-    Bytes = 9,
-    /// `char[][]`: NUL-separated strings
-    StrBlock = 10,
-    /// `char*[]`: NUL-separated strings read from a pointer array
-    StrArray = 11,
-}
+use crate::{EventType, FieldType, Kind, EVENTS};
 
 impl FieldType {
     /// A variable field (bytes in the arena), as opposed to an integer in the payload.

@@ -66,3 +66,12 @@ def test_added_event_gets_a_mirror_a_view_and_a_variant(added_gen):
             '    const _: () = assert!(std::mem::size_of::<SyscallsSysEnterMkdirat>() == 16);\n') in rs
     assert "        pub pathname: crate::VarField<'a>,\n" in rs
     assert "    SyscallsSysEnterMkdirat(view::SyscallsSysEnterMkdirat<'a>),\n" in rs
+
+
+def test_enum_constants_values_and_comments(tmp_path):
+    header = tmp_path / 'h.h'
+    header.write_text('enum bootstrap_e {\n\tBOOTSTRAP_E_A, BOOTSTRAP_E_B_C,\n'
+                      '\tBOOTSTRAP_E_D = 7,  /* d\'s */\n\tBOOTSTRAP_E_E,\n};\n')
+    en = cstructs.enum('bootstrap_e', header, 'BOOTSTRAP_E_')
+    assert [(n, v, c) for _, n, v, c in en.constants] == [('A', 0, None), ('B_C', 1, None), ('D', 7, "d's"), ('E', 8, None)]
+    assert rsgen.mirror_name(en) == 'E' and rsgen.camel('B_C') == 'BC'
