@@ -224,11 +224,8 @@ extern "C" fn on_log(ctx: *mut c_void, level: c_int, msg: *const c_char) {
     // NUL-terminated string valid during the call.
     let state = unsafe { &mut *(ctx as *mut LogState) };
     let msg = unsafe { CStr::from_ptr(msg) }.to_string_lossy();
-    let level = match level {
-        0 => LogLevel::Warn,
-        1 => LogLevel::Info,
-        _ => LogLevel::Debug,
-    };
+    // A level added to the library's enum and not yet to this build is the least urgent.
+    let level = LogLevel::from_c(level).unwrap_or(LogLevel::Debug);
     // A panic must not unwind into C: it is resumed when the library call returns.
     if let Err(p) = panic::catch_unwind(AssertUnwindSafe(|| state.deliver(level, &msg))) {
         state.panic.get_or_insert(p);

@@ -41,7 +41,7 @@ mod generated {
 pub use event::{Event, VarField};
 use generated::decode;
 pub use generated::raw::{EventStats, Stats};
-pub use generated::{raw, view, EventType, FieldType, Kind, Payload, EVENTS, N_EVENTS};
+pub use generated::{raw, view, EventType, FieldType, Kind, LogLevel, Payload, EVENTS, N_EVENTS};
 pub use process::Tracee;
 pub use reflect::{EventInfo, FieldInfo};
 
@@ -51,14 +51,6 @@ pub mod signal {
     pub const SIGHUP: i32 = 1;
     pub const SIGINT: i32 = 2;
     pub const SIGTERM: i32 = 15;
-}
-
-/// The level of a library message (`enum bootstrap_log_level`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum LogLevel {
-    Warn,
-    Info,
-    Debug,
 }
 
 /// What to trace, and how: `bootstrap_opts`. Every setting has the library's default.
