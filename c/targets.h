@@ -10,7 +10,7 @@
 struct bs_target {
 	enum bootstrap_kind kind;
 	char name[BOOTSTRAP_TARGET_NAME_MAX]; /* as events report it: cat/name, function, binary:function */
-	char function[128];
+	char function[BOOTSTRAP_TARGET_NAME_MAX];
 	char binary[256];                     /* as given: a path or a library name */
 	char path[PATH_MAX];                  /* the binary's resolved path (after a check) */
 	pid_t pid;                            /* uprobes: only this process; 0 = every one */

@@ -17,7 +17,7 @@ class Kind:
     name = ''
     enum = ''           # BOOTSTRAP_KIND_*: how the loader attaches it
     attach_keys = ()    # keys naming the target in events.toml (all required unless runtime)
-    arg_mem = 'user'    # where pointer arguments point by default           # the sources, as a person reads them in an error message
+    arg_mem = 'user'    # where pointer arguments point by default
 
     def sources(self, ev):
         """The source kinds a field of `ev` may read."""

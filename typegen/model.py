@@ -42,6 +42,10 @@ class Source:
 
     def __init__(self, kind, arg=None, chain=(), inner=None):
         self.kind, self.arg, self.chain, self.inner = kind, arg, tuple(chain), inner
+        # task.A.B: set by validation when the chain ends in kernel bytes (an array or a
+        # pointer member, as task.real_parent.comm) rather than in an address held as an
+        # integer (task.mm.arg_start); that decides the default of `mem`.
+        self.in_kernel = False
 
     @staticmethod
     def parse(text):
@@ -132,6 +136,12 @@ class Field:
         """Read from the stashed entry (or sized by a field that is): lost without one."""
         return (any(s.from_entry for s in self.sources) or
                 bool(self.len_field and self.len_field.needs_entry))
+
+    @property
+    def reads_user(self):
+        """Reads user memory (which can fault at a syscall entry): a variable field, or an
+        integer read through a pointer, whose `mem` is user."""
+        return self.mem == 'user' and (self.is_var or any(s.kind == 'deref' for s in self.sources))
 
     @property
     def may_be_lost(self):
@@ -231,7 +241,7 @@ class Event:
         """A sys_enter_* event whose user-memory reads, when they fault, are redone at
         the syscall's exit from the stashed arguments (it reads nothing else of ctx)."""
         return (self.is_sys_enter and self.fill != 'custom' and 'ctx' not in self._source_kinds() and
-                any(f.is_var and f.mem == 'user' for f in self.fields))
+                any(f.reads_user for f in self.fields))
 
     @property
     def companion_section(self):
@@ -242,6 +252,20 @@ class Event:
         if self.retries:
             return f'tp/syscalls/sys_exit_{self.name[len("sys_enter_"):]}'
         return None
+
+    @property
+    def companion_prog(self):
+        """The companion program's name (see companion_section), or None."""
+        if self.uses_entry:
+            return f'{self.prog}__entry'
+        if self.retries:
+            return f'{self.prog}__retry'
+        return None
+
+    @property
+    def programs(self):
+        """The names of the BPF programs this event defines."""
+        return [p for p in (self.prog, self.companion_prog) if p]
 
     @property
     def companion_enum(self):
