@@ -118,6 +118,7 @@ impl Options {
 
     /// The latency bound of delivery (default 50 ms).
     pub fn wakeup(mut self, every: Duration) -> Options {
+        // At least 1 ms: 0 would mean the default.
         self.wakeup_ms = u32::try_from(every.as_millis()).unwrap_or(u32::MAX).max(1);
         self
     }
@@ -142,7 +143,7 @@ impl Error {
         Error { errno: -err, messages: Vec::new() }
     }
 
-    fn invalid(what: &str) -> Error {
+    fn nul_byte(what: &str) -> Error {
         Error { errno: ffi::EINVAL, messages: vec![format!("{} contains a NUL byte", what)] }
     }
 
@@ -207,7 +208,7 @@ pub struct Tracer {
 impl Tracer {
     /// Loads and attaches the programs of the selected events. Errors: see `Error::errno`.
     pub fn open(opts: Options) -> Result<Tracer, Error> {
-        let cstring = |s: &Option<String>, what| s.as_deref().map(CString::new).transpose().map_err(|_| Error::invalid(what));
+        let cstring = |s: &Option<String>, what| s.as_deref().map(CString::new).transpose().map_err(|_| Error::nul_byte(what));
         let events = cstring(&opts.events, "events")?;
         let comm = cstring(&opts.comm, "comm")?;
         let params = ffi::OpenParams {
