@@ -17,4 +17,7 @@ void bs_json_var(struct json_writer *w, const struct bootstrap_field_value *v, e
 void bs_json_stack(struct json_writer *w, const struct bootstrap_event *ev, const struct bootstrap_field_value *v,
 		   bool kernel);
 
+/* An integer shown by name (pkt.proto): names[v] as a string, or v when it has none. */
+void bs_json_named(struct json_writer *w, uint64_t v, const char *const *names, uint32_t n_names);
+
 #endif

@@ -1,7 +1,9 @@
 /* check.c: `./example check`: whether this machine can trace, one ✓/✗ line per
- * requirement and per event, and a non-zero status when tracing cannot work. It only
- * looks (bootstrap_env_probe), except that it mounts tracefs when it may and it is
- * missing, as tracing itself would. */
+ * requirement and per event (its target, and why it is missing), and a non-zero status
+ * when tracing cannot work at all. It only looks (bootstrap_env_probe,
+ * bootstrap_target_check), except that it mounts tracefs when it may and it is missing,
+ * as tracing itself would. */
+#include <errno.h>
 #include <mntent.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,23 +90,45 @@ static const char *check_tracefs(struct bootstrap_env *env)
 	return unknown;
 }
 
-/* One line per event; returns how many this kernel has. */
-static int check_events(const struct bootstrap_env *env, const char *unknown)
+/* The option that gives a generic probe/KIND event its targets, or NULL. */
+static const char *probe_option(const struct bootstrap_event_info *ev)
+{
+	static const char *const options[] = {
+		[BOOTSTRAP_KIND_TRACEPOINT] = "--tracepoint CATEGORY/NAME", [BOOTSTRAP_KIND_KPROBE] = "--kprobe FUNC",
+		[BOOTSTRAP_KIND_KRETPROBE] = "--kretprobe FUNC", [BOOTSTRAP_KIND_UPROBE] = "--uprobe BINARY:FUNC",
+		[BOOTSTRAP_KIND_URETPROBE] = "--uretprobe BINARY:FUNC",
+	};
+	const char *kind = bootstrap_kind_name(ev->kind);
+
+	if (strncmp(ev->type_name, "probe/", 6) != 0 || strcmp(ev->type_name + 6, kind) != 0 ||
+	    (size_t)ev->kind >= sizeof(options) / sizeof(options[0]))
+		return NULL;
+	return options[ev->kind];
+}
+
+/* One line per event: its target and whether this machine has it. An event whose
+ * targets are given at run time can be traced when this kernel has its kind. Returns
+ * how many can be traced. */
+static int check_events(const char *unknown)
 {
 	int n = 0;
 
 	printf("events:\n");
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
 		const struct bootstrap_event_info *ev = &bootstrap_events[i];
-		bool tracepoint = ev->kind == BOOTSTRAP_KIND_TRACEPOINT;
-		char why[512] = "no such tracepoint on this kernel";
-		/* Another kind's target is checked as the loader would (a CPU clock, a function). */
-		bool ok = tracepoint ? bootstrap_tracepoint_exists(env->tracefs, ev->type_name) :
-			  bootstrap_target_check(i, NULL, why, sizeof(why)) == 0;
+		const char *option = probe_option(ev);
+		char why[512] = "";
+		int err = unknown ? -ENOENT : bootstrap_target_check(i, NULL, why, sizeof(why));
+		bool ok = !err || (!ev->target && err == -ENOENT);
 
-		printf("  %s %s (id %u)%s%s%s\n", ok ? OK : NO, ev->type_name, ev->id, ok ? "" : ": ",
-		       ok ? "" : tracepoint && unknown ? unknown : why,
-		       ok || (tracepoint && unknown) ? "" : ", skipped when tracing");
+		printf("  %s %s (%s%s%s, id %u)", ok ? OK : NO, ev->type_name, bootstrap_kind_name(ev->kind),
+		       ev->target ? " " : "", ev->target ? ev->target : "", ev->id);
+		if (unknown)
+			printf(": %s\n", unknown);
+		else if (err)
+			printf(": %s%s%s%s\n", why, option && ok ? " (" : "", option && ok ? option : "", option && ok ? ")" : "");
+		else
+			putchar('\n');
 		n += ok;
 	}
 	return n;
@@ -125,7 +149,7 @@ int run_check(void)
 	ok &= check_privileges(&env);
 	unknown = check_tracefs(&env);
 	ok &= !unknown;
-	n = check_events(&env, unknown);
+	n = check_events(unknown);
 	ok &= n > 0;
 	if (ok)
 		printf("tracing works here: %d of %d events available\n", n, BOOTSTRAP_N_EVENTS);

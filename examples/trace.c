@@ -74,6 +74,9 @@ static struct bootstrap_opts library_options(struct session *s)
 		.strict = o->strict,
 		.log = log_line,
 		.log_ctx = &s->log,
+		.aggregate_entries = o->agg_entries,
+		.attach = o->probes.attach,
+		.n_attach = o->probes.n_attach,
 	};
 
 	if (o->command) {
@@ -105,6 +108,10 @@ static int setup_loop(struct session *s)
 		s->readers_fd = watch_timer(s->epfd, READERS_RECHECK_S, true, SRC_READERS);
 		err = s->readers_fd < 0 ? s->readers_fd : 0;
 	}
+	if (!err && s->opts->interval > 0) {
+		s->agg_fd = watch_timer(s->epfd, s->opts->interval, true, SRC_AGGREGATES);
+		err = s->agg_fd < 0 ? s->agg_fd : 0;
+	}
 	if (!err && s->opts->stats && s->opts->verbose) {
 		s->tick_fd = watch_timer(s->epfd, 1.0, true, SRC_TICK);
 		err = s->tick_fd < 0 ? s->tick_fd : 0;
@@ -123,8 +130,8 @@ static uint64_t clock_ns(clockid_t clock)
 /* Opens the library on the command (stopped until then) or on what the options name. */
 static int open_tracer(struct session *s)
 {
-	struct bootstrap_attach attach[BOOTSTRAP_N_EVENTS];
 	char targets[BOOTSTRAP_N_EVENTS][BOOTSTRAP_TARGET_NAME_MAX];
+	struct bootstrap_attach *attach = NULL;
 	struct bootstrap_opts bo;
 	char *defaults = NULL;
 	int err;
@@ -139,10 +146,18 @@ static int open_tracer(struct session *s)
 		return session_fail(s, "cannot start tracing", errno == ENOENT ? "no event to trace by default" :
 				    strerror(errno), -errno);
 	bo.events = bo.events ? bo.events : defaults;
-	if (s->opts->frequency)
-		bo.n_attach = sampling_at(bo.events, s->opts->frequency, attach, targets);
-	bo.attach = attach;
+	/* -F: the sampling events' targets after the probe options' ones. */
+	if (s->opts->frequency) {
+		if (!(attach = calloc(bo.n_attach + BOOTSTRAP_N_EVENTS, sizeof(*attach)))) {
+			free(defaults);
+			return session_fail(s, "cannot start tracing", strerror(ENOMEM), -ENOMEM);
+		}
+		memcpy(attach, bo.attach, bo.n_attach * sizeof(*attach));
+		bo.n_attach += sampling_at(bo.events, s->opts->frequency, attach + bo.n_attach, targets);
+		bo.attach = attach;
+	}
 	err = bootstrap_open(&bo, &s->b);
+	free(attach);
 	free(defaults);
 	/* The library says why in its own words, except for a few internal failures. */
 	if (err && !s->log.warned)
@@ -199,7 +214,7 @@ static int start(struct session *s)
 
 int run_trace(const struct options *opts)
 {
-	struct session s = { .opts = opts, .epfd = -1, .tick_fd = -1, .readers_fd = -1, .readers.fd = -1,
+	struct session s = { .opts = opts, .epfd = -1, .tick_fd = -1, .readers_fd = -1, .agg_fd = -1, .readers.fd = -1,
 			     .log.verbose = opts->verbose };
 
 	if (start(&s)) {

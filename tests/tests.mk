@@ -1,13 +1,16 @@
 # tests/tests.mk: `make test` and its parts (included by the top Makefile).
 # Unit tests need no privilege; end-to-end tests load the real BPF programs and need
-# root: with REQUIRE_BPF=1 (CI) a missing privilege fails instead of skipping.
+# root: with REQUIRE_BPF=1 (CI) a missing privilege fails instead of skipping. Then the
+# BPF tests run again on a second kernel, in a VM (tests/vm/vm.mk).
 
 TEST_BIN := $(BUILD)/tests
 FIXTURES := $(patsubst tests/fixtures/%.c,$(TEST_BIN)/fixtures/%,$(wildcard tests/fixtures/*.c))
 # Criterion forks each test; BPF tests run one at a time so they do not see each other.
 CRITERION_FLAGS ?= --jobs 1
 
-test: test-typegen test-unit test-install test-e2e test-example test-import
+# The VM run comes last, once the host suites have passed (it would share their 2 CPUs).
+test: test-typegen test-unit test-install test-e2e test-example test-import test-aggregate test-rust test-embed-cpp
+	$(Q)$(MAKE) --no-print-directory vmtest
 
 test-typegen: $(GEN)/.stamp
 	$(call msg,PYTEST,tests/typegen)
@@ -48,6 +51,7 @@ $(SYMFIX_DIR)/symfix-stripped: $(SYMFIX_DIR)/symfix-pie
 
 test-install: $(LIB)
 	$(Q)tests/install_test.sh
+	$(Q)tests/symbols_test.sh $(LIB_OBJS)
 
 # The sampling tests walk burn's user stack by its frame pointers.
 $(TEST_BIN)/fixtures/burn: CFLAGS += -fno-omit-frame-pointer -fno-optimize-sibling-calls
@@ -76,8 +80,33 @@ test-example: all $(FIXTURES)
 	$(call msg,PYTEST,tests/example)
 	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/example
 
-# Builds its own copy of the tracer (BUILD under pytest's temporary directory), so it
-# needs nothing built here.
-test-import:
+# Aggregations, xdp (in network namespaces of its own) and top: builds a tracer of its
+# own schema on the side (tests/aggregate/events.toml) and uses ./example too.
+test-aggregate: all $(FIXTURES)
+	$(call msg,PYTEST,tests/aggregate)
+	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/aggregate
+
+# Builds its own copies of the tracer (BUILD under pytest's temporary directory): for
+# imported tracepoints, and for uprobe tables on the probe_target fixture.
+test-import: $(FIXTURES)
 	$(call msg,PYTEST,tests/import)
 	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/import
+
+# The crate's tests against this build's archive and types: layouts against the C ones,
+# the safe API (the tests that load BPF say SKIPPED without root, as above).
+# CARGO_TEST_ARGS narrows them (--lib: those that hold for any schema).
+CARGO_TEST_ARGS ?=
+test-rust-crate: $(LIB) $(GEN)/types.gen.rs
+	$(call msg,CARGO,test rs/ $(CARGO_TEST_ARGS))
+	$(Q)$(CARGO_RUN) test $(CARGO_FLAGS) $(CARGO_TEST_ARGS)
+
+# Then the crate on a schema with every special case of the Rust generator, and
+# example-rs against ./example on the same fixture.
+test-rust: test-rust-crate all examples $(FIXTURES)
+	$(call msg,PYTEST,tests/rust)
+	$(Q)$(PYTHON) -m pytest -q tests/rust/test_generated_rs.py
+	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/rust/test_example_rs.py
+
+test-embed-cpp: $(EXAMPLES_OUT)/embed-cpp
+	$(Q)tests/require_bpf.sh $<
+include tests/vm/vm.mk

@@ -6,20 +6,21 @@ point (and then which entry point the generator attaches beside it), and how the
 loader attaches it (BOOTSTRAP_KIND_* in the generated table). Adding a kind is a class
 here and, if its handler differs, a block in templates/fill.gen.bpf.h.j2.
 """
-import re
-
 # Sources every kind with a current task has, besides the kind's own. Every such kind is
 # a tracing program, where bpf_get_stack() can take the kernel and the user stack.
 TASK_SOURCES = frozenset({'task', 'target', 'kstack', 'ustack'})
 ENTRY_SOURCES = frozenset({'entry_arg', 'elapsed'})
 MAX_ARGS = 6
+# A perf_event's highest frequency: the kernel's default perf_event_max_sample_rate (it
+# may lower it at run time).
+MAX_FREQUENCY = 100000
 
 
 class Kind:
     name = ''
     enum = ''           # BOOTSTRAP_KIND_*: how the loader attaches it
     attach_keys = ()    # keys naming the target in events.toml (all required unless runtime)
-    arg_mem = 'user'    # where pointer arguments point by default           # the sources, as a person reads them in an error message
+    arg_mem = 'user'    # where pointer arguments point by default
 
     def sources(self, ev):
         """The source kinds a field of `ev` may read."""
@@ -55,19 +56,18 @@ class Kind:
         """Argument n as the entry program reads it."""
         return f'PT_REGS_PARM{n + 1}(ctx)'
 
+    # Whether the handler runs for a current task (task sources, filters and header keys);
+    # how it starts and ends an event, and what it returns.
+    has_task = True
+    begin, commit, verdict = 'bs_begin', 'bs_commit', '0'
+    # The fill's context when it is not the handler's own: (its C type, the function that
+    # makes it from the handler's ctx).
+    fill_ctx = None
+
     def target(self, ev):
         """The declared target as the loader takes it (cat/name, function, binary:function)."""
         return ':'.join(str(ev.raw[k]) for k in self.attach_keys)
 
-    def attach_hint(self, key):
-        """What an attach key takes, for messages."""
-        return 'the function\'s symbol' if key == 'function' else 'a path, or a library name such as libssl.so.3'
-
-    def attach_problem(self, key, value):
-        """None when `value` is valid for attach key `key`, else what is allowed."""
-        if not isinstance(value, str) or not value or re.search(r'[\s:]', value):
-            return 'a non-empty string without spaces or colons'
-        return None
 
 
 class Tracepoint(Kind):
@@ -185,8 +185,6 @@ class PerfEvent(Kind):
     second each; the handler runs in the interrupted task's context."""
     name, enum = 'perf_event', 'BOOTSTRAP_KIND_PERF_EVENT'
     attach_keys = ('frequency',)
-    # The kernel's default perf_event_max_sample_rate; it may lower it at run time.
-    MAX_FREQUENCY = 100000
 
     def sources(self, ev):
         return TASK_SOURCES
@@ -200,15 +198,35 @@ class PerfEvent(Kind):
     def target(self, ev):
         return f'cpu-clock@{ev.raw["frequency"]}Hz'
 
-    def attach_hint(self, key):
-        return f'samples per second per CPU, 1..{self.MAX_FREQUENCY}'
 
-    def attach_problem(self, key, value):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= self.MAX_FREQUENCY:
-            return self.attach_hint(key)
-        return None
+# What an XDP handler's packet parse yields (struct bs_pkt, bpf/packet.bpf.h): pkt.NAME
+# and its type. Addresses are IPv6, IPv4 as ::ffff:a.b.c.d; ports are in host order.
+PKT_SOURCES = {'len': 'u32', 'ifindex': 'u32', 'l3_proto': 'u16', 'l4_proto': 'u8', 'proto': 'u8',
+               'saddr': 'ip', 'daddr': 'ip', 'sport': 'u16', 'dport': 'u16'}
+# pkt.proto is a class, shown by name: the value i is PROTO_NAMES[i].
+PKT_NAMES = {'proto': ('other', 'tcp', 'udp', 'icmp')}
 
 
-KINDS = {k.name: k for k in (Tracepoint(), Kprobe(), Kretprobe(), Uprobe(), Uretprobe(), PerfEvent())}
-# Kinds the design names that are not built yet: a clear error rather than "unknown".
-KINDS_PLANNED = ('xdp',)
+class Xdp(Kind):
+    """A network interface's receive path, in softirq: no current task, so no task
+    sources, no task filters and no task keys in the output; the packet parsed once is
+    what the fill reads (ctx is the struct bs_pkt). The program always passes the packet."""
+    name, enum = 'xdp', 'BOOTSTRAP_KIND_XDP'
+    attach_keys = ('interface',)
+    arg_mem = 'kernel'
+    has_task = False
+    begin, commit, verdict = 'bs_begin_packet', 'bs_commit_packet', 'XDP_PASS'
+
+    def sources(self, ev):
+        return frozenset({'pkt'})
+
+    def section(self, ev):
+        return 'xdp'
+
+    def ctx_type(self, ev):
+        return 'xdp_md'
+
+    fill_ctx = ('struct bs_pkt', 'bs_pkt_parse')
+
+
+KINDS = {k.name: k for k in (Tracepoint(), Kprobe(), Kretprobe(), Uprobe(), Uretprobe(), Xdp(), PerfEvent())}

@@ -16,7 +16,9 @@ def test_help_and_version():
     help_ = run_example("--help")
     assert help_.returncode == 0 and help_.stderr == b""
     for option in (b"--events", b"--pid", b"--comm", b"--duration", b"--output", b"--stats",
-                   b"--list", b"--trace-readers", b"--help", b"--version", b"-- COMMAND", b"check"):
+                   b"--list", b"--trace-readers", b"--help", b"--version", b"-- COMMAND", b"check",
+                   b"--kprobe FUNC", b"--kretprobe FUNC", b"--uprobe BIN:FUNC", b"--uretprobe BIN:FUNC",
+                   b"--tracepoint CAT/NAME", b"--binary PATH", b"--uprobe-pid PID"):
         assert option in help_.stdout
     version = run_example("-V")
     assert version.returncode == 0 and re.match(rb"example \d+\.\d+\.\d+", version.stdout)
@@ -59,16 +61,24 @@ def test_check_succeeds_here(schema):
     text = out.stdout.decode()
     for requirement in ("kernel", "BTF", "privileges", "tracefs"):
         assert re.search(rf"^\u2713 {requirement} ", text, re.M), requirement
-    for type_name in schema:
-        assert len(re.findall(rf"^  [\u2713\u2717] {re.escape(type_name)} \(id ", text, re.M)) == 1
+    for type_name, table in schema.items():
+        kind = table.get("kind", "tracepoint")
+        assert len(re.findall(rf"^  [\u2713\u2717] {re.escape(type_name)} \({kind}[ ,].*\bid {table['id']}\)",
+                              text, re.M)) == 1
 
 
 def test_check_mounts_a_missing_tracefs():
-    # A fresh boot may have no tracefs; tracing mounts it, so check does too.
+    # A fresh boot may have no tracefs; tracing mounts it, so check does too. A mounted
+    # debugfs would mount tracefs again at its tracing folder as soon as anything looks
+    # there (an automount): debugfs goes too, until the test ends.
     subprocess.run(["mount", "-t", "tracefs", "tracefs", "/sys/kernel/tracing"], capture_output=True)
-    subprocess.run(["umount", "-l", "/sys/kernel/debug/tracing"], capture_output=True)
-    subprocess.run(["umount", "-l", "/sys/kernel/tracing"], check=True)
-    out = run_example("check")
+    debugfs = subprocess.run(["umount", "-l", "/sys/kernel/debug"], capture_output=True).returncode == 0
+    try:
+        subprocess.run(["umount", "-l", "/sys/kernel/tracing"], check=True)
+        out = run_example("check")
+    finally:
+        if debugfs:
+            subprocess.run(["mount", "-t", "debugfs", "debugfs", "/sys/kernel/debug"], check=True)
     assert out.returncode == 0, out.stdout.decode()
     assert re.search(r"^\u2713 tracefs +was not mounted: mounted now at /sys/kernel/tracing$",
                      out.stdout.decode(), re.M)
@@ -96,6 +106,20 @@ def test_check_mounts_a_missing_tracefs():
     ["--list", "--", "true"],
     ["--trace-readers", "-p", "1"],
     ["--trace-readers", "--", "true"],
+    ["--kprobe", ""],
+    ["--kprobe", "vfs:read"],
+    ["--kretprobe", "fs/vfs_read"],
+    ["--uprobe", "/bin/bash"],
+    ["--uprobe", ":readline"],
+    ["--uretprobe", "/bin/bash:"],
+    ["--tracepoint", "sys_enter_openat"],
+    ["--tracepoint", "syscalls/"],
+    ["--tracepoint", "/sys_enter_openat"],
+    ["--tracepoint", "a/b/c"],
+    ["--binary", "/bin/bash", "-e", "sched/*"],
+    ["--uprobe-pid", "0"],
+    ["--uprobe-pid", "1", "-e", "sched/*"],
+    ["-e", "probe/*"],
 ], ids=" ".join)
 def test_usage_errors(args):
     out = run_example(*args)

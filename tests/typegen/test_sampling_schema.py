@@ -47,15 +47,17 @@ payload = [ { name = "ustack", type = "stack", from = "ustack", when = "1" } ]
     assert '\tbs_json_stack(w, ev, &ev->vars[1], false);\n' in json_c
 
 
-@pytest.mark.parametrize('frequency, shown', [('0', '0'), ('"49Hz"', "'49Hz'"), ('100001', '100001')])
-def test_bad_frequency(tmp_path, frequency, shown):
+@pytest.mark.parametrize('frequency, problem', [('0', '0 is out of range'), ('"49Hz"', "'49Hz' is not an integer"),
+                                                ('100001', '100001 is out of range')])
+def test_bad_frequency(tmp_path, frequency, problem):
     assert errors(tmp_path, PROFILE.format(frequency=frequency)) == [
-        f'events.toml: [profile.cpu]: frequency {shown} is not valid (samples per second per CPU, 1..100000)']
+        f'events.toml: [profile.cpu]: frequency {problem} (samples per second per CPU, 1..100000)']
 
 
 def test_missing_frequency(tmp_path):
     assert errors(tmp_path, '[profile.cpu]\nid = 9\nkind = "perf_event"\n') == [
-        "events.toml: [profile.cpu]: kind perf_event needs 'frequency' (samples per second per CPU, 1..100000)"]
+        "events.toml: [profile.cpu]: kind perf_event needs 'frequency' (samples per second per CPU, 1..100000; "
+        "or runtime = true to name targets at run time)"]
 
 
 def test_stack_misuse_is_reported_together(tmp_path):
