@@ -86,6 +86,7 @@ struct CFieldInfo {
     type_name: *const c_char,
     offset: u32,
     var_index: c_int,
+    kernel_stack: bool,
 }
 
 #[cfg(test)]
@@ -559,6 +560,7 @@ mod tests {
                 assert_eq!(text(cf.type_name), Some(f.type_name));
                 assert_eq!(cf.offset, f.offset);
                 assert_eq!(usize::try_from(cf.var_index).ok(), f.var_index);
+                assert_eq!(cf.kernel_stack, f.kernel_stack);
             }
         }
     }

@@ -6,7 +6,7 @@ use crate::{EventType, FieldType, Kind, EVENTS};
 impl FieldType {
     /// A variable field (bytes in the arena), as opposed to an integer in the payload.
     pub fn is_var(self) -> bool {
-        matches!(self, FieldType::Bytes | FieldType::StrBlock | FieldType::StrArray)
+        matches!(self, FieldType::Bytes | FieldType::StrBlock | FieldType::StrArray | FieldType::Stack)
     }
 }
 
@@ -21,6 +21,8 @@ pub struct FieldInfo {
     pub offset: u32,
     /// Index among the event's variable fields (`Event::var`), None for integers.
     pub var_index: Option<usize>,
+    /// A stack field of kernel frames (`kstack`); false for a user stack and the others.
+    pub kernel_stack: bool,
 }
 
 /// One event of the schema.
