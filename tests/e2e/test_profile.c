@@ -96,10 +96,11 @@ Test(profile, kernel_stack_names_kernel_functions)
 	cr_log_info("%zu samples, %zu in the kernel, %zu all named, %zu from the syscall entry", n, in_kernel, named,
 		    syscall_entry);
 	cr_assert_geq(n, 49);
-	/* A getppid() loop spends most of its time in the kernel. */
+	/* A getppid() loop spends most of its time in the kernel, most of that in the
+	 * system call (the rest in interrupts and the return to user mode). */
 	cr_assert_geq(in_kernel * 2, n);
 	cr_assert_eq(named, in_kernel, "every kernel frame is named from /proc/kallsyms");
-	cr_assert_geq(syscall_entry * 10, in_kernel * 9);
+	cr_assert_geq(syscall_entry * 2, in_kernel);
 	trace_result_free(&r);
 }
 
