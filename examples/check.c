@@ -88,18 +88,26 @@ static const char *check_tracefs(struct bootstrap_env *env)
 	return unknown;
 }
 
-/* One line per event; returns how many this kernel has. */
-static int check_events(const struct bootstrap_env *env, const char *unknown)
+/* One line per event, whether its declared target is here (a tracepoint, a kernel
+ * function and kprobes, a binary with its symbol); returns how many are. */
+static int check_events(const char *unknown)
 {
 	int n = 0;
 
 	printf("events:\n");
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
 		const struct bootstrap_event_info *ev = &bootstrap_events[i];
-		bool ok = bootstrap_tracepoint_exists(env->tracefs, ev->type_name);
+		/* Only tracepoints are looked up in tracefs. */
+		const char *cannot_tell = ev->kind == BOOTSTRAP_KIND_TRACEPOINT ? unknown : NULL;
+		char why[512];
+		bool ok = !cannot_tell && bootstrap_target_check(i, NULL, why, sizeof(why)) == 0;
 
-		printf("  %s %s (id %u)%s%s\n", ok ? OK : NO, ev->type_name, ev->id, ok ? "" : ": ",
-		       ok ? "" : unknown ? unknown : "no such tracepoint on this kernel, skipped when tracing");
+		printf("  %s %s (id %u%s)", ok ? OK : NO, ev->type_name, ev->id, ev->opt_in ? ", opt-in" : "");
+		if (cannot_tell)
+			printf(": %s", cannot_tell);
+		else if (!ok)
+			printf(": %s, skipped when tracing", why);
+		putchar('\n');
 		n += ok;
 	}
 	return n;
@@ -120,7 +128,7 @@ int run_check(void)
 	ok &= check_privileges(&env);
 	unknown = check_tracefs(&env);
 	ok &= !unknown;
-	n = check_events(&env, unknown);
+	n = check_events(unknown);
 	ok &= n > 0;
 	if (ok)
 		printf("tracing works here: %d of %d events available\n", n, BOOTSTRAP_N_EVENTS);

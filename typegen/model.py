@@ -147,6 +147,7 @@ class Event:
         self.fill = raw.get('fill')
         self.kind = KINDS.get(raw.get('kind', 'tracepoint'))
         self.runtime = raw.get('runtime', False) is True
+        self.opt_in = raw.get('opt_in', False) is True
         self.fields = []
         self.payload_size = 0
 

@@ -23,28 +23,31 @@ def test_help_and_version():
 
 
 def parse_list(text):
-    """--list output as {"category/name": (id, comment, [(field, type), ...])}."""
+    """--list output as {"category/name": (id, opt_in, comment, [(field, type), ...])}."""
     events, current = {}, None
     for line in text.splitlines():
         if line.startswith("    "):
             name, type_ = line.split()
-            events[current][2].append((name, type_))
+            events[current][3].append((name, type_))
         else:
-            m = re.fullmatch(r"(\S+) id=(\d+)(?:  (.*))?", line)
+            m = re.fullmatch(r"(\S+) id=(\d+)( opt-in)?(?:  (.*))?", line)
             assert m, line
             current = m[1]
-            events[current] = (int(m[2]), m[3] or "", [])
+            events[current] = (int(m[2]), bool(m[3]), m[4] or "", [])
     return events
 
 
 def test_list_matches_events_toml(schema):
+    # Every event, the opt-in ones too (marked): they are not traced without -e, but
+    # the build knows them.
     out = run_example("--list")
     assert out.returncode == 0 and out.stderr == b""
     listed = parse_list(out.stdout.decode())
     assert list(listed) == list(schema)
     for type_name, table in schema.items():
         fields = [(f["name"], f["type"]) for f in table["payload"]]
-        assert listed[type_name] == (table["id"], table.get("comment", ""), fields)
+        assert listed[type_name] == (table["id"], table.get("opt_in", False), table.get("comment", ""), fields)
+    assert any(table.get("opt_in") for table in schema.values())
 
 
 def test_list_with_events_filter(schema):

@@ -11,12 +11,13 @@ import tomllib
 from typegen_support import CFLAGS, EVENTS, GEN_FILES, compile_bpf, compile_c, generate, run_typegen
 
 
-def schema_events():
-    """(id, "category/name") of every event of events.toml, in schema order."""
+def schema_events(with_kind=False):
+    """(id, "category/name") of every event of events.toml, in schema order; with_kind
+    adds the event's kind."""
     with open(EVENTS, 'rb') as f:
         doc = tomllib.load(f)
-    return [(ev['id'], f'{cat}/{name}') for cat, table in doc.items()
-            if cat not in ('version', 'defaults') for name, ev in table.items()]
+    return [(ev['id'], f'{cat}/{name}', *((ev.get('kind', 'tracepoint'),) if with_kind else ()))
+            for cat, table in doc.items() if cat not in ('version', 'defaults') for name, ev in table.items()]
 
 
 def test_real_schema_has_a_handler_struct_table_entry_and_json_branch_per_event(real_gen):
@@ -29,10 +30,13 @@ def test_real_schema_has_a_handler_struct_table_entry_and_json_branch_per_event(
 
     assert f'#define BOOTSTRAP_N_EVENTS {len(events)}\n' in header
     assert re.findall(r'^struct bootstrap_payload_(\w+) \{$', header, re.M) == idents
-    # Each event's handler at its own tracepoint (companions have a __suffix).
-    handlers = re.findall(r'^SEC\("tp/(\w+/\w+)"\)\nint tracepoint__(\w+)\(', fill, re.M)
+    # Each event's handler, named KIND__CATEGORY__NAME, in its kind's section: a
+    # tracepoint's names it, a probe's target is given at attach time (companions, the
+    # entry stashes and syscall retries, have a __suffix).
+    handlers = re.findall(r'^SEC\("([\w/]+)"\)\nint (\w+)\(', fill, re.M)
     assert [h for h in handlers if not h[1].endswith(('__retry', '__entry'))] == [
-        (t, t.replace('/', '__')) for _, t in events]
+        (f'tp/{t}' if kind == 'tracepoint' else kind, f'{kind}__{t.replace("/", "__")}')
+        for _, t, kind in schema_events(with_kind=True)]
     assert [(int(i), t) for i, t in re.findall(r'^\t\{ (\d+), "([\w/]+)", ', table, re.M)] == events
     assert [(b['properties']['event_id']['const'], b['title']) for b in branches] == events
 
@@ -111,7 +115,7 @@ def test_added_syscall_event_gets_a_reflection_entry(added_gen):
         };
         ''') in source
     assert ('\t{ 1031, "syscalls/sys_enter_mkdirat", "Directory creation, syscall entry", '
-            '16, 3, fields_syscalls_sys_enter_mkdirat, 1, BOOTSTRAP_KIND_TRACEPOINT, 0, "syscalls/sys_enter_mkdirat" },\n') in source
+            '16, 3, fields_syscalls_sys_enter_mkdirat, 1, BOOTSTRAP_KIND_TRACEPOINT, 0, "syscalls/sys_enter_mkdirat", false },\n') in source
     assert '\tpayload_syscalls_sys_enter_mkdirat,\n' in source
 
 
@@ -165,7 +169,7 @@ def test_comment_with_comment_markers_and_non_ascii_compiles(tmp_path):
     gen = generate(tmp_path / 'events.toml', tmp_path / 'out')
     assert ('\t{ 1024, "syscalls/sys_enter_openat", "Opens under /proc/*/fd \\342\\200\\224 '
             'na\\303\\257ve \\042quoted\\042 \\360\\237\\232\\200\\001", 4, 1, fields_syscalls_sys_enter_openat, 0, '
-            'BOOTSTRAP_KIND_TRACEPOINT, 0, "syscalls/sys_enter_openat" },\n') in (gen / 'json.gen.c').read_text()
+            'BOOTSTRAP_KIND_TRACEPOINT, 0, "syscalls/sys_enter_openat", false },\n') in (gen / 'json.gen.c').read_text()
     assert '/* syscalls/sys_enter_openat (tracepoint): Opens under /proc/ * /fd' in (gen / 'events.gen.h').read_text()
     compile_c(['cc', *CFLAGS, '-Iinclude', '-Ic', f'-I{gen}', '-c', str(gen / 'json.gen.c'), '-o', str(tmp_path / 'json.o')])
     compile_bpf(gen, tmp_path / 'bootstrap.bpf.o')
