@@ -3,6 +3,7 @@ trace ends (-d, a closed pipe, signals) and the message when privileges are miss
 import os
 import re
 import signal
+import stat
 import subprocess
 
 import pytest
@@ -220,3 +221,22 @@ def test_write_error_is_a_runtime_error():
     proc = run_example("-o", "/dev/full", "--", "true")
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [b"example: writing the events failed: No space left on device"]
+
+
+def test_output_file_is_created_for_its_owner_only(tmp_path):
+    # A trace may hold typed passwords and TLS plaintext: 0600 whatever the umask.
+    out = tmp_path / "trace.ndjson"
+    proc = run_example("-e", "sched/sched_process_exit", "-o", out, "--", "true", preexec_fn=lambda: os.umask(0))
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert [ev["event_type"] for ev in read_ndjson(out)] == ["sched/sched_process_exit"]
+
+
+def test_existing_output_file_keeps_its_mode(tmp_path):
+    out = tmp_path / "trace.ndjson"
+    out.write_text("an earlier trace, longer than the new one\n" * 100)
+    out.chmod(0o640)
+    proc = run_example("-e", "sched/sched_process_exit", "-o", out, "--", "true")
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+    assert [ev["event_type"] for ev in read_ndjson(out)] == ["sched/sched_process_exit"]
