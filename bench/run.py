@@ -207,6 +207,33 @@ def serializer_section(binary):
     return r.stdout.strip()
 
 
+def program_cost_section(example, wload, scale):
+    """The kernel's time per program run on the openat storm, measured by the kernel
+    itself (kernel.bpf_stats_enabled, only for this run: it slows every BPF program
+    a little). The companion of sys_enter_openat is its retry at the syscall exit: what
+    completing faulted entries costs when nothing faults."""
+    if not os.access(example, os.X_OK):
+        return "./example not built."
+    n = str(max(1, int(200000 * scale)))
+    stats_path = "/proc/sys/kernel/bpf_stats_enabled"
+    with open(stats_path) as f:
+        before = f.read().strip()
+    lines = []
+    try:
+        with open(stats_path, "w") as f:
+            f.write("1")
+        for events in ("syscalls/sys_enter_openat", "syscalls/sys_enter_openat,syscalls/sys_exit_openat"):
+            r = subprocess.run([example, "--stats", "-e", events, "-o", "/dev/null", "--",
+                                wload, "openat", n, "/etc/hostname"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            cost = [ln.strip() for ln in r.stderr.splitlines() if "ns/run" in ln]
+            lines += [f"- `-e {events}`, {n} opens:"] + [f"  - {c}" for c in cost or ["(no program times)"]]
+    finally:
+        with open(stats_path, "w") as f:
+            f.write(before)
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description="make bench: overhead, delivery and fidelity")
     ap.add_argument("--tools", required=True, help="directory with wload, floor, serialize_bench")
@@ -274,6 +301,8 @@ def main():
     for label, shown in commands.items():
         doc += [f"- {label}: `{cmd}` ({', '.join(keys)})" for cmd, keys in shown.items()]
     doc += [""]
+    doc += ["## Kernel time per program run (openat storm, bpf_stats)", "",
+            program_cost_section(example, os.path.join(tools_dir, "wload"), scale), ""]
     doc += ["## Serializer (one core, no kernel)", "",
             serializer_section(os.path.join(tools_dir, "serialize_bench")), ""]
     text = "\n".join(doc)

@@ -4,11 +4,15 @@
  *   bs_var_*   appends one variable field to this CPU's arena region (or marks it lost)
  *   bs_commit  records the arena span in the header, submits, wakes the consumer rarely
  *
- * The handlers never nest on a CPU: tracepoint, kprobe and uprobe programs all run
- * through the kernel's trace_call_bpf(), which skips (and counts as missed) any such
- * program while another runs on the same CPU (the per-CPU bpf_prog_active count, held
- * even if a uprobe handler is preempted; migration is disabled meanwhile). So the
- * per-CPU arena head needs no atomics.
+ * Handlers can interleave on one CPU. Tracepoint, kprobe and perf_event programs run
+ * through trace_call_bpf()/bpf_overflow_handler(), which skip any such program while
+ * another runs on the same CPU (the per-CPU bpf_prog_active count), but uprobe programs
+ * do not take part (they run preemptible, with migration disabled only) and XDP runs in
+ * softirq, which can interrupt any of them. So each event takes this CPU's arena for
+ * itself: bs_begin() increments arena_ctl.busy atomically and proceeds only from 0; an
+ * event that finds it taken is dropped and counted (arena_busy); bs_commit() and
+ * bs_discard() release it. Inside, the arena head and the event's counters are plain
+ * per-CPU loads and stores.
  * Arena positions are monotonic 64-bit counters; the kernel writes a field only below
  * released + region size, so bytes user space has not released are never overwritten.
  */
@@ -24,7 +28,11 @@ struct bs_emit {
 	char *region;  /* this CPU's arena element */
 	__u64 head;    /* next free arena position */
 	__u64 limit;   /* first position that may still hold unreleased bytes */
-	__u32 faults;  /* reads that faulted: counted at commit (a retried entry is not) */
+	/* Counted at commit, so that a syscall entry held for its exit counts nothing. */
+	__u32 faults;  /* reads that faulted */
+	__u32 truncs;  /* fields cut at their max */
+	__u32 losts;   /* fields that did not fit in the arena */
+	__u64 lost_bytes;
 	bool no_user;  /* user memory is not the one the arguments point into: read none */
 };
 
@@ -77,6 +85,13 @@ static __always_inline void bs_fill_header(struct bootstrap_header *h, __u64 pid
 
 /* Returns the payload (right after the header in the ring record), or NULL when the event
  * is filtered out or dropped (ring buffer full: counted). size must be a constant. */
+/* Ends this CPU's exclusive use of its arena. Whoever interrupted us has undone its
+ * own increment before we resumed, so the count is ours alone: a plain store. */
+static __always_inline void bs_release(struct bootstrap_arena_ctl *ctl)
+{
+	*(volatile __u64 *)&ctl->busy = 0;
+}
+
 static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, __u32 size)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -90,18 +105,21 @@ static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, 
 	if (!bs_wanted(index, pid_tgid >> 32))
 		return NULL;
 	cnt = bpf_map_lookup_elem(&counters, &index);
-	if (!cnt)
-		return NULL;
-	h = bpf_ringbuf_reserve(&events_rb, sizeof(*h) + size, 0);
-	if (!h) {
-		cnt->ringbuf_full++;
-		return NULL;
-	}
 	cpu = bpf_get_smp_processor_id();
 	region = bpf_map_lookup_elem(&arena, &cpu);
 	ctl = bpf_map_lookup_elem(&arena_ctl, &cpu);
-	if (!region || !ctl) {
-		bpf_ringbuf_discard(h, BPF_RB_NO_WAKEUP);
+	if (!cnt || !region || !ctl)
+		return NULL;
+	/* This CPU's arena and counters are ours until commit (see the top of this file). */
+	if (__sync_fetch_and_add(&ctl->busy, 1)) {
+		__sync_fetch_and_add(&ctl->busy, -1);
+		__sync_fetch_and_add(&cnt->arena_busy, 1);
+		return NULL;
+	}
+	h = bpf_ringbuf_reserve(&events_rb, sizeof(*h) + size, 0);
+	if (!h) {
+		cnt->ringbuf_full++;
+		bs_release(ctl);
 		return NULL;
 	}
 	e->hdr = h;
@@ -113,12 +131,22 @@ static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, 
 	/* released past head would be a confused consumer: then write nothing at all. */
 	e->limit = released <= e->head ? released + arena_mask + 1 : e->head;
 	e->faults = 0;
+	e->truncs = 0;
+	e->losts = 0;
+	e->lost_bytes = 0;
 	e->no_user = false;
 	h->event_id = id;
 	h->event_index = index;
 	h->arena_start = e->head;
 	bs_fill_header(h, pid_tgid, cpu);
 	return h + 1;
+}
+
+/* Drops the event begun (a syscall entry held for its exit): nothing is counted. */
+static __always_inline void bs_discard(struct bs_emit *e)
+{
+	bpf_ringbuf_discard(e->hdr, BPF_RB_NO_WAKEUP);
+	bs_release(e->ctl);
 }
 
 static __always_inline void bs_var_begin(struct bs_emit *e, struct bootstrap_var *v)
@@ -130,8 +158,8 @@ static __always_inline void bs_var_begin(struct bs_emit *e, struct bootstrap_var
 static __always_inline void bs_mark_lost(struct bs_emit *e, __u32 idx, __u64 bytes)
 {
 	e->hdr->lost_mask |= 1u << (idx & 31);
-	e->cnt->fields_lost++;
-	e->cnt->payload_bytes_lost += bytes;
+	e->losts++;
+	e->lost_bytes += bytes;
 }
 
 static __always_inline void bs_mark_fault(struct bs_emit *e, __u32 idx)
@@ -169,7 +197,7 @@ static __always_inline __u64 bs_deref(struct bs_emit *e, __u32 idx, const void *
 static __always_inline void bs_mark_truncated(struct bs_emit *e, __u32 idx)
 {
 	e->hdr->truncated_mask |= 1u << (idx & 31);
-	e->cnt->truncated++;
+	e->truncs++;
 }
 
 /* Where n more bytes go, or NULL when they would reach unreleased bytes. */
@@ -317,7 +345,11 @@ static __always_inline void bs_commit(struct bs_emit *e, __u32 payload_size)
 	e->ctl->head = e->head;
 	e->cnt->emitted++;
 	e->cnt->read_faults += e->faults;
+	e->cnt->truncated += e->truncs;
+	e->cnt->fields_lost += e->losts;
+	e->cnt->payload_bytes_lost += e->lost_bytes;
 	bpf_ringbuf_submit(e->hdr, flags);
+	bs_release(e->ctl);
 }
 
 #endif

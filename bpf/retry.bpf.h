@@ -43,7 +43,7 @@ static __always_inline bool bs_retry_stash(struct bs_emit *e, struct task_struct
 	for (int i = 0; i < 6; i++)
 		st->args[i] = args[i];
 	st->index = index + 1;
-	bpf_ringbuf_discard(e->hdr, BPF_RB_NO_WAKEUP);
+	bs_discard(e);
 	return true;
 }
 

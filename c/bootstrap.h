@@ -133,6 +133,10 @@ struct bootstrap_event_stats {
 #define BOOTSTRAP_STATS_FIELD(name, what) uint64_t name;
 	BOOTSTRAP_KCOUNTERS(BOOTSTRAP_STATS_FIELD)
 #undef BOOTSTRAP_STATS_FIELD
+	/* kernel: runs and run time of the event's handler and of its companion (a return
+	 * point's entry stash, a syscall entry's retry at the exit); the times are 0 unless
+	 * the kernel measures them (sysctl kernel.bpf_stats_enabled=1). */
+	uint64_t handler_runs, handler_ns, companion_runs, companion_ns;
 };
 
 struct bootstrap_stats {

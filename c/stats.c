@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "attach.h"
 #include "bootstrap.skel.h"
 #include "internal.h"
 
@@ -17,6 +18,10 @@ static void add(struct bootstrap_event_stats *to, const struct bootstrap_event_s
 #define ADD(name, what) to->name += from->name;
 	BOOTSTRAP_KCOUNTERS(ADD)
 #undef ADD
+	to->handler_runs += from->handler_runs;
+	to->handler_ns += from->handler_ns;
+	to->companion_runs += from->companion_runs;
+	to->companion_ns += from->companion_ns;
 }
 
 static int kernel_counters(const struct bootstrap *b, __u32 index, struct bootstrap_event_stats *out)
@@ -56,6 +61,26 @@ static uint64_t map_memlock(int fd)
 	return bytes;
 }
 
+/* A loaded program's info, or false (not loaded, or the kernel would not say). */
+static bool prog_info(const struct bootstrap *b, const char *name, struct bpf_prog_info *info)
+{
+	struct bpf_program *prog = name ? bpf_object__find_program_by_name(b->skel->obj, name) : NULL;
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return prog && bpf_program__fd(prog) >= 0 && bpf_obj_get_info_by_fd(bpf_program__fd(prog), info, &len) == 0;
+}
+
+static void program_times(const struct bootstrap *b, int i, struct bootstrap_event_stats *e)
+{
+	struct bpf_prog_info info;
+
+	if (prog_info(b, bs_event_progs[i].prog, &info))
+		e->handler_runs = info.run_cnt, e->handler_ns = info.run_time_ns;
+	if (prog_info(b, bs_event_progs[i].companion, &info))
+		e->companion_runs = info.run_cnt, e->companion_ns = info.run_time_ns;
+}
+
 int bootstrap_stats(const struct bootstrap *b, struct bootstrap_stats *out)
 {
 	struct bpf_map *map;
@@ -71,16 +96,13 @@ int bootstrap_stats(const struct bootstrap *b, struct bootstrap_stats *out)
 		err = kernel_counters(b, i, &out->events[i]);
 		if (err)
 			return err;
+		program_times(b, i, &out->events[i]);
 		add(&out->total, &out->events[i]);
 	}
 	bpf_object__for_each_program(prog, b->skel->obj) {
 		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
 
-		if (bpf_program__fd(prog) < 0)
-			continue;
-		memset(&info, 0, sizeof(info));
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+		if (prog_info(b, bpf_program__name(prog), &info))
 			out->recursion_misses += info.recursion_misses;
 	}
 	bpf_object__for_each_map(map, b->skel->obj)

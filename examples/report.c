@@ -86,6 +86,31 @@ static void row(const char *name, const struct bootstrap_event_stats *e)
 	fputc('\n', stderr);
 }
 
+static void per_run(const char *sep, const char *what, uint64_t runs, uint64_t ns)
+{
+	fprintf(stderr, "%s%s %" PRIu64 " runs, %.0f ns/run", sep, what, runs, runs ? (double)ns / runs : 0.0);
+}
+
+/* The kernel's time per program run, when it measures it (kernel.bpf_stats_enabled=1):
+ * what tracing an event costs the traced process, handler and companion apart. */
+static void program_times(const struct bootstrap_stats *s)
+{
+	if (!s->total.handler_ns && !s->total.companion_ns)
+		return;
+	fprintf(stderr, "  kernel time per program run (kernel.bpf_stats_enabled=1):\n");
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
+		const struct bootstrap_event_stats *e = &s->events[i];
+
+		if (!e->handler_runs && !e->companion_runs)
+			continue;
+		fprintf(stderr, "    %s", bootstrap_events[i].type_name);
+		per_run(": ", "handler", e->handler_runs, e->handler_ns);
+		if (e->companion_runs)
+			per_run("; ", "companion", e->companion_runs, e->companion_ns);
+		fputc('\n', stderr);
+	}
+}
+
 void report_summary(struct report *r, struct bootstrap *b)
 {
 	struct bootstrap_stats s;
@@ -109,6 +134,7 @@ void report_summary(struct report *r, struct bootstrap *b)
 	if (s.total.emitted > s.total.delivered)
 		fprintf(stderr, "  not delivered at exit (emitted after the trace ended): %" PRIu64 "\n",
 			s.total.emitted - s.total.delivered);
+	program_times(&s);
 	fprintf(stderr, "  recursion_misses %" PRIu64 ", arena_lapped %" PRIu64 ", maps %.1f MiB\n",
 		s.recursion_misses, s.arena_lapped, s.map_bytes / 1048576.0);
 }

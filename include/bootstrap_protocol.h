@@ -71,7 +71,8 @@ struct bootstrap_var {
  * share a line: head is written by the kernel only, released by user space only. */
 struct bootstrap_arena_ctl {
 	__u64 head;
-	__u64 pad0[7];
+	__u64 busy;  /* an event is being written into this CPU's arena (emit.bpf.h) */
+	__u64 pad0[6];
 	__u64 released;
 	__u64 pad1[7];
 };
@@ -86,7 +87,8 @@ struct bootstrap_arena_ctl {
 	X(truncated, "variable fields cut at their max")                                 \
 	X(read_faults, "fields whose memory could not be read")                          \
 	X(entry_missed, "return points without a recorded entry: entry fields lost")     \
-	X(fault_retries, "syscall entries whose faulted reads were redone at the exit")
+	X(fault_retries, "syscall entries whose faulted reads were redone at the exit")   \
+	X(arena_busy, "event dropped: it interrupted another on this CPU mid-write")
 
 /* Per-CPU, per-event-type counters (BPF_MAP_TYPE_PERCPU_ARRAY, key = event index).
  * For a known workload: delivered + ringbuf_full == events generated. */
@@ -100,6 +102,6 @@ _Static_assert(sizeof(struct bootstrap_target) == 264, "target table entry");
 _Static_assert(sizeof(struct bootstrap_header) == 96, "header layout is part of the protocol");
 _Static_assert(sizeof(struct bootstrap_var) == 8, "var descriptor layout");
 _Static_assert(sizeof(struct bootstrap_arena_ctl) == 128, "arena ctl: two cache lines");
-_Static_assert(sizeof(struct bootstrap_kcounters) == 64, "counter layout");
+_Static_assert(sizeof(struct bootstrap_kcounters) == 72, "counter layout");
 
 #endif

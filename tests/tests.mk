@@ -23,6 +23,7 @@ test-unit: $(TEST_BIN)/unit
 
 test-install: $(LIB)
 	$(Q)tests/install_test.sh
+	$(Q)tests/symbols_test.sh $(LIB_OBJS)
 
 $(TEST_BIN)/fixtures/%: tests/fixtures/%.c
 	$(call msg,CCLD,$@)

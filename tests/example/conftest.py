@@ -6,6 +6,7 @@ load the real BPF programs through ./example.
 import fnmatch
 import json
 import pathlib
+import re
 import subprocess
 import tomllib
 
@@ -37,6 +38,15 @@ def selected(patterns, type_name):
     name = type_name.split("/", 1)[1]
     return any(fnmatch.fnmatchcase(type_name if "/" in p else name, p)
                for p in patterns.split(",") if p)
+
+
+def stats_counts(stderr, row="total"):
+    """The --stats summary row of an event type (or the total) as {counter: value}."""
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr
+    head = re.search(r"^\s+event\s+(delivered.*)$", text, re.M)
+    values = re.search(rf"^\s+{re.escape(row)}\s+([\d ]+)$", text, re.M)
+    assert head and values, text
+    return dict(zip(head.group(1).split(), map(int, values.group(1).split())))
 
 
 def run_example(*args, **kwargs):

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from conftest import HOSTILE, read_ndjson, run_example
+from conftest import HOSTILE, read_ndjson, run_example, stats_counts
 
 FIXTURE_STATUS = 3
 
@@ -100,11 +100,7 @@ def test_command_output_passes_through(trace):
 def test_nothing_silently_lost(events, trace):
     """The --stats totals account for every line: no event dropped, and each field
     shown as lost (a user page the kernel could not read) counted as such."""
-    stderr = trace["proc"].stderr.decode(errors="replace")
-    head = re.search(r"^\s+event\s+(delivered.*)$", stderr, re.M)
-    total = re.search(r"^\s+total\s+([\d ]+)$", stderr, re.M)
-    assert head and total, stderr
-    counts = dict(zip(head.group(1).split(), map(int, total.group(1).split())))
+    counts = stats_counts(trace["proc"].stderr)
     delivered, emitted, read_faults, truncated = (counts[k] for k in ("delivered", "emitted", "read_faults", "truncated"))
     ringbuf_full, fields_lost, bytes_lost = (counts[k] for k in ("ringbuf_full", "fields_lost", "payload_bytes_lost"))
     # Delivered is every line, plus at most the one event met after the end of the trace.
