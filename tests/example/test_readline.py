@@ -1,7 +1,8 @@
 """bash/readline: an interactive bash on a pseudo-terminal, traced with
 `./example -e bash/readline -- /bin/bash -i`, is typed known lines (quotes, non-ASCII,
-an empty line, a long one) and then Ctrl-D; the trace holds exactly those lines, in
-order, and the end of input as a call that returned no line."""
+an empty line, a long one, a quote closed on a continuation line) and then Ctrl-D; the
+trace holds exactly those lines, in order, each with its prompt (PS1 or PS2), and the
+end of input as a call that returned no line."""
 import fcntl
 import os
 import select
@@ -11,13 +12,16 @@ import time
 
 from conftest import EXAMPLE, HANG_TIMEOUT, read_ndjson
 
-PROMPT = b"rl-test$ "
+PS1, PS2 = "rl-test$ ", "rl-more> "
+# (what is typed, the prompt it answers)
 LINES = [
-    "echo 'single \"double\" quotes' \"it's\"",
-    ": h\u00e9llo w\u00f6rld \u2713 \u65e5\u672c\u8a9e \u2014 na\u00efve \U0001F680",
-    "",
-    "echo back\\slash $((6*7)) `true` $HOME",
-    ": " + "0123456789abcdef" * 200,
+    ("echo 'single \"double\" quotes' \"it's\"", PS1),
+    (": h\u00e9llo w\u00f6rld \u2713 \u65e5\u672c\u8a9e \u2014 na\u00efve \U0001F680", PS1),
+    ("", PS1),
+    ("echo back\\slash $((6*7)) `true` $HOME", PS1),
+    (": " + "0123456789abcdef" * 200, PS1),
+    ("echo \"an open quote", PS1),
+    ("closed on the next line\"", PS2),
 ]
 CTRL_D = b"\x04"
 
@@ -43,7 +47,7 @@ class Terminal:
         return True
 
     def prompts(self):
-        return self.output.count(PROMPT)
+        return sum(self.output.count(p.encode()) for p in (PS1, PS2))
 
     def type(self, text):
         os.write(self.master, text)
@@ -59,11 +63,11 @@ def test_typed_lines_exactly_and_in_order(tmp_path):
         stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
         preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
         env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TERM": "dumb", "LC_ALL": "C.UTF-8",
-             "PS1": PROMPT.decode(), "HISTFILE": "/dev/null"})
+             "PS1": PS1, "PS2": PS2, "HISTFILE": "/dev/null"})
     os.close(slave)
     term = Terminal(master)
     try:
-        for n, line in enumerate(LINES, 1):
+        for n, (line, _) in enumerate(LINES, 1):
             # One line per prompt, as a person types: each after bash asked for it.
             assert term.read_until(lambda _: term.prompts() >= n), term.output
             term.type(line.encode() + b"\r")
@@ -80,7 +84,8 @@ def test_typed_lines_exactly_and_in_order(tmp_path):
     events = read_ndjson(out)
     assert [ev["event_type"] for ev in events] == ["bash/readline"] * (len(LINES) + 1)
     assert [ev["payload"] for ev in events] == (
-        [{"got_line": True, "line": line} for line in LINES] + [{"got_line": False, "line": ""}])
+        [{"got_line": True, "line": line, "prompt": prompt} for line, prompt in LINES] +
+        [{"got_line": False, "line": "", "prompt": PS1}])
     assert all("truncated" not in ev and "lost" not in ev for ev in events)
     # All from the one bash, the command ./example started.
     assert len({ev["pid"] for ev in events}) == 1
