@@ -44,8 +44,12 @@ static int add_target(struct bootstrap *b, int event, const char *text, pid_t pi
 		err = -ENOENT;
 	}
 	if (err) {
-		bs_log(b, BOOTSTRAP_LOG_WARN, "%s %s: %s: %s", bootstrap_kind_name(ev->kind), ev->type_name, why,
-		       strict ? "failing (strict)" : "skipped");
+		/* The target too, unless the event's name says it (a tracepoint): the reason
+		 * may not name it ("this kernel has no kprobes"), and an event may have many. */
+		const char *on = strcmp(t.name, ev->type_name) ? t.name : NULL;
+
+		bs_log(b, BOOTSTRAP_LOG_WARN, "%s %s%s%s: %s: %s", bootstrap_kind_name(ev->kind), ev->type_name,
+		       on ? " on " : "", on ? on : "", why, strict ? "failing (strict)" : "skipped");
 		return strict ? err : 0;
 	}
 	t.event = event;

@@ -78,6 +78,8 @@ void trace_child(const struct trace_opts *opts, int (*fn)(void *arg), void *arg,
 	bo.follow_children = true;
 	bo.ringbuf_bytes = opts->ringbuf_bytes;
 	bo.arena_bytes_per_cpu = opts->arena_bytes_per_cpu;
+	bo.log = opts->log;
+	bo.log_ctx = opts->log_ctx;
 	err = bootstrap_open(&bo, &b);
 	cr_assert_eq(err, 0, "bootstrap_open: %s", bootstrap_strerror(err));
 	if (opts->on_open)

@@ -40,6 +40,8 @@ struct trace_opts {
 	/* Called for every event during the run (may be NULL). */
 	void (*on_event)(void *ctx, const struct bootstrap_event *ev);
 	void *ctx;
+	bootstrap_log_fn log;         /* the library's messages (NULL: warnings to stderr) */
+	void *log_ctx;
 };
 
 /* Forks; the child waits until tracing is on, runs fn(arg) and exits with its return. */
