@@ -251,6 +251,19 @@ static __always_inline void bs_var_block(struct bs_emit *e, struct bootstrap_var
 	bs_var_bytes(e, v, idx, (const void *)start, end > start ? end - start : 0, max, user);
 }
 
+/* The length, NUL included, of a string bpf_probe_read_*_str() read: what it returned
+ * (n >= 0; negative ones are faults, handled before), except 0, which older kernels
+ * (Debian 12's 6.1 among them) return for an empty user string: their
+ * strncpy_from_user_nofault() copied its NUL but did not count it. Without a branch: one
+ * per string in bs_var_str_array's loop makes the verifier give up on that loop. */
+static __always_inline long bs_str_len(long n)
+{
+	__u64 below_one = n - 1;
+
+	bs_barrier_var(below_one);  /* or clang turns the shift back into a compare */
+	return n + (below_one >> 63);
+}
+
 /* A NUL-terminated string of at most max bytes; the arena keeps its NUL (not in len) so a
  * C consumer can use it in place. A string of exactly max bytes is reported truncated. */
 static __always_inline void bs_var_str(struct bs_emit *e, struct bootstrap_var *v, __u32 idx,
@@ -268,10 +281,11 @@ static __always_inline void bs_var_str(struct bs_emit *e, struct bootstrap_var *
 		return;
 	}
 	n = user ? bpf_probe_read_user_str(dst, max + 1, src) : bpf_probe_read_kernel_str(dst, max + 1, src);
-	if (n <= 0) {
+	if (n < 0) {
 		bs_mark_fault(e, idx);
 		return;
 	}
+	n = bs_str_len(n);
 	if (n == max + 1)
 		bs_mark_truncated(e, idx);
 	v->len = n - 1;
@@ -311,10 +325,11 @@ static __always_inline void bs_var_str_array(struct bs_emit *e, struct bootstrap
 			break;
 		}
 		n = bpf_probe_read_user_str(e->region + ((e->head + used) & arena_mask), room, arg);
-		if (n <= 0) {
+		if (n < 0) {
 			bs_mark_fault(e, idx);
 			break;
 		}
+		n = bs_str_len(n);
 		used += n;
 		if ((__u64)n == room) {
 			bs_mark_truncated(e, idx);

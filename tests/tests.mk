@@ -1,13 +1,16 @@
 # tests/tests.mk: `make test` and its parts (included by the top Makefile).
 # Unit tests need no privilege; end-to-end tests load the real BPF programs and need
-# root: with REQUIRE_BPF=1 (CI) a missing privilege fails instead of skipping.
+# root: with REQUIRE_BPF=1 (CI) a missing privilege fails instead of skipping. Then the
+# BPF tests run again on a second kernel, in a VM (tests/vm/vm.mk).
 
 TEST_BIN := $(BUILD)/tests
 FIXTURES := $(patsubst tests/fixtures/%.c,$(TEST_BIN)/fixtures/%,$(wildcard tests/fixtures/*.c))
 # Criterion forks each test; BPF tests run one at a time so they do not see each other.
 CRITERION_FLAGS ?= --jobs 1
 
+# The VM run comes last, once the host suites have passed (it would share their 2 CPUs).
 test: test-typegen test-unit test-install test-e2e test-example test-import
+	$(Q)$(MAKE) --no-print-directory vmtest
 
 test-typegen: $(GEN)/.stamp
 	$(call msg,PYTEST,tests/typegen)
@@ -54,3 +57,4 @@ test-example: all $(FIXTURES)
 test-import:
 	$(call msg,PYTEST,tests/import)
 	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/import
+include tests/vm/vm.mk

@@ -1,16 +1,17 @@
 /* test_overload.c: conservation under overload. With a deliberately tiny ring buffer and
  * arena, a child opens and writes as fast as it can: every event is either delivered or
- * counted as dropped, and every delivered payload is byte-exact (or marked lost). */
+ * counted as dropped, and every delivered payload is byte-exact (or marked lost).
+ * E2E_OVERLOAD_OPENS and E2E_OVERLOAD_WRITES set the storm's size (the emulated VM of
+ * tests/vm runs a tenth of it in time). */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "trace_child.h"
 
-#define N_OPENS 200000
-#define N_WRITES 20000
 #define WRITE_SIZE 32768
 #define PATH "/etc/hostname"
 
@@ -22,6 +23,22 @@ static void fill(unsigned char *buf, uint32_t seq)
 		buf[i] = (unsigned char)(seq * 7 + i * 13 + (i >> 9));
 }
 
+static uint32_t n_opens, n_writes;
+
+/* The environment's count, or the default; anything but a positive number is an error. */
+static uint32_t count_from_env(const char *name, uint32_t dflt)
+{
+	const char *s = getenv(name);
+	unsigned long n;
+	char *end;
+
+	if (!s)
+		return dflt;
+	n = strtoul(s, &end, 10);
+	cr_assert(*s && !*end && n > 0 && n <= UINT32_MAX, "%s=%s is not a positive count", name, s);
+	return n;
+}
+
 static int storm(void *arg)
 {
 	static unsigned char buf[WRITE_SIZE];
@@ -30,9 +47,9 @@ static int storm(void *arg)
 
 	(void)arg;
 	dup2(null, 1);
-	for (int i = 0; i < N_OPENS; i++)
+	for (uint32_t i = 0; i < n_opens; i++)
 		close(open(path, O_RDONLY));
-	for (uint32_t i = 0; i < N_WRITES; i++) {
+	for (uint32_t i = 0; i < n_writes; i++) {
 		fill(buf, i);
 		if (write(1, buf, WRITE_SIZE) != WRITE_SIZE)
 			return 1;
@@ -70,7 +87,7 @@ static void check_event(void *ctx, const struct bootstrap_event *ev)
 		}
 		memcpy(&seq, v->data, sizeof(seq));
 		fill(t->expect, seq);
-		if (v->len != WRITE_SIZE || seq >= N_WRITES || memcmp(v->data, t->expect, WRITE_SIZE))
+		if (v->len != WRITE_SIZE || seq >= n_writes || memcmp(v->data, t->expect, WRITE_SIZE))
 			t->corrupt++;
 	}
 }
@@ -89,6 +106,8 @@ Test(overload, delivered_plus_counted_losses_equals_generated, .timeout = 600)
 	};
 	struct trace_result r;
 
+	n_opens = count_from_env("E2E_OVERLOAD_OPENS", 200000);
+	n_writes = count_from_env("E2E_OVERLOAD_WRITES", 20000);
 	trace_child(&o, storm, NULL, &r);
 	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
 	opens = &r.stats.events[BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_OPENAT];
@@ -100,8 +119,8 @@ Test(overload, delivered_plus_counted_losses_equals_generated, .timeout = 600)
 	cr_assert_eq(t.corrupt, 0, "%lu delivered payloads were not byte-exact", t.corrupt);
 	cr_assert_eq(r.stats.arena_lapped, 0);
 	/* + 1: the child's open of /dev/null. */
-	cr_assert_eq(t.opens + opens->ringbuf_full + opens->arena_busy, N_OPENS + 1);
-	cr_assert_eq(t.writes + writes->ringbuf_full + writes->arena_busy, N_WRITES);
+	cr_assert_eq(t.opens + opens->ringbuf_full + opens->arena_busy, n_opens + 1);
+	cr_assert_eq(t.writes + writes->ringbuf_full + writes->arena_busy, n_writes);
 	cr_assert_eq(opens->delivered, t.opens);
 	cr_assert_eq(opens->emitted, t.opens);
 	cr_assert_eq(writes->emitted, t.writes);

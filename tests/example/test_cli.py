@@ -68,11 +68,17 @@ def test_check_succeeds_here(schema):
 
 
 def test_check_mounts_a_missing_tracefs():
-    # A fresh boot may have no tracefs; tracing mounts it, so check does too.
+    # A fresh boot may have no tracefs; tracing mounts it, so check does too. A mounted
+    # debugfs would mount tracefs again at its tracing folder as soon as anything looks
+    # there (an automount): debugfs goes too, until the test ends.
     subprocess.run(["mount", "-t", "tracefs", "tracefs", "/sys/kernel/tracing"], capture_output=True)
-    subprocess.run(["umount", "-l", "/sys/kernel/debug/tracing"], capture_output=True)
-    subprocess.run(["umount", "-l", "/sys/kernel/tracing"], check=True)
-    out = run_example("check")
+    debugfs = subprocess.run(["umount", "-l", "/sys/kernel/debug"], capture_output=True).returncode == 0
+    try:
+        subprocess.run(["umount", "-l", "/sys/kernel/tracing"], check=True)
+        out = run_example("check")
+    finally:
+        if debugfs:
+            subprocess.run(["mount", "-t", "debugfs", "debugfs", "/sys/kernel/debug"], check=True)
     assert out.returncode == 0, out.stdout.decode()
     assert re.search(r"^\u2713 tracefs +was not mounted: mounted now at /sys/kernel/tracing$",
                      out.stdout.decode(), re.M)
