@@ -4,8 +4,8 @@
  * 20 KiB each way over 127.0.0.1, every byte value many times over: not valid UTF-8,
  * so what the JSON output cannot carry exactly, the library's fields do. Each
  * direction, reassembled from the events of one SSL pointer in order, is exactly what
- * was sent. Needs root, BTF and the openssl command (certificate); run from the top of
- * the tree, as make does (the script's path is relative). */
+ * was sent. Needs root, BTF and the openssl command (the script makes its certificate
+ * with it); run from the top of the tree, as make does (the script's path is relative). */
 #include <criterion/criterion.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,7 +19,7 @@
 #define BODY_BYTES (20 * 1024)
 
 struct tls_files {
-	char dir[64], cert[96], key[96], request[96], response[96];
+	char dir[64], request[96], response[96];
 	unsigned char request_bytes[BODY_BYTES], response_bytes[BODY_BYTES];
 };
 
@@ -32,21 +32,14 @@ static void write_file(const char *path, const void *data, size_t n)
 	cr_assert_eq(fclose(f), 0);
 }
 
-/* A self-signed certificate for localhost, and the two bodies: byte i of the request is
- * i mod 256, of the response a different walk through all 256 values. */
+/* The two bodies: byte i of the request is i mod 256, of the response a different walk
+ * through all 256 values; the script makes its certificate in the same folder. */
 static void make_files(struct tls_files *t)
 {
-	char cmd[512];
-
 	snprintf(t->dir, sizeof(t->dir), "/tmp/bootstrap-tls-XXXXXX");
 	cr_assert_not_null(mkdtemp(t->dir));
-	snprintf(t->cert, sizeof(t->cert), "%s/cert.pem", t->dir);
-	snprintf(t->key, sizeof(t->key), "%s/key.pem", t->dir);
 	snprintf(t->request, sizeof(t->request), "%s/request", t->dir);
 	snprintf(t->response, sizeof(t->response), "%s/response", t->dir);
-	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 "
-		 "-keyout %s -out %s 2>/dev/null", t->key, t->cert);
-	cr_assert_eq(system(cmd), 0, "openssl req failed (is the openssl command installed?)");
 	for (size_t i = 0; i < BODY_BYTES; i++) {
 		t->request_bytes[i] = (unsigned char)i;
 		t->response_bytes[i] = (unsigned char)(i * 7 + 3);
@@ -57,10 +50,13 @@ static void make_files(struct tls_files *t)
 
 static void remove_files(const struct tls_files *t)
 {
-	const char *files[] = { t->cert, t->key, t->request, t->response };
+	static const char *const names[] = { "cert.pem", "key.pem", "request", "response" };
+	char path[128];
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		unlink(files[i]);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", t->dir, names[i]);
+		unlink(path);
+	}
 	rmdir(t->dir);
 }
 
@@ -68,8 +64,8 @@ static int run_tls_pair(void *arg)
 {
 	struct tls_files *t = arg;
 
-	execl("/usr/bin/python3", "python3", "tests/fixtures/tls_pair.py", t->cert, t->key, t->request,
-	      t->response, (char *)NULL);
+	execl("/usr/bin/python3", "python3", "tests/fixtures/tls_pair.py", t->dir, t->request, t->response,
+	      (char *)NULL);
 	return 127;
 }
 
@@ -87,8 +83,14 @@ static size_t stream(const struct trace_result *r, int index, __u64 ssl, unsigne
 
 		if (p->ssl != ssl)
 			continue;
-		cr_assert_eq(p->ret, 1);
 		cr_assert(!e->vars[0].lost && !e->vars[0].truncated);
+		/* With a timeout Python's sockets are non-blocking: a call may fail (ret 0,
+		 * SSL_ERROR_WANT_READ) and be made again; a failed call moves no data. */
+		if (p->ret != 1) {
+			cr_assert_eq(p->ret, 0);
+			cr_assert_eq(e->vars[0].len, 0);
+			continue;
+		}
 		cr_assert_leq(n + e->vars[0].len, cap, "more bytes than were sent");
 		memcpy(out + n, e->vars[0].data, e->vars[0].len);
 		n += e->vars[0].len;
@@ -134,7 +136,8 @@ Test(tls, plaintext_every_byte_value_both_ways)
 	make_files(&t);
 	trace_child(&(struct trace_opts){ .events = "ssl/*" }, run_tls_pair, &t, &r);
 	remove_files(&t);
-	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "tls_pair.py failed: status %#x", r.status);
+	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "tls_pair.py failed (status %#x; 2: no certificate)",
+		  r.status);
 	/* Python's ssl module calls the _ex variants only. */
 	cr_assert_eq(count_events(&r, BOOTSTRAP_EV_SSL_SSL_READ, 0) + count_events(&r, BOOTSTRAP_EV_SSL_SSL_WRITE, 0), 0);
 	/* The client is the main thread (the command itself), the server another. */
