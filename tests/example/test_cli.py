@@ -67,6 +67,28 @@ def test_check_succeeds_here(schema):
         assert len(re.findall(rf"^  [\u2713\u2717] {re.escape(type_name)} \(id ", text, re.M)) == 1
 
 
+def kprobes_expected():
+    """BOOTSTRAP_EXPECT_KPROBES when set (the VM run), else what the kernel offers (the
+    kprobe PMU, or tracefs' kprobe_events on older kernels)."""
+    if os.environ.get("BOOTSTRAP_EXPECT_KPROBES"):
+        return os.environ["BOOTSTRAP_EXPECT_KPROBES"] == "1"
+    return any(os.path.exists(p) for p in ("/sys/bus/event_source/devices/kprobe/type",
+                                           "/sys/kernel/tracing/kprobe_events"))
+
+
+def test_check_asks_each_probe_for_its_target(schema):
+    # A probe is not a tracepoint: check looks for its binary and symbol, or its kernel
+    # function and kprobes, and says why one cannot attach.
+    text = run_example("check").stdout.decode()
+    for type_name in ("bash/readline", "ssl/ssl_read", "ssl/ssl_read_ex"):
+        assert re.search(rf"^  \u2713 {type_name} \(id {schema[type_name]['id']}, opt-in\)$", text, re.M), text
+    kprobe = rf"^  \u2717 kernel/do_sys_openat2 \(id 10240, opt-in\): this kernel has no kprobes " \
+             rf"\(CONFIG_KPROBES is off\), skipped when tracing$"
+    if kprobes_expected():
+        kprobe = r"^  \u2713 kernel/do_sys_openat2 \(id 10240, opt-in\)$"
+    assert re.search(kprobe, text, re.M), text
+
+
 def test_check_mounts_a_missing_tracefs():
     # A fresh boot may have no tracefs; tracing mounts it, so check does too. A mounted
     # debugfs would mount tracefs again at its tracing folder as soon as anything looks
