@@ -33,18 +33,20 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra 
 	-Wno-unused-function -Wno-unused-parameter \
 	-Ivendor -I$(GEN) -Iinclude -Ibpf
 LIBS := -lelf -lz
+# ./example top draws with ncurses (libncurses-dev); the library does not need it.
+EXAMPLE_LIBS := $(LIBS) -lncurses
 OUT := $(if $(filter build,$(BUILD)),,$(BUILD)/)
 LIB := $(OUT)libbootstrap.a
 EXAMPLE := $(OUT)example
 LIBBPF_A := $(shell $(CC) -print-file-name=libbpf.a)
 
-GEN_FILES := $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h $(GEN)/json.gen.c $(GEN)/attach.gen.c $(GEN)/events.schema.json
+GEN_FILES := $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h $(GEN)/json.gen.c $(GEN)/attach.gen.c $(GEN)/aggregate.gen.bpf.h $(GEN)/aggregate.gen.c $(GEN)/events.schema.json
 TYPEGEN_SRCS := $(wildcard typegen/*.py typegen/templates/*.j2)
 LIB_SRCS := $(wildcard c/*.c)
-LIB_OBJS := $(patsubst c/%.c,$(BUILD)/c/%.o,$(LIB_SRCS)) $(BUILD)/c/json.gen.o $(BUILD)/c/attach.gen.o
+LIB_OBJS := $(patsubst c/%.c,$(BUILD)/c/%.o,$(LIB_SRCS)) $(BUILD)/c/json.gen.o $(BUILD)/c/attach.gen.o $(BUILD)/c/aggregate.gen.o
 HEADERS := $(wildcard c/*.h include/*.h) $(GEN)/events.gen.h
 
-.PHONY: all test test-typegen test-unit test-install test-e2e test-example test-import bench install clean vmlinux
+.PHONY: all test test-typegen test-unit test-install test-e2e test-example test-import test-aggregate bench install clean vmlinux
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -61,7 +63,7 @@ $(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h vendor/vml
 $(GEN_FILES): $(GEN)/.stamp ;
 
 # --- kernel side --------------------------------------------------------------------
-$(BUILD)/bootstrap.bpf.o: bpf/bootstrap.bpf.c $(wildcard bpf/*.h bpf/fill/*.bpf.c) include/bootstrap_protocol.h $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h
+$(BUILD)/bootstrap.bpf.o: bpf/bootstrap.bpf.c $(wildcard bpf/*.h bpf/fill/*.bpf.c) include/bootstrap_protocol.h $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h $(GEN)/aggregate.gen.bpf.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
@@ -91,7 +93,7 @@ $(LIB): $(LIB_OBJS)
 
 $(EXAMPLE): $(wildcard examples/*.c examples/*.h) $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(LIB) $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(LIB) $(EXAMPLE_LIBS) -o $@
 
 include tests/tests.mk
 include bench/bench.mk

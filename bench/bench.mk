@@ -4,7 +4,7 @@
 
 BENCH_OUT := $(BUILD)/bench
 
-.PHONY: bench bench-tools
+.PHONY: bench bench-tools bench-aggregate
 
 bench-tools: $(BENCH_OUT)/wload $(BENCH_OUT)/floor $(BENCH_OUT)/serialize_bench
 
@@ -37,3 +37,10 @@ $(BENCH_OUT)/serialize_bench: bench/serialize_bench.c c/bootstrap.h include/boot
 		| $(BENCH_OUT)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -Ic -I$(BUILD)/gen -o $@ bench/serialize_bench.c $(LIB) $(LIBS)
+
+# The openat storm counted in the kernel, against the floor, the event sent and bpftrace
+# (bench/aggregate.py); its tracer is built from bench/aggregate.toml on the side.
+BENCH_AGG := $(BENCH_OUT)/aggregate
+bench-aggregate: all bench-tools
+	$(Q)$(MAKE) -s BUILD=$(BENCH_AGG) EVENTS=bench/aggregate.toml
+	$(PYTHON) bench/aggregate.py --tools $(BENCH_OUT) --agg-example $(BENCH_AGG)/example

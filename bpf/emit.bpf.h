@@ -3,16 +3,26 @@
  *   bs_begin   filters, reserves header + fixed payload in the ring buffer, fills the header
  *   bs_var_*   appends one variable field to this CPU's arena region (or marks it lost)
  *   bs_commit  records the arena span in the header, submits, wakes the consumer rarely
+ *   bs_begin_quiet / bs_end_quiet  the same filters for an aggregate-only event, which
+ *              sends nothing: its header (only the masks are used) and payload are on
+ *              the handler's stack, and only the fields its aggregations read are filled
  *
  * Handlers can interleave on one CPU. Tracepoint, kprobe and perf_event programs run
  * through trace_call_bpf()/bpf_overflow_handler(), which skip any such program while
  * another runs on the same CPU (the per-CPU bpf_prog_active count), but uprobe programs
- * do not take part (they run preemptible, with migration disabled only) and XDP runs in
- * softirq, which can interrupt any of them. So each event takes this CPU's arena for
- * itself: bs_begin() increments arena_ctl.busy atomically and proceeds only from 0; an
- * event that finds it taken is dropped and counted (arena_busy); bs_commit() and
- * bs_discard() release it. Inside, the arena head and the event's counters are plain
- * per-CPU loads and stores.
+ * do not take part (they run preemptible, with migration disabled only). So each event
+ * takes this CPU's arena for itself: bs_begin() increments arena_ctl.busy atomically and
+ * proceeds only from 0; an event that finds it taken is dropped and counted
+ * (arena_busy); bs_commit() and bs_discard() release it. Inside, the arena head and the
+ * event's counters are plain per-CPU loads and stores.
+ * XDP programs run in softirq and may interrupt any handler between its bs_begin and
+ * its bs_commit. They cannot corrupt the arena because they never touch it: an xdp
+ * event has no variable fields (typegen rejects them), and its begin and commit
+ * (packet.bpf.h) neither read nor write arena_ctl; the records carry an empty span,
+ * which user space neither checks nor releases (c/poll.c). What they do share is safe
+ * in any context: ring buffer reservation (the kernel serializes producers with an
+ * irq-safe lock), per-CPU counters and aggregation maps of their own event index only,
+ * and the read-only filters.
  * Arena positions are monotonic 64-bit counters; the kernel writes a field only below
  * released + region size, so bytes user space has not released are never overwritten.
  */
@@ -83,6 +93,21 @@ static __always_inline void bs_fill_header(struct bootstrap_header *h, __u64 pid
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
+/* A ring record for a header and size payload bytes of event index, and the event's
+ * counters; NULL when the ring buffer is full (counted). */
+static __always_inline struct bootstrap_header *bs_reserve(__u32 index, __u32 size, struct bootstrap_kcounters **cnt)
+{
+	struct bootstrap_header *h;
+
+	*cnt = bpf_map_lookup_elem(&counters, &index);
+	if (!*cnt)
+		return NULL;
+	h = bpf_ringbuf_reserve(&events_rb, sizeof(*h) + size, 0);
+	if (!h)
+		(*cnt)->ringbuf_full++;
+	return h;
+}
+
 /* Returns the payload (right after the header in the ring record), or NULL when the event
  * is filtered out or dropped (ring buffer full: counted). size must be a constant. */
 /* Ends this CPU's exclusive use of its arena. Whoever interrupted us has undone its
@@ -104,21 +129,25 @@ static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, 
 
 	if (!bs_wanted(index, pid_tgid >> 32))
 		return NULL;
-	cnt = bpf_map_lookup_elem(&counters, &index);
+	if (top_mode) {
+		bs_top_count(index, pid_tgid >> 32);
+		return NULL;
+	}
 	cpu = bpf_get_smp_processor_id();
 	region = bpf_map_lookup_elem(&arena, &cpu);
 	ctl = bpf_map_lookup_elem(&arena_ctl, &cpu);
-	if (!cnt || !region || !ctl)
+	if (!region || !ctl)
 		return NULL;
 	/* This CPU's arena and counters are ours until commit (see the top of this file). */
 	if (__sync_fetch_and_add(&ctl->busy, 1)) {
 		__sync_fetch_and_add(&ctl->busy, -1);
-		__sync_fetch_and_add(&cnt->arena_busy, 1);
+		cnt = bpf_map_lookup_elem(&counters, &index);
+		if (cnt)
+			__sync_fetch_and_add(&cnt->arena_busy, 1);
 		return NULL;
 	}
-	h = bpf_ringbuf_reserve(&events_rb, sizeof(*h) + size, 0);
+	h = bs_reserve(index, size, &cnt);
 	if (!h) {
-		cnt->ringbuf_full++;
 		bs_release(ctl);
 		return NULL;
 	}
@@ -342,18 +371,26 @@ static __always_inline void bs_var_str_array(struct bs_emit *e, struct bootstrap
 	e->head += used;
 }
 
+/* Whether the record of this payload size took the ring backlog across the wake-up
+ * threshold. */
+static __always_inline bool bs_ring_crossed(__u32 payload_size)
+{
+	__u64 rec = sizeof(struct bootstrap_header) + payload_size + 8; /* + ring record header */
+	__u64 backlog = bpf_ringbuf_query(&events_rb, BPF_RB_AVAIL_DATA);
+
+	return backlog >= wake_ring_bytes && backlog < wake_ring_bytes + rec;
+}
+
 /* Wake the consumer only when the backlog crosses a threshold (this record took it
  * across), not per event: wake-ups cost more than the event itself. A timer in user
  * space bounds the latency of what stays below the thresholds. */
 static __always_inline void bs_commit(struct bs_emit *e, __u32 payload_size)
 {
-	__u64 rec = sizeof(struct bootstrap_header) + payload_size + 8; /* + ring record header */
-	__u64 backlog = bpf_ringbuf_query(&events_rb, BPF_RB_AVAIL_DATA);
 	__u64 used_after = e->head - e->ctl->released;
 	__u64 used_before = e->hdr->arena_start - e->ctl->released;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if ((backlog >= wake_ring_bytes && backlog < wake_ring_bytes + rec) ||
+	if (bs_ring_crossed(payload_size) ||
 	    (used_after >= wake_arena_bytes && used_before < wake_arena_bytes))
 		flags = BPF_RB_FORCE_WAKEUP;
 	e->hdr->arena_end = e->head;
@@ -365,6 +402,40 @@ static __always_inline void bs_commit(struct bs_emit *e, __u32 payload_size)
 	e->cnt->payload_bytes_lost += e->lost_bytes;
 	bpf_ringbuf_submit(e->hdr, flags);
 	bs_release(e->ctl);
+}
+
+/* An aggregate-only event: the filters of bs_begin (only enabled[] without a current
+ * task), then e set up over the caller's stack header h with no arena (no variable
+ * field is filled). False when filtered out, or counted for `top` instead. */
+static __always_inline bool bs_begin_quiet(struct bs_emit *e, struct bootstrap_header *h, __u32 index,
+					   bool has_task)
+{
+	__u32 tgid = has_task ? bpf_get_current_pid_tgid() >> 32 : 0;
+	struct bootstrap_kcounters *cnt;
+
+	if (has_task ? !bs_wanted(index, tgid) : index >= BOOTSTRAP_N_EVENTS || !enabled[index])
+		return false;
+	if (has_task && top_mode) {
+		bs_top_count(index, tgid);
+		return false;
+	}
+	cnt = bpf_map_lookup_elem(&counters, &index);
+	if (!cnt)
+		return false;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->hdr = h;
+	e->cnt = cnt;
+	h->truncated_mask = 0;
+	h->lost_mask = 0;
+	return true;
+}
+
+static __always_inline void bs_end_quiet(struct bs_emit *e)
+{
+	e->cnt->read_faults += e->faults;
+	e->cnt->truncated += e->truncs;
+	e->cnt->fields_lost += e->losts;
+	e->cnt->payload_bytes_lost += e->lost_bytes;
 }
 
 #endif

@@ -27,20 +27,37 @@ static __always_inline const char *bs_target_name(void *ctx)
 }
 
 /* Field n of a tracepoint record whose layout is only known at run time, as the loader
- * found it in the tracepoint's format; 0 when the record has no such field. */
+ * found it in the tracepoint's format, zero-extended; 0 when the record has no such
+ * field. One read per size: with the size as a variable length, clang folds the bound
+ * check into a form the verifier cannot follow, and the program does not load. */
 static __always_inline __u64 bs_tp_arg(void *ctx, __u32 n)
 {
 	const struct bootstrap_target *t = bs_target(ctx);
-	__u64 v = 0;
-	__u32 size;
+	const void *field;
+	__u64 v8 = 0;
+	__u32 v4 = 0;
+	__u16 v2 = 0;
+	__u8 v1 = 0;
 
 	if (!t || n >= BOOTSTRAP_MAX_ARGS)
 		return 0;
-	size = t->arg_size[n];
-	if (size == 0 || size > sizeof(v))
+	field = (const char *)ctx + t->arg_off[n];
+	switch (t->arg_size[n]) {
+	case 1:
+		bpf_probe_read_kernel(&v1, 1, field);
+		return v1;
+	case 2:
+		bpf_probe_read_kernel(&v2, 2, field);
+		return v2;
+	case 4:
+		bpf_probe_read_kernel(&v4, 4, field);
+		return v4;
+	case 8:
+		bpf_probe_read_kernel(&v8, 8, field);
+		return v8;
+	default:
 		return 0;
-	bpf_probe_read_kernel(&v, size, (const char *)ctx + t->arg_off[n]);
-	return v;
+	}
 }
 
 #endif

@@ -7,6 +7,7 @@
  * target's number as the BPF cookie, and fills the table that number indexes. One call
  * per kind below is all that differs between kinds. */
 #include <errno.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,10 @@
 #include "bootstrap.skel.h"
 #include "internal.h"
 #include "targets.h"
+
+/* How a target is named in messages: "probe/uprobe (uprobe /bin/bash:readline)". */
+#define TARGET_FMT "%s (%s %s)"
+#define TARGET_ARGS(ev, text) (ev)->type_name, bootstrap_kind_name((ev)->kind), (text)
 
 static int add_target(struct bootstrap *b, int event, const char *text, pid_t pid, bool strict, const char *tracefs)
 {
@@ -33,8 +38,7 @@ static int add_target(struct bootstrap *b, int event, const char *text, pid_t pi
 	err = bs_target_parse(ev->kind, text, ev->target, &t);
 	if (err) {
 		bs_log(b, BOOTSTRAP_LOG_WARN, "%s: '%s' is not a %s target (%s)", ev->type_name, text,
-		       bootstrap_kind_name(ev->kind), ev->kind == BOOTSTRAP_KIND_TRACEPOINT ? "category/name" :
-		       ev->kind <= BOOTSTRAP_KIND_KRETPROBE ? "a kernel function" : "binary:function, or binary");
+		       bootstrap_kind_name(ev->kind), bs_target_syntax(ev));
 		return err;
 	}
 	t.pid = pid;
@@ -44,12 +48,8 @@ static int add_target(struct bootstrap *b, int event, const char *text, pid_t pi
 		err = -ENOENT;
 	}
 	if (err) {
-		/* The target too, unless the event's name says it (a tracepoint): the reason
-		 * may not name it ("this kernel has no kprobes"), and an event may have many. */
-		const char *on = strcmp(t.name, ev->type_name) ? t.name : NULL;
-
-		bs_log(b, BOOTSTRAP_LOG_WARN, "%s %s%s%s: %s: %s", bootstrap_kind_name(ev->kind), ev->type_name,
-		       on ? " on " : "", on ? on : "", why, strict ? "failing (strict)" : "skipped");
+		bs_log(b, BOOTSTRAP_LOG_WARN, TARGET_FMT ": %s; %s", TARGET_ARGS(ev, t.name), why,
+		       strict ? "failing (strict)" : "skipped");
 		return strict ? err : 0;
 	}
 	t.event = event;
@@ -57,18 +57,69 @@ static int add_target(struct bootstrap *b, int event, const char *text, pid_t pi
 	return 0;
 }
 
-int bs_plan_targets(struct bootstrap *b, const struct bootstrap_opts *o, const char *tracefs)
+/* The event of a run-time target, or -1 when it names none of this build. */
+static int attach_event(const struct bootstrap_attach *a)
 {
-	bool overridden[BOOTSTRAP_N_EVENTS] = { false };
-	int err, n = 0;
+	return a->event ? bootstrap_event_index(a->event) : -1;
+}
 
-	b->targets = calloc(BOOTSTRAP_MAX_TARGETS, sizeof(*b->targets));
-	if (!b->targets)
-		return -ENOMEM;
-	/* Run-time targets first: they select their event and replace its declared one. */
+/* The targets event i is asked for, as a person reads them: "a, b, c". */
+static void target_list(const struct bootstrap_opts *o, int i, bool runtime, char *out, size_t cap)
+{
+	const char *declared = bootstrap_events[i].target;
+	size_t len = 0;
+
+	out[0] = '\0';
+	if (!runtime) {
+		snprintf(out, cap, "%s", declared);
+		return;
+	}
+	for (size_t k = 0; k < o->n_attach && len < cap; k++) {
+		if (attach_event(&o->attach[k]) == i)
+			len += snprintf(out + len, cap - len, "%s%s", len ? ", " : "",
+					o->attach[k].target ? o->attach[k].target : declared);
+	}
+}
+
+/* The targets of event i: its run-time ones when it has any, else its declared one when
+ * it is selected. A kind this kernel lacks altogether (kprobes) is one warning for the
+ * event, however many targets it was given. */
+static int plan_event(struct bootstrap *b, const struct bootstrap_opts *o, int i, const char *tracefs)
+{
+	const struct bootstrap_event_info *ev = &bootstrap_events[i];
+	bool runtime = false;
+	char why[256], targets[256];
+	int err = 0;
+
+	for (size_t k = 0; k < o->n_attach && !runtime; k++)
+		runtime = attach_event(&o->attach[k]) == i;
+	if (!runtime && !(b->selected[i] && ev->target))
+		return 0;
+	b->selected[i] = true;
+	if (bs_kind_check(ev->kind, why, sizeof(why))) {
+		target_list(o, i, runtime, targets, sizeof(targets));
+		bs_log(b, BOOTSTRAP_LOG_WARN, TARGET_FMT ": %s; %s", TARGET_ARGS(ev, targets), why,
+		       o->strict ? "failing (strict)" : "skipped");
+		return o->strict ? -ENOTSUP : 0;
+	}
+	if (!runtime)
+		return add_target(b, i, ev->target, 0, o->strict, tracefs);
+	for (size_t k = 0; k < o->n_attach && !err; k++) {
+		const struct bootstrap_attach *a = &o->attach[k];
+
+		if (attach_event(a) == i)
+			err = add_target(b, i, a->target ? a->target : ev->target, a->pid, o->strict, tracefs);
+	}
+	return err;
+}
+
+/* Run-time targets must name an event of this build, and a target when the event
+ * declares none. */
+static int check_attach(const struct bootstrap *b, const struct bootstrap_opts *o)
+{
 	for (size_t k = 0; k < o->n_attach; k++) {
 		const struct bootstrap_attach *a = &o->attach[k];
-		int i = a->event ? bootstrap_event_index(a->event) : -1;
+		int i = attach_event(a);
 
 		if (i < 0) {
 			bs_log(b, BOOTSTRAP_LOG_WARN, "attach: no event '%s' in this build", a->event ? a->event : "(null)");
@@ -79,17 +130,42 @@ int bs_plan_targets(struct bootstrap *b, const struct bootstrap_opts *o, const c
 			       bootstrap_events[i].type_name);
 			return -EINVAL;
 		}
-		b->selected[i] = overridden[i] = true;
-		err = add_target(b, i, a->target ? a->target : bootstrap_events[i].target, a->pid, o->strict, tracefs);
+	}
+	return 0;
+}
+
+/* Whether the selection holds only events that attach to run-time targets, and none
+ * was given: what to say when nothing is left to trace. */
+static bool waiting_for_targets(const struct bootstrap_opts *o, const bool asked[BOOTSTRAP_N_EVENTS])
+{
+	bool any = false;
+
+	if (o->n_attach)
+		return false;
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
+		if (asked[i] && bootstrap_events[i].target)
+			return false;
+		any |= asked[i];
+	}
+	return any;
+}
+
+int bs_plan_targets(struct bootstrap *b, const struct bootstrap_opts *o, const char *tracefs)
+{
+	bool asked[BOOTSTRAP_N_EVENTS];
+	int err, n = 0;
+
+	err = check_attach(b, o);
+	if (err)
+		return err;
+	b->targets = calloc(BOOTSTRAP_MAX_TARGETS, sizeof(*b->targets));
+	if (!b->targets)
+		return -ENOMEM;
+	memcpy(asked, b->selected, sizeof(asked));
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
+		err = plan_event(b, o, i, tracefs);
 		if (err)
 			return err;
-	}
-	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
-		if (b->selected[i] && !overridden[i] && bootstrap_events[i].target) {
-			err = add_target(b, i, bootstrap_events[i].target, 0, o->strict, tracefs);
-			if (err)
-				return err;
-		}
 	}
 	/* What is left selected is what has a target here. */
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
@@ -101,7 +177,9 @@ int bs_plan_targets(struct bootstrap *b, const struct bootstrap_opts *o, const c
 		n += any;
 	}
 	if (n == 0) {
-		bs_log(b, BOOTSTRAP_LOG_WARN, "none of the selected events can be traced on this machine");
+		bs_log(b, BOOTSTRAP_LOG_WARN, "%s", waiting_for_targets(o, asked) ?
+		       "nothing to trace: the selected events attach only to targets given at run time "
+		       "(opts.attach), and none was given" : "none of the selected events can be traced on this machine");
 		return -ENOENT;
 	}
 	return 0;
@@ -131,6 +209,19 @@ static struct bpf_link *attach_one(struct bpf_program *prog, enum bootstrap_kind
 			    .retprobe = kind == BOOTSTRAP_KIND_URETPROBE);
 
 		return bpf_program__attach_uprobe_opts(prog, t->pid ? t->pid : -1, t->path, 0, &opts);
+	}
+	case BOOTSTRAP_KIND_XDP: {
+		/* A bpf_link, so the program goes with the last fd, even when the process is
+		 * killed. Without mode flags the kernel takes the driver's native mode when the
+		 * driver has one and the generic one otherwise. XDP links carry no cookie:
+		 * the packet says its interface (pkt.ifindex). */
+		unsigned int ifindex = if_nametoindex(t->name);
+
+		if (!ifindex) {
+			errno = ENODEV;
+			return NULL;
+		}
+		return bpf_program__attach_xdp(prog, ifindex);
 	}
 	}
 	errno = EINVAL;
@@ -193,6 +284,7 @@ int bs_attach_targets(struct bootstrap *b, const char *tracefs, bool strict)
 		return -ENOMEM;
 	for (size_t k = 0; k < b->n_targets; k++) {
 		const struct bs_target *t = &b->targets[k];
+		const struct bootstrap_event_info *ev = &bootstrap_events[t->event];
 		struct bootstrap_target entry = { 0 };
 		__u32 slot = k;
 		int err;
@@ -207,12 +299,16 @@ int bs_attach_targets(struct bootstrap *b, const char *tracefs, bool strict)
 			b->skel->bss->retry_enabled[t->event] = 1;
 		err = attach_target(b, k);
 		if (err) {
-			bs_log(b, BOOTSTRAP_LOG_WARN, "attaching %s to %s failed: %s%s", bootstrap_events[t->event].type_name,
-			       t->name, strerror(-err), strict ? "" : " (target skipped)");
+			bs_log(b, BOOTSTRAP_LOG_WARN, TARGET_FMT ": attaching failed: %s; %s", TARGET_ARGS(ev, t->name),
+			       strerror(-err), strict ? "failing (strict)" : "skipped");
 			if (strict)
 				return err;
 			continue;
 		}
+		if (t->pid)
+			bs_log(b, BOOTSTRAP_LOG_INFO, TARGET_FMT ": attached in pid %d", TARGET_ARGS(ev, t->name), (int)t->pid);
+		else
+			bs_log(b, BOOTSTRAP_LOG_INFO, TARGET_FMT ": attached", TARGET_ARGS(ev, t->name));
 		attached[t->event] = true;
 	}
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {

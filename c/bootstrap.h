@@ -34,6 +34,7 @@ typedef void (*bootstrap_log_fn)(void *ctx, enum bootstrap_log_level level, cons
 enum bootstrap_kind {
 	BOOTSTRAP_KIND_TRACEPOINT, BOOTSTRAP_KIND_KPROBE, BOOTSTRAP_KIND_KRETPROBE,
 	BOOTSTRAP_KIND_UPROBE, BOOTSTRAP_KIND_URETPROBE,
+	BOOTSTRAP_KIND_XDP,     /* a network interface's receive path: no task (pid … comm are 0) */
 };
 
 /* A target given at run time. It selects its event, and replaces the event's declared
@@ -64,8 +65,11 @@ struct bootstrap_opts {
 	unsigned int wakeup_ms;     /* latency bound for delivery; 0 = default (50 ms) */
 	bootstrap_log_fn log;       /* NULL = warnings to stderr */
 	void *log_ctx;
-	const struct bootstrap_attach *attach; /* run-time targets */
+	const struct bootstrap_attach *attach; /* run-time targets (an xdp event's: an interface) */
 	size_t n_attach;
+	size_t aggregate_entries;   /* keys per aggregation map (and `top`); 0 = default (10240) */
+	bool top;                   /* count every event per process (bootstrap_aggregates_read)
+				       instead of delivering it, and run no aggregation of the schema */
 };
 
 /* Field types of the schema, as the reflection table reports them. */
@@ -76,6 +80,7 @@ enum bootstrap_type {
 	BOOTSTRAP_T_BYTES,      /* char[]: bytes (NUL-terminated in the arena unless len-bounded) */
 	BOOTSTRAP_T_STR_BLOCK,  /* char[][]: NUL-separated strings */
 	BOOTSTRAP_T_STR_ARRAY,  /* char*[]: NUL-separated strings read from a pointer array */
+	BOOTSTRAP_T_IP,         /* ip: struct bootstrap_ip, a fixed field of packet events */
 };
 
 struct bootstrap_field_info {
@@ -197,11 +202,86 @@ void bootstrap_env_probe(struct bootstrap_env *env);
 const char *bootstrap_tracefs_mount(void);
 /* Whether "category/name" exists under the tracefs root. */
 bool bootstrap_tracepoint_exists(const char *tracefs, const char *type_name);
+/* Whether `target` is written right for event `index` (see struct bootstrap_attach;
+ * NULL: its declared one), without looking at this machine: 0, or -EINVAL (or
+ * -ENAMETOOLONG) with why. A run-time-only event without a target is -ENOENT "target
+ * given at run time", or -ENOTSUP when this kernel lacks its kind altogether. */
+int bootstrap_target_parse(int index, const char *target, char *why, size_t cap);
 /* Whether event `index` can attach here to `target` (NULL: its declared one): 0, or a
  * negative errno with the reason in why ("this kernel has no kprobes ...", "library
- * libssl.so.3 not found ...", "... has no function symbol ..."). */
+ * libssl.so.3 not found ...", "... has no function symbol ..."; for a run-time-only
+ * event without a target, as bootstrap_target_parse() says). */
 int bootstrap_target_check(int index, const char *target, char *why, size_t cap);
 const char *bootstrap_kind_name(enum bootstrap_kind kind);
+
+/* Aggregations (events.toml `aggregate`), counted in the kernel. */
+
+/* One member of an aggregation's key (the generated struct bootstrap_aggkey_*). */
+struct bootstrap_agg_key_info {
+	const char *name;            /* as in `by`: a payload field or a header value */
+	enum bootstrap_type type;    /* BOOTSTRAP_T_BYTES: a comm, NUL-padded to 16 bytes */
+	uint32_t offset, size;
+	const char *const *names;    /* values shown by name (pkt.proto): names[v], or NULL */
+	uint32_t n_names;
+};
+
+struct bootstrap_aggregation_info {
+	const char *name;
+	int event;                   /* event index */
+	uint32_t key_size;
+	uint32_t n_keys;
+	const struct bootstrap_agg_key_info *keys;
+	uint32_t n_sums;
+	const char *const *sums;     /* the summed fields */
+	const bool *sums_signed;     /* a sum of a signed field is an int64_t */
+	const char *hist;            /* the field of the log2 histogram, or NULL */
+	bool hist_signed;            /* its bucket 0 (values below 0) can be non-empty */
+	uint32_t value_size;         /* 8 * (1 + n_sums + (hist ? BOOTSTRAP_HIST_BUCKETS : 0)) */
+};
+
+/* The generated table, in events.toml order. */
+extern const struct bootstrap_aggregation_info bootstrap_aggregations[BOOTSTRAP_N_AGGREGATIONS];
+
+/* The key of a `top` row: struct bootstrap_top_key (bootstrap_protocol.h). */
+extern const struct bootstrap_aggregation_info bootstrap_top_aggregation;
+
+/* One key of an aggregation, summed over CPUs. */
+struct bootstrap_agg_row {
+	const void *key;             /* info->key_size bytes */
+	uint64_t count;
+	const uint64_t *sums;        /* info->n_sums */
+	const uint64_t *hist;        /* BOOTSTRAP_HIST_BUCKETS (see bootstrap_protocol.h), or NULL */
+};
+
+struct bootstrap_agg_table {
+	const struct bootstrap_aggregation_info *info;
+	size_t n_rows;
+	const struct bootstrap_agg_row *rows;  /* in no particular order */
+};
+
+struct bootstrap_aggregates {
+	uint64_t timestamp_ns;       /* wall clock when read, as event timestamps are */
+	uint64_t interval_ns;        /* BOOTSTRAP_AGG_DELTA: since the previous delta read */
+	size_t n_tables;
+	const struct bootstrap_agg_table *tables;
+};
+
+enum bootstrap_agg_view {
+	BOOTSTRAP_AGG_TOTALS,        /* everything since bootstrap_open() */
+	BOOTSTRAP_AGG_DELTA,         /* what changed since the previous DELTA read (or the open):
+				        rows with no new event are left out */
+};
+
+/* Reads every aggregation of the selected events (with opts.top: the `top` table only).
+ * *out is the caller's until bootstrap_aggregates_free(). Returns 0 or -errno. Not to be
+ * called concurrently on one instance. */
+int bootstrap_aggregates_read(struct bootstrap *b, enum bootstrap_agg_view view, struct bootstrap_aggregates **out);
+void bootstrap_aggregates_free(struct bootstrap_aggregates *a);
+/* One NDJSON line (with '\n') for row `row` of table t, returning the size needed like
+ * bootstrap_event_json(): {"aggregate":…,"event_type":…,"timestamp_ns":…,"key":{…},
+ * "count":…,"sum":{…},"hist":{"field":…,"buckets":[{"ge":…,"lt":…,"count":…}…]}}. */
+size_t bootstrap_aggregate_json(const struct bootstrap_aggregates *a, const struct bootstrap_agg_table *t,
+				size_t row, char *buf, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,14 @@ void bs_json_var(struct json_writer *w, const struct bootstrap_field_value *v, e
 		bs_jw_string_list(w, v->data, v->len);
 }
 
+void bs_json_named(struct json_writer *w, uint64_t v, const char *const *names, uint32_t n_names)
+{
+	if (v < n_names)
+		bs_jw_string(w, names[v], strlen(names[v]));
+	else
+		bs_jw_u64(w, v);
+}
+
 /* Whether field i carries the flag: a variable field as resolved (its bytes may also
  * be lost to a stale arena span), an integer field that can be lost by its header bit
  * (integers are never truncated). */
@@ -102,7 +110,6 @@ static const struct task_text *task_text(const struct bootstrap_header *h)
 size_t bootstrap_event_json(const struct bootstrap_event *ev, char *buf, size_t cap)
 {
 	const struct bootstrap_header *h = ev->hdr;
-	const struct task_text *task = task_text(h);
 	struct json_writer w;
 
 	bs_jw_init(&w, buf, cap);
@@ -112,7 +119,12 @@ size_t bootstrap_event_json(const struct bootstrap_event *ev, char *buf, size_t 
 	bs_jw_raw(&w, ev->info->type_name, strlen(ev->info->type_name));
 	JW_LIT(&w, "\",\"timestamp_ns\":");
 	bs_jw_u64(&w, h->timestamp_ns);
-	bs_jw_raw(&w, task->text, task->len);
+	/* A packet event has no task: its keys are left out, the order kept. */
+	if (ev->info->kind != BOOTSTRAP_KIND_XDP) {
+		const struct task_text *task = task_text(h);
+
+		bs_jw_raw(&w, task->text, task->len);
+	}
 	JW_LIT(&w, ",\"payload\":");
 	bs_payload_json[ev->info - bootstrap_events](&w, ev);
 	flag_list(&w, ev, false);

@@ -11,6 +11,7 @@
 struct bootstrap_bpf;
 struct bpf_link;
 struct bs_target;
+struct bs_agg_state;
 
 struct bootstrap {
 	struct bootstrap_bpf *skel;
@@ -37,6 +38,9 @@ struct bootstrap {
 	uint64_t arena_lapped;
 	uint64_t map_bytes_planned;  /* what the sizes ask for: quoted when the kernel refuses */
 	unsigned int ncpu;
+	bool top;                    /* opts.top: events counted per process, not delivered */
+	struct bs_agg_state *agg;    /* the previous delta read (aggregate.c) */
+	uint64_t opened_ns;          /* CLOCK_MONOTONIC at open: the first delta's start */
 	bootstrap_log_fn log;
 	void *log_ctx;
 };

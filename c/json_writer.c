@@ -6,6 +6,7 @@
  */
 #include "json_writer.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 /* Appends n bytes, or as many as still fit: truncated output stays a prefix of the
@@ -243,4 +244,16 @@ void bs_jw_string_list(struct json_writer *w, const void *bytes, size_t n)
 		p = nul ? nul + 1 : end;
 	}
 	put1(w, ']');
+}
+
+void bs_jw_ip(struct json_writer *w, const uint8_t addr[16])
+{
+	static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	char text[INET6_ADDRSTRLEN];
+	bool v4 = memcmp(addr, v4_mapped, sizeof(v4_mapped)) == 0;
+
+	inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? addr + 12 : addr, text, sizeof(text));
+	JW_LIT(w, "\"");
+	bs_jw_raw(w, text, strlen(text));
+	JW_LIT(w, "\"");
 }

@@ -47,6 +47,9 @@ void bs_jw_string(struct json_writer *w, const void *bytes, size_t n);      /* "
  * NUL ends the last string; a block cut short still yields its partial last string. */
 void bs_jw_string_list(struct json_writer *w, const void *bytes, size_t n);
 
+/* A struct bootstrap_ip as text: "127.0.0.1" for an IPv4-mapped address, else "::1". */
+void bs_jw_ip(struct json_writer *w, const uint8_t addr[16]);
+
 /* NUL-terminates the output when there is room for it and returns its length. */
 size_t bs_jw_finish(struct json_writer *w);
 

@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "aggregate.h"
 #include "bootstrap.skel.h"
 #include "internal.h"
 
@@ -100,6 +101,12 @@ static int size_maps(struct bootstrap *b, const struct bootstrap_opts *o)
 	s->rodata->wake_ring_bytes = ring / 4;
 	s->rodata->wake_arena_bytes = region / 4;
 	s->rodata->follow_children = o->follow_children;
+	s->rodata->top_mode = o->top;
+	err = bs_agg_size_maps(b, o->aggregate_entries);
+	if (err) {
+		bs_log(b, BOOTSTRAP_LOG_WARN, "aggregate_entries %zu cannot be set: %s", o->aggregate_entries, strerror(-err));
+		return err;
+	}
 	b->arena.region = region;
 	b->map_bytes_planned = ring + (uint64_t)b->ncpu * (bs_arena_stride(region) + sizeof(struct bootstrap_arena_ctl) +
 						    BOOTSTRAP_N_EVENTS * sizeof(struct bootstrap_kcounters));
@@ -254,6 +261,7 @@ int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out)
 	b->epfd = b->timerfd = b->stopfd = -1;
 	b->log = o.log;
 	b->log_ctx = o.log_ctx;
+	b->top = o.top;
 	err = check_machine(b);
 	if (err)
 		goto fail;
@@ -305,6 +313,7 @@ int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out)
 		bs_log(b, BOOTSTRAP_LOG_WARN, "setting up epoll, timer and stop fds failed: %s", strerror(-err));
 		goto fail;
 	}
+	b->opened_ns = bs_clock_ns(CLOCK_MONOTONIC);
 	*out = b;
 	return 0;
 fail:
@@ -328,6 +337,7 @@ void bootstrap_close(struct bootstrap *b)
 		munmap(b->arena_mem, b->arena_mem_len);
 	if (b->ctl_mem)
 		munmap(b->ctl_mem, b->ctl_mem_len);
+	bs_agg_free(b);
 	bootstrap_bpf__destroy(b->skel);
 	if (b->epfd >= 0)
 		close(b->epfd);

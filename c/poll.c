@@ -60,12 +60,14 @@ int bs_on_record(void *ctx, void *data, size_t size)
 	ev.payload = h + 1;
 	ev.info = &bootstrap_events[h->event_index];
 	ev.vars = vars;
-	span_ok = bs_arena_span_ok(&b->arena, h);
+	/* An event without variable fields owns no arena bytes: nothing to check or release
+	 * (a packet event's span is empty, and it may have interrupted another's write). */
+	span_ok = !ev.info->n_vars || bs_arena_span_ok(&b->arena, h);
 	if (!span_ok)
 		b->arena_lapped++;
 	resolve_vars(b, h, ev.payload, ev.info, span_ok, vars);
 	rc = b->fn(b->fn_ctx, &ev);
-	if (span_ok)
+	if (span_ok && ev.info->n_vars)
 		bs_arena_consumed(&b->arena, h->cpu, h->arena_end);
 	b->delivered[h->event_index]++;
 	if (rc)

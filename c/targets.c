@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <glob.h>
+#include <net/if.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,7 @@ const char *bootstrap_kind_name(enum bootstrap_kind kind)
 	static const char *const names[] = {
 		[BOOTSTRAP_KIND_TRACEPOINT] = "tracepoint", [BOOTSTRAP_KIND_KPROBE] = "kprobe",
 		[BOOTSTRAP_KIND_KRETPROBE] = "kretprobe",   [BOOTSTRAP_KIND_UPROBE] = "uprobe",
-		[BOOTSTRAP_KIND_URETPROBE] = "uretprobe",
+		[BOOTSTRAP_KIND_URETPROBE] = "uretprobe",   [BOOTSTRAP_KIND_XDP] = "xdp",
 	};
 
 	return (unsigned int)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
@@ -116,39 +118,91 @@ int bs_resolve_binary(const char *binary, char *out, size_t cap)
 	return -ENOENT;
 }
 
-/* Whether an ELF file defines a function symbol (in .symtab or .dynsym). */
-static bool elf_has_function(Elf *elf, const char *function)
+/* A function looked up by name as libbpf 1.1 does it when it attaches a uprobe
+ * (elf_find_func_offset), so that whatever it would refuse is said here in one line,
+ * before anything is loaded, rather than in its own words at attach time: .dynsym
+ * first, then .symtab; STT_FUNC symbols only (an IFUNC is not one); "name" also matches
+ * "name@VERSION"; two non-weak matches are ambiguous, also across the tables once one
+ * matched; an undefined (imported) symbol matches with offset 0, which is refused. */
+struct sym_search {
+	const char *name;
+	size_t len;
+	bool qualified;   /* name has "@@": matched as a prefix */
+	bool matched;     /* a match was found (libbpf: ret >= 0) */
+	long offset;      /* its file offset: > 0 is a place to attach */
+	bool ifunc;       /* an IFUNC of that name was passed over */
+};
+
+static bool sym_name_matches(const struct sym_search *s, const char *sname)
+{
+	return strncmp(sname, s->name, s->len) == 0 &&
+	       (s->qualified || sname[s->len] == '\0' || sname[s->len] == '@');
+}
+
+/* Searches the first section of `type`; false when a match is ambiguous. */
+static bool search_symbols(Elf *elf, Elf64_Word type, struct sym_search *s)
 {
 	Elf_Scn *scn = NULL;
+	Elf_Data *data;
+	GElf_Shdr sh;
+	int last_bind = -1;
 
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
+	while ((scn = elf_nextscn(elf, scn)) && !(gelf_getshdr(scn, &sh) && sh.sh_type == type))
+		;
+	if (!scn || !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
+		return true;
+	for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+		GElf_Shdr sym_sh;
+		GElf_Sym sym;
+		const char *sname;
+		int bind;
 
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
-		    !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
+		if (!gelf_getsym(data, (int)i, &sym) || !(sname = elf_strptr(elf, sh.sh_link, sym.st_name)) ||
+		    !sym_name_matches(s, sname))
 			continue;
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym sym;
-			const char *name;
-			int type;
-
-			if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF)
-				continue;
-			type = GELF_ST_TYPE(sym.st_info);
-			if (type != STT_FUNC && type != STT_GNU_IFUNC)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (name && strcmp(name, function) == 0)
-				return true;
-		}
+		s->ifunc |= GELF_ST_TYPE(sym.st_info) == STT_GNU_IFUNC;
+		if (GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+			continue;
+		bind = GELF_ST_BIND(sym.st_info);
+		if (s->matched && last_bind != STB_WEAK && bind != STB_WEAK)
+			return false;
+		if ((s->matched && bind == STB_WEAK) || !gelf_getshdr(elf_getscn(elf, sym.st_shndx), &sym_sh))
+			continue;
+		s->matched = true;
+		s->offset = (long)(sym.st_value - sym_sh.sh_addr + sym_sh.sh_offset);
+		last_bind = bind;
 	}
-	return false;
+	return true;
+}
+
+/* 0 when libbpf can attach a uprobe to `function` in the ELF file; else why not. */
+static int find_function(Elf *elf, const char *path, const char *function, char *why, size_t cap)
+{
+	struct sym_search s = { .name = function, .len = strlen(function), .qualified = strstr(function, "@@") != NULL };
+	bool unique = search_symbols(elf, SHT_DYNSYM, &s);
+
+	if (unique && s.offset <= 0)
+		unique = search_symbols(elf, SHT_SYMTAB, &s);
+	if (unique && s.offset > 0)
+		return 0;
+	/* An import matched first: whatever came after it, that is the reason. */
+	if (s.matched && s.offset <= 0)
+		snprintf(why, cap, "%s does not define %s, it imports it: probe the library that defines it",
+			 path, function);
+	else if (!unique)
+		snprintf(why, cap, "%s has more than one function %s (static functions of one name in several "
+			 "files?), and a uprobe by name cannot tell them apart", path, function);
+	else if (s.ifunc)
+		snprintf(why, cap, "%s in %s is an indirect function (IFUNC), which cannot be probed by name: "
+			 "probe the implementation it resolves to", function, path);
+	else
+		snprintf(why, cap, "%s has no function symbol %s", path, function);
+	return unique ? -ENOENT : -ENOTUNIQ;
 }
 
 static int check_elf_function(const char *path, const char *function, char *why, size_t cap)
 {
-	int fd, err = 0;
+	int fd, err;
 	Elf *elf;
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
@@ -163,9 +217,8 @@ static int check_elf_function(const char *path, const char *function, char *why,
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
 		snprintf(why, cap, "%s is not an ELF file", path);
 		err = -ENOEXEC;
-	} else if (!elf_has_function(elf, function)) {
-		snprintf(why, cap, "%s has no function symbol %s", path, function);
-		err = -ENOENT;
+	} else {
+		err = find_function(elf, path, function, why, cap);
 	}
 	elf_end(elf);
 	close(fd);
@@ -197,25 +250,45 @@ static bool kernel_has_function(const char *function)
 	return found;
 }
 
+const char *bs_target_syntax(const struct bootstrap_event_info *ev)
+{
+	switch (ev->kind) {
+	case BOOTSTRAP_KIND_TRACEPOINT:
+		return "category/name";
+	case BOOTSTRAP_KIND_KPROBE:
+	case BOOTSTRAP_KIND_KRETPROBE:
+		return "a kernel function";
+	case BOOTSTRAP_KIND_XDP:
+		return "a network interface";
+	default:
+		return ev->target ? "binary:function, or binary alone to keep the declared function" : "binary:function";
+	}
+}
+
 int bs_target_parse(enum bootstrap_kind kind, const char *text, const char *declared, struct bs_target *t)
 {
-	const char *colon = strchr(text, ':');
+	const char *colon = strchr(text, ':'), *slash = strchr(text, '/');
 	int n;
 
 	memset(t, 0, sizeof(*t));
 	t->kind = kind;
 	switch (kind) {
 	case BOOTSTRAP_KIND_TRACEPOINT:
-		if (!strchr(text, '/') || strchr(text, '/') != strrchr(text, '/'))
+		if (!slash || slash == text || !slash[1] || strchr(slash + 1, '/') || strpbrk(text, " \t:"))
 			return -EINVAL;
 		n = snprintf(t->name, sizeof(t->name), "%s", text);
 		break;
 	case BOOTSTRAP_KIND_KPROBE:
 	case BOOTSTRAP_KIND_KRETPROBE:
-		if (colon || !*text)
+		if (!*text || strpbrk(text, " \t:/"))
 			return -EINVAL;
 		n = snprintf(t->function, sizeof(t->function), "%s", text);
 		snprintf(t->name, sizeof(t->name), "%s", t->function);
+		break;
+	case BOOTSTRAP_KIND_XDP: /* an interface name */
+		if (colon || !*text || strchr(text, '/') || strlen(text) >= IF_NAMESIZE)
+			return -EINVAL;
+		n = snprintf(t->name, sizeof(t->name), "%s", text);
 		break;
 	default: /* uprobes: "binary:function", or "binary" keeping the declared function */
 		if (colon) {
@@ -227,13 +300,22 @@ int bs_target_parse(enum bootstrap_kind kind, const char *text, const char *decl
 		} else {
 			return -EINVAL;
 		}
-		if (n == 0 || !t->function[0] || n >= (int)sizeof(t->binary))
+		if (n == 0 || !t->function[0] || strpbrk(t->function, " \t:") || n >= (int)sizeof(t->binary))
 			return -EINVAL;
 		snprintf(t->binary, sizeof(t->binary), "%.*s", n, text);
 		n = snprintf(t->name, sizeof(t->name), "%s:%s", t->binary, t->function);
 		break;
 	}
 	return n > 0 && (size_t)n < sizeof(t->name) ? 0 : -ENAMETOOLONG;
+}
+
+int bs_kind_check(enum bootstrap_kind kind, char *why, size_t cap)
+{
+	if ((kind == BOOTSTRAP_KIND_KPROBE || kind == BOOTSTRAP_KIND_KRETPROBE) && !kprobes_available()) {
+		snprintf(why, cap, "this kernel has no kprobes (CONFIG_KPROBES is off)");
+		return -ENOTSUP;
+	}
+	return 0;
 }
 
 int bs_target_check(struct bs_target *t, const char *tracefs, char *why, size_t cap)
@@ -248,47 +330,79 @@ int bs_target_check(struct bs_target *t, const char *tracefs, char *why, size_t 
 		return -ENOENT;
 	case BOOTSTRAP_KIND_KPROBE:
 	case BOOTSTRAP_KIND_KRETPROBE:
-		if (!kprobes_available()) {
-			snprintf(why, cap, "this kernel has no kprobes (CONFIG_KPROBES is off)");
-			return -ENOTSUP;
-		}
+		err = bs_kind_check(t->kind, why, cap);
+		if (err)
+			return err;
 		if (!kernel_has_function(t->function)) {
 			snprintf(why, cap, "no kernel function %s (not in /proc/kallsyms)", t->function);
 			return -ENOENT;
 		}
 		return 0;
+	case BOOTSTRAP_KIND_XDP:
+		if (if_nametoindex(t->name))
+			return 0;
+		snprintf(why, cap, "no network interface %s here", t->name);
+		return -ENODEV;
 	default:
 		err = bs_resolve_binary(t->binary, t->path, sizeof(t->path));
 		if (err) {
-			snprintf(why, cap, strchr(t->binary, '/') ? "binary %s does not exist" :
-				 "library %s not found where the dynamic loader looks", t->binary);
+			snprintf(why, cap, !strchr(t->binary, '/') ? "library %s not found where the dynamic loader looks" :
+				 access(t->binary, F_OK) == 0 ? "binary %s is not a regular file" : "binary %s does not exist",
+				 t->binary);
 			return err;
 		}
-		return check_elf_function(t->path, t->function, why, cap);
+		err = check_elf_function(t->path, t->function, why, cap);
+		if (!err && t->pid > 0 && kill(t->pid, 0) && errno == ESRCH) {
+			snprintf(why, cap, "no process %d", (int)t->pid);
+			err = -ESRCH;
+		}
+		return err;
 	}
 }
 
-int bootstrap_target_check(int index, const char *target, char *why, size_t cap)
+/* Event `index`'s target `target` (NULL: its declared one) parsed into t. */
+static int parse_event_target(int index, const char *target, struct bs_target *t, char *why, size_t cap)
 {
 	const struct bootstrap_event_info *ev;
-	struct bootstrap_env env;
-	struct bs_target t;
 	int err;
 
-	if (index < 0 || index >= BOOTSTRAP_N_EVENTS)
+	if (index < 0 || index >= BOOTSTRAP_N_EVENTS) {
+		snprintf(why, cap, "no event %d in this build", index);
 		return -EINVAL;
+	}
 	ev = &bootstrap_events[index];
 	if (!target)
 		target = ev->target;
 	if (!target) {
-		snprintf(why, cap, "its target is given at run time");
-		return -ENOENT;
+		/* Whatever the target, a kernel without the kind cannot have it. */
+		err = bs_kind_check(ev->kind, why, cap);
+		if (!err)
+			snprintf(why, cap, "target given at run time");
+		return err ? err : -ENOENT;
 	}
-	err = bs_target_parse(ev->kind, target, ev->target, &t);
-	if (err) {
-		snprintf(why, cap, "'%s' is not a %s target", target, bootstrap_kind_name(ev->kind));
+	err = bs_target_parse(ev->kind, target, ev->target, t);
+	if (err == -ENAMETOOLONG)
+		snprintf(why, cap, "'%s' is too long for a target (at most %d bytes)", target, BOOTSTRAP_TARGET_NAME_MAX - 1);
+	else if (err)
+		snprintf(why, cap, "'%s' is not a %s target (%s)", target, bootstrap_kind_name(ev->kind), bs_target_syntax(ev));
+	return err;
+}
+
+int bootstrap_target_parse(int index, const char *target, char *why, size_t cap)
+{
+	struct bs_target t;
+
+	return parse_event_target(index, target, &t, why, cap);
+}
+
+int bootstrap_target_check(int index, const char *target, char *why, size_t cap)
+{
+	struct bootstrap_env env;
+	struct bs_target t;
+	int err = parse_event_target(index, target, &t, why, cap);
+
+	if (err)
 		return err;
-	}
 	bootstrap_env_probe(&env);
 	return bs_target_check(&t, env.tracefs, why, cap);
 }
@@ -320,7 +434,7 @@ int bs_tracepoint_layout(const char *tracefs, const char *name, struct bootstrap
 			break;
 		}
 		out->arg_off[n] = off;
-		out->arg_size[n++] = size <= 8 ? size : 0;
+		out->arg_size[n++] = size == 1 || size == 2 || size == 4 || size == 8 ? size : 0;
 	}
 	fclose(f);
 	return 0;

@@ -1,7 +1,9 @@
 /* check.c: `./example check`: whether this machine can trace, one ✓/✗ line per
- * requirement and per event, and a non-zero status when tracing cannot work. It only
- * looks (bootstrap_env_probe), except that it mounts tracefs when it may and it is
- * missing, as tracing itself would. */
+ * requirement and per event (its target, and why it is missing), and a non-zero status
+ * when tracing cannot work at all. It only looks (bootstrap_env_probe,
+ * bootstrap_target_check), except that it mounts tracefs when it may and it is missing,
+ * as tracing itself would. */
+#include <errno.h>
 #include <mntent.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,8 +90,25 @@ static const char *check_tracefs(struct bootstrap_env *env)
 	return unknown;
 }
 
-/* One line per event, whether its declared target is here (a tracepoint, a kernel
- * function and kprobes, a binary with its symbol); returns how many are. */
+/* The option that gives a generic probe/KIND event its targets, or NULL. */
+static const char *probe_option(const struct bootstrap_event_info *ev)
+{
+	static const char *const options[] = {
+		[BOOTSTRAP_KIND_TRACEPOINT] = "--tracepoint CATEGORY/NAME", [BOOTSTRAP_KIND_KPROBE] = "--kprobe FUNC",
+		[BOOTSTRAP_KIND_KRETPROBE] = "--kretprobe FUNC", [BOOTSTRAP_KIND_UPROBE] = "--uprobe BINARY:FUNC",
+		[BOOTSTRAP_KIND_URETPROBE] = "--uretprobe BINARY:FUNC",
+	};
+	const char *kind = bootstrap_kind_name(ev->kind);
+
+	if (strncmp(ev->type_name, "probe/", 6) != 0 || strcmp(ev->type_name + 6, kind) != 0 ||
+	    (size_t)ev->kind >= sizeof(options) / sizeof(options[0]))
+		return NULL;
+	return options[ev->kind];
+}
+
+/* One line per event: its target and whether this machine has it. An event whose
+ * targets are given at run time can be traced when this kernel has its kind. Returns
+ * how many can be traced. */
 static int check_events(const char *unknown)
 {
 	int n = 0;
@@ -97,17 +116,19 @@ static int check_events(const char *unknown)
 	printf("events:\n");
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
 		const struct bootstrap_event_info *ev = &bootstrap_events[i];
-		/* Only tracepoints are looked up in tracefs. */
-		const char *cannot_tell = ev->kind == BOOTSTRAP_KIND_TRACEPOINT ? unknown : NULL;
-		char why[512];
-		bool ok = !cannot_tell && bootstrap_target_check(i, NULL, why, sizeof(why)) == 0;
+		const char *option = probe_option(ev);
+		char why[512] = "";
+		int err = unknown ? -ENOENT : bootstrap_target_check(i, NULL, why, sizeof(why));
+		bool ok = !err || (!ev->target && err == -ENOENT);
 
-		printf("  %s %s (id %u%s)", ok ? OK : NO, ev->type_name, ev->id, ev->opt_in ? ", opt-in" : "");
-		if (cannot_tell)
-			printf(": %s", cannot_tell);
-		else if (!ok)
-			printf(": %s, skipped when tracing", why);
-		putchar('\n');
+		printf("  %s %s (%s%s%s, id %u%s)", ok ? OK : NO, ev->type_name, bootstrap_kind_name(ev->kind),
+		       ev->target ? " " : "", ev->target ? ev->target : "", ev->id, ev->opt_in ? ", opt-in" : "");
+		if (unknown)
+			printf(": %s\n", unknown);
+		else if (err)
+			printf(": %s%s%s%s\n", why, option && ok ? " (" : "", option && ok ? option : "", option && ok ? ")" : "");
+		else
+			putchar('\n');
 		n += ok;
 	}
 	return n;

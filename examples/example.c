@@ -30,6 +30,9 @@ int main(int argc, char **argv)
 	case MODE_TRACE:
 		rc = run_trace(&opts);
 		break;
+	case MODE_TOP:
+		rc = run_top(&opts);
+		break;
 	}
 	free_options(&opts);
 	return rc;

@@ -15,5 +15,6 @@
 int run_trace(const struct options *opts);
 int run_list(const struct options *opts);
 int run_check(void);
+int run_top(const struct options *opts);
 
 #endif

@@ -68,6 +68,15 @@ static int deliver(struct session *s)
 	return n;
 }
 
+/* The aggregate lines, after the events delivered until now. */
+static void write_aggregates(struct session *s)
+{
+	int err = output_aggregates(&s->out, s->b);
+
+	if (err)
+		session_fail(s, "reading the aggregations failed", bootstrap_strerror(err), err);
+}
+
 /* Ends the trace: with drain, first every event that happened until now (draining
  * until nothing is pending might never end: the reader of our output may be traced
  * too, and then each write we make brings new events); then the output is closed,
@@ -82,6 +91,7 @@ static void end_trace(struct session *s, bool drain)
 	s->until_ns = event_clock_now(s) + DRAIN_MARGIN_NS;
 	while (drain && !s->past_end && deliver(s) > 0)
 		;
+	write_aggregates(s);
 	err = output_close(&s->out);
 	if (err && !s->failed)
 		session_fail(s, "writing the events failed", strerror(err), err);
@@ -143,6 +153,15 @@ static void handle(struct session *s, enum source src)
 		/* Read, or the timer stays readable and the loop spins. */
 		if (read(s->tick_fd, &ticks, sizeof(ticks)) == sizeof(ticks) && s->b)
 			report_tick(&s->report, s->b);
+		break;
+	case SRC_AGGREGATES:
+		/* After the events delivered until now, between them and the next ones. */
+		if (read(s->agg_fd, &ticks, sizeof(ticks)) != sizeof(ticks) || !s->b)
+			break;
+		if (deliver(s) >= 0)
+			write_aggregates(s);
+		if (!output_flush(&s->out))
+			end_trace(s, false);
 		break;
 	case SRC_READERS:
 		if (read(s->readers_fd, &ticks, sizeof(ticks)) == sizeof(ticks) && s->b)

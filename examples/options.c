@@ -12,7 +12,10 @@
 #include "bootstrap.h"
 #include "example.h"
 
-enum { OPT_STATS = 256, OPT_RINGBUF, OPT_ARENA, OPT_STRICT, OPT_TRACE_READERS };
+enum {
+	OPT_STATS = 256, OPT_RINGBUF, OPT_ARENA, OPT_STRICT, OPT_TRACE_READERS, OPT_AGG_ENTRIES, OPT_IFACE,
+	OPT_KPROBE, OPT_KRETPROBE, OPT_UPROBE, OPT_URETPROBE, OPT_TRACEPOINT, OPT_BINARY, OPT_UPROBE_PID,
+};
 
 static const struct option long_options[] = {
 	{ "events", required_argument, NULL, 'e' },
@@ -28,6 +31,16 @@ static const struct option long_options[] = {
 	{ "arena-bytes", required_argument, NULL, OPT_ARENA },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "trace-readers", no_argument, NULL, OPT_TRACE_READERS },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "agg-entries", required_argument, NULL, OPT_AGG_ENTRIES },
+	{ "iface", required_argument, NULL, OPT_IFACE },
+	{ "kprobe", required_argument, NULL, OPT_KPROBE },
+	{ "kretprobe", required_argument, NULL, OPT_KRETPROBE },
+	{ "uprobe", required_argument, NULL, OPT_UPROBE },
+	{ "uretprobe", required_argument, NULL, OPT_URETPROBE },
+	{ "tracepoint", required_argument, NULL, OPT_TRACEPOINT },
+	{ "binary", required_argument, NULL, OPT_BINARY },
+	{ "uprobe-pid", required_argument, NULL, OPT_UPROBE_PID },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -35,12 +48,13 @@ static const struct option long_options[] = {
 
 /* '+': stop at the first non-option, so COMMAND's own options are left alone; ':' lets
  * us word the missing-argument message ourselves. */
-static const char short_options[] = "+:e:p:fc:d:o:vlhV";
+static const char short_options[] = "+:e:p:fc:d:o:i:vlhV";
 
 void print_help(void)
 {
 	printf("Usage: example [OPTION...] [-- COMMAND [ARG...]]\n"
 	       "       example check\n"
+	       "       example top [OPTION...]\n"
 	       "Trace the events of events.toml and print one JSON object per line (NDJSON).\n"
 	       "\n"
 	       "Without COMMAND every process is traced until Ctrl-C, except this one and those at\n"
@@ -64,15 +78,40 @@ void print_help(void)
 	       "      --ringbuf-bytes N   ring buffer size (suffix K, M or G; default 4M)\n"
 	       "      --arena-bytes N     payload arena per CPU (at least 64K, rounded up to a power\n"
 	       "                          of two; default 4M)\n"
-	       "      --strict            fail when an event's tracepoint is absent on this kernel\n"
-	       "                          (default: skip that event with a warning)\n"
+	       "      --strict            fail when an event's target (tracepoint, kernel function,\n"
+	       "                          binary, symbol, or kprobes at all) is absent here\n"
+	       "                          (default: skip it with one warning line)\n"
 	       "      --trace-readers     system-wide, trace the processes reading the output\n"
 	       "                          too (default: left out, or the trace feeds on itself)\n"
+	       "  -i, --interval SECONDS  print the aggregations (events.toml `aggregate`) every\n"
+	       "                          SECONDS, as totals; they are printed at exit anyway\n"
+	       "      --agg-entries N     keys per aggregation map (default 10240); a key past\n"
+	       "                          that is counted in aggregate_full (--stats)\n"
+	       "      --iface IFACE       attach the xdp events (net/packets) to IFACE\n"
 	       "  -h, --help              show this help\n"
 	       "  -V, --version           show the version\n"
 	       "\n"
+	       "Probes, without a rebuild (repeatable; without -e only these are traced, with -e\n"
+	       "they are traced besides the -e events). Each is an event probe/KIND whose payload\n"
+	       "is the target's name and the raw 64-bit arguments arg0..arg5; return points add\n"
+	       "ret and elapsed_ns, with the arguments as they were at the call:\n"
+	       "      --kprobe FUNC           a kernel function's entry\n"
+	       "      --kretprobe FUNC        a kernel function's return\n"
+	       "      --uprobe BIN:FUNC       a function's entry in a program or library (BIN a path,\n"
+	       "                              or a library name such as libc.so.6)\n"
+	       "      --uretprobe BIN:FUNC    a function's return in a program or library\n"
+	       "      --tracepoint CAT/NAME   any tracepoint (the first six fields of its record)\n"
+	       "      --binary PATH           the uprobe events of events.toml attach to PATH instead\n"
+	       "                              of their declared binary (same function)\n"
+	       "      --uprobe-pid PID        uprobes only in process PID (repeatable)\n"
+	       "A target absent here is skipped with one warning (--strict: an error).\n"
+	       "\n"
 	       "Sub-command:\n"
-	       "  check                   report whether this machine can trace, and which events\n"
+	       "  check                   report whether this machine can trace, and each event's\n"
+	       "                          target with why it is missing\n"
+	       "  top                     processes ranked by event rate, live (a terminal) or as\n"
+	       "                          text snapshots (-i SECONDS apart, default 1); -e, -p,\n"
+	       "                          -c, -d apply; keys: < > sort column, q quit\n"
 	       "\n"
 	       "Signals: SIGINT, SIGTERM and SIGHUP end the trace cleanly. With -- COMMAND they are\n"
 	       "passed on to COMMAND (a Ctrl-C from the terminal reaches it directly) and the trace\n"
@@ -81,7 +120,7 @@ void print_help(void)
 	       "Exit status: 0 success, 1 runtime error, 2 usage error, or COMMAND's status.\n");
 }
 
-static int usage_error(const char *fmt, const char *arg)
+int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "example: ");
 	fprintf(stderr, fmt, arg);
@@ -89,7 +128,8 @@ static int usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-static int parse_pid(const char *s, struct options *opts)
+/* Appends a PID to a list (-p, --uprobe-pid). */
+static int parse_pid(const char *s, pid_t **pids, size_t *n)
 {
 	char *end;
 	long v;
@@ -99,11 +139,11 @@ static int parse_pid(const char *s, struct options *opts)
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
 		return usage_error("invalid PID '%s' (a positive process id)", s);
-	grown = realloc(opts->pids, (opts->n_pids + 1) * sizeof(*grown));
+	grown = realloc(*pids, (*n + 1) * sizeof(*grown));
 	if (!grown)
 		return usage_error("%s", strerror(ENOMEM));
-	grown[opts->n_pids++] = (pid_t)v;
-	opts->pids = grown;
+	grown[(*n)++] = (pid_t)v;
+	*pids = grown;
 	return 0;
 }
 
@@ -157,15 +197,52 @@ static int check_events(const char *list)
 	return n ? 0 : usage_error("-e '%s' selects no event (see them with --list)", list);
 }
 
+/* Whether the -e list (NULL: every event) selects an event that match() accepts. */
+static bool selects(const char *list, bool (*match)(const struct bootstrap_event_info *ev))
+{
+	bool selected[BOOTSTRAP_N_EVENTS];
+
+	bootstrap_select_events(list, selected, NULL, 0);
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
+		if (selected[i] && match(&bootstrap_events[i]))
+			return true;
+	return false;
+}
+
+static bool is_xdp(const struct bootstrap_event_info *ev)
+{
+	return ev->kind == BOOTSTRAP_KIND_XDP;
+}
+
+static bool is_xdp_without_interface(const struct bootstrap_event_info *ev)
+{
+	return is_xdp(ev) && !ev->target;
+}
+
+/* Not a probe/KIND event, which attaches only to --kprobe … targets (an xdp event's
+ * --iface is checked apart). */
+static bool has_own_target(const struct bootstrap_event_info *ev)
+{
+	return ev->target || is_xdp(ev);
+}
+
 /* Checks the combinations and values that the library would only reject once started. */
 static int check_consistency(const struct options *opts)
 {
 	if (opts->events && check_events(opts->events))
 		return EXIT_USAGE;
+	if (opts->mode == MODE_TRACE && opts->events && !opts->probes.n_attach && !selects(opts->events, has_own_target))
+		return usage_error("-e '%s' selects only events that attach to the targets of --kprobe, --kretprobe, "
+				   "--uprobe, --uretprobe or --tracepoint, and none is given", opts->events);
 	if (opts->comm && strlen(opts->comm) >= BOOTSTRAP_COMM_LEN)
 		return usage_error("comm '%s' is longer than the kernel's 15 bytes", opts->comm);
 	if (opts->arena_bytes && opts->arena_bytes < (64u << 10))
 		return usage_error("%s", "--arena-bytes must be at least 64K");
+	if (opts->iface && !selects(opts->events, is_xdp))
+		return usage_error("--iface is for xdp events, and %s selects none", opts->events ? opts->events : "the schema");
+	if (opts->events && !opts->iface && selects(opts->events, is_xdp_without_interface))
+		return usage_error("%s selects an xdp event without an interface: name one with --iface IFACE",
+				   opts->events);
 	if (opts->follow && !opts->n_pids)
 		return usage_error("%s", "-f follows the processes given with -p; give at least one");
 	if (opts->command && opts->n_pids)
@@ -183,7 +260,7 @@ static int parse_option(int c, const char *arg, const char *name, struct options
 {
 	switch (c) {
 	case 'e': opts->events = arg; return 0;
-	case 'p': return parse_pid(arg, opts);
+	case 'p': return parse_pid(arg, &opts->pids, &opts->n_pids);
 	case 'f': opts->follow = true; return 0;
 	case 'c': opts->comm = arg; return 0;
 	case 'd': return parse_seconds(arg, &opts->duration);
@@ -195,6 +272,16 @@ static int parse_option(int c, const char *arg, const char *name, struct options
 	case OPT_ARENA: return parse_bytes(arg, &opts->arena_bytes);
 	case OPT_STRICT: opts->strict = true; return 0;
 	case OPT_TRACE_READERS: opts->trace_readers = true; return 0;
+	case 'i': return parse_seconds(arg, &opts->interval);
+	case OPT_AGG_ENTRIES: return parse_bytes(arg, &opts->agg_entries);
+	case OPT_IFACE: opts->iface = arg; return 0;
+	case OPT_KPROBE: return probes_add(&opts->probes, "kprobe", arg);
+	case OPT_KRETPROBE: return probes_add(&opts->probes, "kretprobe", arg);
+	case OPT_UPROBE: return probes_add(&opts->probes, "uprobe", arg);
+	case OPT_URETPROBE: return probes_add(&opts->probes, "uretprobe", arg);
+	case OPT_TRACEPOINT: return probes_add(&opts->probes, "tracepoint", arg);
+	case OPT_BINARY: opts->probes.binary = arg; return 0;
+	case OPT_UPROBE_PID: return parse_pid(arg, &opts->probes.pids, &opts->probes.n_pids);
 	case 'h': opts->mode = MODE_HELP; return 0;
 	case 'V': opts->mode = MODE_VERSION; return 0;
 	case ':': return usage_error("option '%s' needs an argument", name);
@@ -224,12 +311,31 @@ static int parse_operands(int argc, char **argv, bool after_dashes, struct optio
 		opts->command = &argv[optind];
 		return 0;
 	}
-	if (strcmp(argv[optind], "check") != 0)
+	if (strcmp(argv[optind], "check") != 0 && strcmp(argv[optind], "top") != 0)
 		return usage_error("unexpected argument '%s' (a command to trace goes after --, "
 				   "e.g. ./example -- ls)", argv[optind]);
+	opts->mode = strcmp(argv[optind], "top") == 0 ? MODE_TOP : MODE_CHECK;
+	if (opts->mode == MODE_TOP) {
+		optind++;
+		return 0;
+	}
 	if (optind + 1 < argc)
 		return usage_error("check takes no argument, got '%s'", argv[optind + 1]);
-	opts->mode = MODE_CHECK;
+	return 0;
+}
+
+/* Options up to the first operand; last_arg is the last option argument seen. */
+static int parse_option_words(int argc, char **argv, struct options *opts, const char **last_arg)
+{
+	char name[3];
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+		err = parse_option(c, optarg, option_name(argv, name), opts);
+		if (err)
+			return err;
+		*last_arg = optarg;
+	}
 	return 0;
 }
 
@@ -237,27 +343,33 @@ int parse_options(int argc, char **argv, struct options *opts)
 {
 	const char *last_arg = NULL;
 	bool after_dashes;
-	char name[3];
-	int c, err;
+	int err;
 
 	memset(opts, 0, sizeof(*opts));
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
-		err = parse_option(c, optarg, option_name(argv, name), opts);
-		if (err)
-			return err;
-		last_arg = optarg;
-	}
-	if (opts->mode == MODE_HELP || opts->mode == MODE_VERSION)
-		return 0;
+	err = parse_option_words(argc, argv, opts, &last_arg);
+	if (err || opts->mode == MODE_HELP || opts->mode == MODE_VERSION)
+		return err;
 	/* getopt swallows a "--" terminator; an option's own argument "--" (-o --) is not one. */
 	after_dashes = optind > 1 && strcmp(argv[optind - 1], "--") == 0 && argv[optind - 1] != last_arg;
 	err = parse_operands(argc, argv, after_dashes, opts);
 	if (err || opts->mode == MODE_CHECK)
 		return err;
+	/* top takes options after it too: ./example top -e sched/sched_process_exec */
+	if (opts->mode == MODE_TOP) {
+		err = parse_option_words(argc, argv, opts, &last_arg);
+		if (err)
+			return err;
+		if (optind < argc)
+			return usage_error("top takes options only, got '%s'", argv[optind]);
+		if (opts->output || opts->iface)
+			return usage_error("%s", "top draws on the terminal or prints to stdout: no -o, no --iface "
+					   "(a packet has no process)");
+	}
 	if (opts->mode == MODE_LIST && opts->command)
 		return usage_error("%s", "--list takes no COMMAND");
-	return check_consistency(opts);
+	err = check_consistency(opts);
+	return err ? err : probes_finish(&opts->probes, &opts->events);
 }
 
 void free_options(struct options *opts)
@@ -265,4 +377,5 @@ void free_options(struct options *opts)
 	free(opts->pids);
 	opts->pids = NULL;
 	opts->n_pids = 0;
+	probes_free(&opts->probes);
 }

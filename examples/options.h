@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-enum mode { MODE_TRACE, MODE_LIST, MODE_CHECK, MODE_HELP, MODE_VERSION };
+#include "probes.h"
+
+enum mode { MODE_TRACE, MODE_LIST, MODE_CHECK, MODE_TOP, MODE_HELP, MODE_VERSION };
 
 struct options {
 	enum mode mode;
@@ -23,12 +25,18 @@ struct options {
 	size_t arena_bytes;
 	bool strict;
 	bool trace_readers;        /* --trace-readers: do not leave the output's readers out */
+	struct probes probes;      /* --kprobe ... --tracepoint, --binary, --uprobe-pid */
 	char **command;            /* after --: argv of COMMAND, NULL-terminated */
+	double interval;           /* -i: aggregate lines every SECONDS (0: at exit only); top's refresh */
+	size_t agg_entries;        /* --agg-entries: keys per aggregation, 0 = the library's default */
+	const char *iface;         /* --iface: the interface of the xdp events */
 };
 
 /* Fills opts from argv. Returns 0, or EXIT_USAGE after printing what is wrong. */
 int parse_options(int argc, char **argv, struct options *opts);
 void print_help(void);
+/* Says what is wrong with the command line (fmt has one %s, arg); returns EXIT_USAGE. */
+int usage_error(const char *fmt, const char *arg);
 void free_options(struct options *opts);
 
 #endif

@@ -82,25 +82,67 @@ static bool reserve(struct output *out, size_t n)
 	return true;
 }
 
-int output_event(void *ctx, const struct bootstrap_event *ev)
+/* One line, serialized by fn(what, buf, cap) (which returns the size needed, as
+ * snprintf does) into the line buffer, grown when it is too small, and written.
+ * Non-zero once the output can take no more. */
+static int write_line(struct output *out, size_t (*fn)(const void *what, char *buf, size_t cap), const void *what)
 {
-	struct output *out = ctx;
 	size_t n;
 
 	if (!output_ok(out))
 		return 1;
-	n = bootstrap_event_json(ev, out->line, out->cap);
+	n = fn(what, out->line, out->cap);
 	if (n >= out->cap) {
 		if (!reserve(out, n)) {
 			out->error = ENOMEM;
 			return 1;
 		}
-		n = bootstrap_event_json(ev, out->line, out->cap);
+		n = fn(what, out->line, out->cap);
 	}
 	if (fwrite(out->line, 1, n, out->f) != n) {
 		write_failed(out);
 		return 1;
 	}
+	return 0;
+}
+
+static size_t event_line(const void *ev, char *buf, size_t cap)
+{
+	return bootstrap_event_json(ev, buf, cap);
+}
+
+int output_event(void *ctx, const struct bootstrap_event *ev)
+{
+	return write_line(ctx, event_line, ev);
+}
+
+struct agg_row {
+	const struct bootstrap_aggregates *all;
+	const struct bootstrap_agg_table *table;
+	size_t row;
+};
+
+static size_t aggregate_line(const void *what, char *buf, size_t cap)
+{
+	const struct agg_row *r = what;
+
+	return bootstrap_aggregate_json(r->all, r->table, r->row, buf, cap);
+}
+
+int output_aggregates(struct output *out, struct bootstrap *b)
+{
+	struct bootstrap_aggregates *a;
+	struct agg_row r;
+	int err = bootstrap_aggregates_read(b, BOOTSTRAP_AGG_TOTALS, &a);
+
+	if (err)
+		return err;
+	r.all = a;
+	for (size_t t = 0; t < a->n_tables; t++)
+		for (r.table = &a->tables[t], r.row = 0; r.row < r.table->n_rows; r.row++)
+			if (write_line(out, aggregate_line, &r))
+				break;
+	bootstrap_aggregates_free(a);
 	return 0;
 }
 

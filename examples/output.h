@@ -22,6 +22,10 @@ int output_open(struct output *out, const char *path);
 /* A bootstrap_event_fn: writes the event's line; non-zero stops the poll once the
  * output can take no more. */
 int output_event(void *ctx, const struct bootstrap_event *ev);
+/* Writes one line per key of every aggregation of the selected events (totals, now).
+ * Returns 0, or a negative errno when they cannot be read (the output's own failure is
+ * kept in out->closed / out->error, as for events). */
+int output_aggregates(struct output *out, struct bootstrap *b);
 /* Pushes buffered lines to the file; false once the output is closed or failed. */
 bool output_flush(struct output *out);
 /* Whether the stream still takes lines. */

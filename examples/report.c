@@ -124,9 +124,14 @@ void report_summary(struct report *r, struct bootstrap *b)
 	fputc('\n', stderr);
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
 		const struct bootstrap_event_stats *e = &s.events[i];
+		uint64_t v[N_COUNTERS], any = e->delivered;
 
-		/* An event with no counts was not selected or never happened. */
-		if (e->delivered || e->emitted || e->ringbuf_full)
+		/* An event with no counts was not selected or never happened (an aggregate-only
+		 * one emits nothing, but may count losses). */
+		counter_values(e, v);
+		for (size_t k = 0; k < N_COUNTERS; k++)
+			any |= v[k];
+		if (any)
 			row(bootstrap_events[i].type_name, e);
 	}
 	row("total", &s.total);

@@ -15,7 +15,7 @@
 #include "signals.h"
 
 /* What the loop's epoll set reports, in epoll_event.data.u32. */
-enum source { SRC_EVENTS, SRC_SIGNAL, SRC_COMMAND, SRC_DEADLINE, SRC_TICK, SRC_READERS };
+enum source { SRC_EVENTS, SRC_SIGNAL, SRC_COMMAND, SRC_DEADLINE, SRC_TICK, SRC_READERS, SRC_AGGREGATES };
 
 struct logger {
 	int verbose;
@@ -34,6 +34,8 @@ struct session {
 	int epfd;
 	int tick_fd;               /* --stats -v: every second */
 	int readers_fd;            /* every second: look for the output's readers again */
+	int agg_fd;                /* -i: every SECONDS, the aggregate lines */
+	struct bootstrap_attach iface_attach[BOOTSTRAP_N_EVENTS]; /* --iface: each xdp event's */
 	int signals_seen;
 	uint64_t wall_offset_ns;   /* CLOCK_REALTIME - CLOCK_BOOTTIME, as the library stamps events */
 	uint64_t until_ns;         /* while draining: deliver only events up to this time */

@@ -72,7 +72,18 @@ static struct bootstrap_opts library_options(struct session *s)
 		.strict = o->strict,
 		.log = log_line,
 		.log_ctx = &s->log,
+		.aggregate_entries = o->agg_entries,
+		.attach = o->probes.attach,
+		.n_attach = o->probes.n_attach,
 	};
+	bool selected[BOOTSTRAP_N_EVENTS];
+
+	/* --iface: every selected xdp event attaches there (the options checked the list). */
+	bootstrap_select_events(o->events, selected, NULL, 0);
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS && o->iface; i++)
+		if (selected[i] && bootstrap_events[i].kind == BOOTSTRAP_KIND_XDP)
+			s->iface_attach[bo.n_attach++] = (struct bootstrap_attach){ bootstrap_events[i].type_name, o->iface, 0 };
+	bo.attach = s->iface_attach;
 
 	if (o->command) {
 		bo.pids = &s->cmd.pid;
@@ -102,6 +113,10 @@ static int setup_loop(struct session *s)
 	if (!err && s->readers.fd >= 0) {
 		s->readers_fd = watch_timer(s->epfd, READERS_RECHECK_S, true, SRC_READERS);
 		err = s->readers_fd < 0 ? s->readers_fd : 0;
+	}
+	if (!err && s->opts->interval > 0) {
+		s->agg_fd = watch_timer(s->epfd, s->opts->interval, true, SRC_AGGREGATES);
+		err = s->agg_fd < 0 ? s->agg_fd : 0;
 	}
 	if (!err && s->opts->stats && s->opts->verbose) {
 		s->tick_fd = watch_timer(s->epfd, 1.0, true, SRC_TICK);
@@ -184,7 +199,7 @@ static int start(struct session *s)
 
 int run_trace(const struct options *opts)
 {
-	struct session s = { .opts = opts, .epfd = -1, .tick_fd = -1, .readers_fd = -1, .readers.fd = -1,
+	struct session s = { .opts = opts, .epfd = -1, .tick_fd = -1, .readers_fd = -1, .agg_fd = -1, .readers.fd = -1,
 			     .log.verbose = opts->verbose };
 
 	if (start(&s)) {

@@ -61,6 +61,12 @@ struct bootstrap_header {
 	char comm[BOOTSTRAP_COMM_LEN];
 };
 
+/* An address from a packet (field type "ip"): IPv6, or IPv4 as ::ffff:a.b.c.d, in
+ * network byte order. */
+struct bootstrap_ip {
+	__u8 addr[16];
+};
+
 /* Where one variable field's bytes are: arena position arena_start + off, len bytes. */
 struct bootstrap_var {
 	__u32 off;
@@ -88,7 +94,8 @@ struct bootstrap_arena_ctl {
 	X(read_faults, "fields whose memory could not be read")                          \
 	X(entry_missed, "return points without a recorded entry: entry fields lost")     \
 	X(fault_retries, "syscall entries whose faulted reads were redone at the exit")   \
-	X(arena_busy, "event dropped: it interrupted another on this CPU mid-write")
+	X(arena_busy, "event dropped: it interrupted another on this CPU mid-write")     \
+	X(aggregate_full, "aggregation updates lost: a new key did not fit in its map")
 
 /* Per-CPU, per-event-type counters (BPF_MAP_TYPE_PERCPU_ARRAY, key = event index).
  * For a known workload: delivered + ringbuf_full == events generated. */
@@ -98,10 +105,26 @@ struct bootstrap_kcounters {
 #undef BOOTSTRAP_KCOUNTER_FIELD
 };
 
+/* Aggregations (per-CPU BPF hashes, one per aggregation of events.toml): the value of a
+ * key is an array of __u64: the count, then one sum per `sum` field (two's complement
+ * for signed fields, modulo 2^64), then, with `hist`, BOOTSTRAP_HIST_BUCKETS log2
+ * buckets: [0] values below 0 (signed fields), [1] the value 0, [k] for k >= 2 the values
+ * in [2^(k-2), 2^(k-1)). */
+#define BOOTSTRAP_HIST_BUCKETS 66
+
+/* The key of the built-in per-process, per-event count (`top`): one per process, event
+ * and comm, so that a process that changes its name shows the new one. */
+struct bootstrap_top_key {
+	__u32 tgid;
+	__u32 event_index;
+	char comm[BOOTSTRAP_COMM_LEN];
+};
+
+_Static_assert(sizeof(struct bootstrap_top_key) == 24, "top key layout");
 _Static_assert(sizeof(struct bootstrap_target) == 264, "target table entry");
 _Static_assert(sizeof(struct bootstrap_header) == 96, "header layout is part of the protocol");
 _Static_assert(sizeof(struct bootstrap_var) == 8, "var descriptor layout");
 _Static_assert(sizeof(struct bootstrap_arena_ctl) == 128, "arena ctl: two cache lines");
-_Static_assert(sizeof(struct bootstrap_kcounters) == 72, "counter layout");
+_Static_assert(sizeof(struct bootstrap_kcounters) == 80, "counter layout");
 
 #endif

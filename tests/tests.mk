@@ -9,7 +9,7 @@ FIXTURES := $(patsubst tests/fixtures/%.c,$(TEST_BIN)/fixtures/%,$(wildcard test
 CRITERION_FLAGS ?= --jobs 1
 
 # The VM run comes last, once the host suites have passed (it would share their 2 CPUs).
-test: test-typegen test-unit test-install test-e2e test-example test-import
+test: test-typegen test-unit test-install test-e2e test-example test-import test-aggregate
 	$(Q)$(MAKE) --no-print-directory vmtest
 
 test-typegen: $(GEN)/.stamp
@@ -52,9 +52,15 @@ test-example: all $(FIXTURES)
 	$(call msg,PYTEST,tests/example)
 	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/example
 
-# Builds its own copy of the tracer (BUILD under pytest's temporary directory), so it
-# needs nothing built here.
-test-import:
+# Aggregations, xdp (in network namespaces of its own) and top: builds a tracer of its
+# own schema on the side (tests/aggregate/events.toml) and uses ./example too.
+test-aggregate: all $(FIXTURES)
+	$(call msg,PYTEST,tests/aggregate)
+	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/aggregate
+
+# Builds its own copies of the tracer (BUILD under pytest's temporary directory): for
+# imported tracepoints, and for uprobe tables on the probe_target fixture.
+test-import: $(FIXTURES)
 	$(call msg,PYTEST,tests/import)
 	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/import
 include tests/vm/vm.mk

@@ -38,6 +38,8 @@ def expr(src, ev, args=None):
         return '(bpf_ktime_get_ns() - entry->ts)'
     if k == 'target':
         return 'bs_target_name(ctx)'
+    if k == 'pkt':
+        return f'ctx->{src.arg}'  # the fill's ctx is the parsed packet (kinds.Xdp)
     raise ValueError(f'no C expression for source kind {k}')
 
 
@@ -47,7 +49,10 @@ def user(f):
 
 def int_expr(f, ev, args=None):
     """An integer field's value: the source (read through its pointer for *SRC), then
-    shift and mask, then the field's C type."""
+    shift and mask, then the field's C type. A fixed value that is not an integer (an ip
+    address) is copied as it is."""
+    if not f.is_int:
+        return expr(f.src, ev, args)
     if f.src.kind == 'deref':
         value = (f'bs_deref(e, {f.index}, (const void *)({expr(f.src.inner, ev, args)}), '
                  f'sizeof({f.c_type}), {user(f)})')

@@ -17,7 +17,7 @@ class Kind:
     name = ''
     enum = ''           # BOOTSTRAP_KIND_*: how the loader attaches it
     attach_keys = ()    # keys naming the target in events.toml (all required unless runtime)
-    arg_mem = 'user'    # where pointer arguments point by default           # the sources, as a person reads them in an error message
+    arg_mem = 'user'    # where pointer arguments point by default
 
     def sources(self, ev):
         """The source kinds a field of `ev` may read."""
@@ -52,6 +52,14 @@ class Kind:
     def entry_arg_expr(self, n):
         """Argument n as the entry program reads it."""
         return f'PT_REGS_PARM{n + 1}(ctx)'
+
+    # Whether the handler runs for a current task (task sources, filters and header keys);
+    # how it starts and ends an event, and what it returns.
+    has_task = True
+    begin, commit, verdict = 'bs_begin', 'bs_commit', '0'
+    # The fill's context when it is not the handler's own: (its C type, the function that
+    # makes it from the handler's ctx).
+    fill_ctx = None
 
     def target(self, ev):
         """The declared target as the loader takes it (cat/name, function, binary:function)."""
@@ -168,6 +176,36 @@ class Uretprobe(Uprobe):
         return Uprobe.enum
 
 
-KINDS = {k.name: k for k in (Tracepoint(), Kprobe(), Kretprobe(), Uprobe(), Uretprobe())}
+# What an XDP handler's packet parse yields (struct bs_pkt, bpf/packet.bpf.h): pkt.NAME
+# and its type. Addresses are IPv6, IPv4 as ::ffff:a.b.c.d; ports are in host order.
+PKT_SOURCES = {'len': 'u32', 'ifindex': 'u32', 'l3_proto': 'u16', 'l4_proto': 'u8', 'proto': 'u8',
+               'saddr': 'ip', 'daddr': 'ip', 'sport': 'u16', 'dport': 'u16'}
+# pkt.proto is a class, shown by name: the value i is PROTO_NAMES[i].
+PKT_NAMES = {'proto': ('other', 'tcp', 'udp', 'icmp')}
+
+
+class Xdp(Kind):
+    """A network interface's receive path, in softirq: no current task, so no task
+    sources, no task filters and no task keys in the output; the packet parsed once is
+    what the fill reads (ctx is the struct bs_pkt). The program always passes the packet."""
+    name, enum = 'xdp', 'BOOTSTRAP_KIND_XDP'
+    attach_keys = ('interface',)
+    arg_mem = 'kernel'
+    has_task = False
+    begin, commit, verdict = 'bs_begin_packet', 'bs_commit_packet', 'XDP_PASS'
+
+    def sources(self, ev):
+        return frozenset({'pkt'})
+
+    def section(self, ev):
+        return 'xdp'
+
+    def ctx_type(self, ev):
+        return 'xdp_md'
+
+    fill_ctx = ('struct bs_pkt', 'bs_pkt_parse')
+
+
+KINDS = {k.name: k for k in (Tracepoint(), Kprobe(), Kretprobe(), Uprobe(), Uretprobe(), Xdp())}
 # Kinds the design names that are not built yet: a clear error rather than "unknown".
-KINDS_PLANNED = ('perf_event', 'xdp')
+KINDS_PLANNED = ('perf_event',)

@@ -8,7 +8,7 @@ protocol header rather than repeated here.
 import os
 import re
 
-from kinds import KINDS
+from kinds import KINDS, PKT_NAMES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTOCOL_H = os.path.join(HERE, '..', 'include', 'bootstrap_protocol.h')
@@ -34,14 +34,21 @@ INT_TYPES = {
     's32': ('__s32', 4, True), 's64': ('__s64', 8, True), 'bool': ('__u8', 1, False),
 }
 VAR_TYPES = {'char[]': 'BYTES', 'char[][]': 'STR_BLOCK', 'char*[]': 'STR_ARRAY'}
+# Fixed-size values that are not integers: type: (C type, size, alignment).
+FIXED_TYPES = {'ip': ('struct bootstrap_ip', 16, 1)}
 
 
 class Source:
     """Where a value comes from. kind: arg, ret, ctx, dataloc, task, entry_arg, elapsed,
-    target, or deref (an integer read through the pointer `inner` yields)."""
+    target, pkt (a field of the parsed packet, xdp), or deref (an integer read through
+    the pointer `inner` yields)."""
 
     def __init__(self, kind, arg=None, chain=(), inner=None):
         self.kind, self.arg, self.chain, self.inner = kind, arg, tuple(chain), inner
+        # task.A.B: set by validation when the chain ends in kernel bytes (an array or a
+        # pointer member, as task.real_parent.comm) rather than in an address held as an
+        # integer (task.mm.arg_start); that decides the default of `mem`.
+        self.in_kernel = False
 
     @staticmethod
     def parse(text):
@@ -58,6 +65,9 @@ class Source:
         m = re.fullmatch(r'ctx\.([A-Za-z_]\w*)', text)
         if m:
             return Source('ctx', m.group(1))
+        m = re.fullmatch(r'pkt\.([A-Za-z_]\w*)', text)
+        if m:
+            return Source('pkt', m.group(1))
         m = re.fullmatch(r'dataloc\(([A-Za-z_]\w*)\)', text)
         if m:
             return Source('dataloc', m.group(1))
@@ -100,16 +110,26 @@ class Field:
         return self.type in VAR_TYPES
 
     @property
+    def is_int(self):
+        return self.type in INT_TYPES
+
+    @property
     def c_type(self):
-        return 'struct bootstrap_var' if self.is_var else INT_TYPES[self.type][0]
+        if self.is_var:
+            return 'struct bootstrap_var'
+        return FIXED_TYPES[self.type][0] if self.type in FIXED_TYPES else INT_TYPES[self.type][0]
 
     @property
     def size(self):
-        return 8 if self.is_var else INT_TYPES[self.type][1]
+        if self.is_var:
+            return 8
+        return FIXED_TYPES[self.type][1] if self.type in FIXED_TYPES else INT_TYPES[self.type][1]
 
     @property
     def align(self):
-        return 4 if self.is_var else self.size
+        if self.is_var:
+            return 4
+        return FIXED_TYPES[self.type][2] if self.type in FIXED_TYPES else self.size
 
     @property
     def enum_type(self):
@@ -117,7 +137,12 @@ class Field:
 
     @property
     def signed(self):
-        return not self.is_var and INT_TYPES[self.type][2]
+        return self.is_int and INT_TYPES[self.type][2]
+
+    @property
+    def names(self):
+        """The names an integer's values are shown by (pkt.proto), or None."""
+        return PKT_NAMES.get(self.src.arg) if self.src and self.src.kind == 'pkt' else None
 
     @property
     def max(self):
@@ -134,6 +159,12 @@ class Field:
                 bool(self.len_field and self.len_field.needs_entry))
 
     @property
+    def reads_user(self):
+        """Reads user memory (which can fault at a syscall entry): a variable field, or an
+        integer read through a pointer, whose `mem` is user."""
+        return self.mem == 'user' and (self.is_var or any(s.kind == 'deref' for s in self.sources))
+
+    @property
     def may_be_lost(self):
         """An integer field that can come out lost (JSON null): no entry, or a read fault."""
         return self.needs_entry or any(s.kind == 'deref' for s in self.sources)
@@ -148,6 +179,8 @@ class Event:
         self.kind = KINDS.get(raw.get('kind', 'tracepoint'))
         self.runtime = raw.get('runtime', False) is True
         self.opt_in = raw.get('opt_in', False) is True
+        self.emit = raw.get('emit', True) is not False
+        self.aggregations = []  # aggregate.Aggregation, in declaration order
         self.fields = []
         self.payload_size = 0
 
@@ -231,8 +264,8 @@ class Event:
     def retries(self):
         """A sys_enter_* event whose user-memory reads, when they fault, are redone at
         the syscall's exit from the stashed arguments (it reads nothing else of ctx)."""
-        return (self.is_sys_enter and self.fill != 'custom' and 'ctx' not in self._source_kinds() and
-                any(f.is_var and f.mem == 'user' for f in self.fields))
+        return (self.is_sys_enter and self.emit and self.fill != 'custom' and 'ctx' not in self._source_kinds() and
+                any(f.reads_user for f in self.fields))
 
     @property
     def companion_section(self):
@@ -243,6 +276,20 @@ class Event:
         if self.retries:
             return f'tp/syscalls/sys_exit_{self.name[len("sys_enter_"):]}'
         return None
+
+    @property
+    def companion_prog(self):
+        """The companion program's name (see companion_section), or None."""
+        if self.uses_entry:
+            return f'{self.prog}__entry'
+        if self.retries:
+            return f'{self.prog}__retry'
+        return None
+
+    @property
+    def programs(self):
+        """The names of the BPF programs this event defines."""
+        return [p for p in (self.prog, self.companion_prog) if p]
 
     @property
     def companion_enum(self):
@@ -259,6 +306,15 @@ class Event:
         return sum(f.bit for f in self.fields if not f.is_var and f.may_be_lost)
 
     @property
+    def filled_fields(self):
+        """The fields the handler computes: all of them, or for an aggregate-only event
+        only those its aggregations read."""
+        if self.emit:
+            return self.fields
+        used = {f.index for a in self.aggregations for f in a.fields}
+        return [f for f in self.fields if f.index in used]
+
+    @property
     def companion_target(self):
         section = self.companion_section
         if section and section.startswith('tp/'):
@@ -269,14 +325,20 @@ class Event:
 class Schema:
     def __init__(self, path, events, defaults):
         self.path, self.events, self.defaults = path, events, defaults
+        self.aggregations = []  # every event's, numbered (aggregate.number)
+
+
+def natural_layout(members):
+    """Sets each member's offset as a C compiler lays a struct out (asserted in the
+    generated header); returns the struct's size. Members have size and align."""
+    off, align = 0, 1
+    for m in members:
+        off = (off + m.align - 1) // m.align * m.align
+        m.offset = off
+        off += m.size
+        align = max(align, m.align)
+    return (off + align - 1) // align * align
 
 
 def layout(ev):
-    """Natural C layout of the payload struct, the same the compiler computes (asserted)."""
-    off, align = 0, 1
-    for f in ev.fields:
-        off = (off + f.align - 1) // f.align * f.align
-        f.offset = off
-        off += f.size
-        align = max(align, f.align)
-    ev.payload_size = (off + align - 1) // align * align
+    ev.payload_size = natural_layout(ev.fields)

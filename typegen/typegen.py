@@ -6,8 +6,9 @@
 
 writes OUTDIR/events.gen.h (shared structs, enums, layout asserts), fill.gen.bpf.h (the
 BPF handlers of each event), json.gen.c (per-event JSON serializers + reflection table),
-attach.gen.c (what the loader attaches per event) and events.schema.json (JSON Schema of
-one output line). Output depends only on the inputs
+attach.gen.c (what the loader attaches per event), aggregate.gen.bpf.h and aggregate.gen.c
+(the maps and updates of each aggregation, and their reflection table) and
+events.schema.json (JSON Schema of one output line). Output depends only on the inputs
 (deterministic); a file whose bytes would not change is left untouched so that make
 rebuilds only what really changed. Exit status 1 with one line per schema error.
 """
@@ -27,7 +28,8 @@ import tracefs_import  # noqa: E402
 import validate  # noqa: E402
 from vmlinux_index import VmlinuxIndex  # noqa: E402
 
-TEMPLATES = ('events.gen.h', 'fill.gen.bpf.h', 'json.gen.c', 'attach.gen.c')
+TEMPLATES = ('events.gen.h', 'fill.gen.bpf.h', 'json.gen.c', 'attach.gen.c', 'aggregate.gen.bpf.h',
+             'aggregate.gen.c')
 
 
 def default_tracefs():
@@ -56,7 +58,7 @@ def render(schema, vmlinux):
     out = {}
     for name in TEMPLATES:
         tpl = env.get_template(name + '.j2')
-        out[name] = tpl.render(events=schema.events, source=source, ctx_decl=ctx_decl,
+        out[name] = tpl.render(events=schema.events, aggregations=schema.aggregations, source=source, ctx_decl=ctx_decl,
                                max_payload=max([e.payload_size for e in schema.events] or [0]))
     out['events.schema.json'] = json.dumps(json_schema.build(schema), indent=2) + '\n'
     return out

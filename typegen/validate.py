@@ -9,8 +9,10 @@ import os
 import re
 import tomllib
 
-from kinds import KINDS, KINDS_PLANNED, MAX_ARGS
-from model import FIELD_MAX_BYTES, INT_TYPES, MAX_FIELDS, VAR_TYPES, Event, Field, Schema, Source, layout
+import aggregate
+from kinds import KINDS, KINDS_PLANNED, MAX_ARGS, PKT_SOURCES
+from model import (FIELD_MAX_BYTES, FIXED_TYPES, INT_TYPES, MAX_FIELDS, TARGET_NAME_MAX, VAR_TYPES, Event, Field,
+                   Schema, Source, layout)
 
 MAX_ITEMS_CAP = 1024
 
@@ -34,15 +36,27 @@ C_MACROS = {'NULL', 'errno', 'linux', 'unix',
             'sigev_notify_function', 'sigev_notify_attributes'}
 
 ATTACH_KEYS = sorted({k for kind in KINDS.values() for k in kind.attach_keys})
-EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'fill', 'kind', 'runtime', 'opt_in', *ATTACH_KEYS)
+EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'fill', 'kind', 'runtime', 'opt_in', *ATTACH_KEYS, 'emit',
+              'aggregate')
 FIELD_KEYS = ('name', 'type', 'from', 'max', 'mem', 'len', 'end', 'when', 'shift', 'mask',
               'max_items')
 VAR_ONLY_KEYS = ('max', 'len', 'end', 'when', 'max_items')
+# What each attach key names, and what its value may not contain, for messages.
+ATTACH_VALUES = {'function': ("the function's symbol", 'white space or colons'),
+                 'binary': ('a path, or a library name such as libssl.so.3', 'colons'),
+                 'interface': ('a network interface name, e.g. eth0', 'colons')}
 RETURN_POINTS = 'kretprobe, uretprobe, syscalls/sys_exit_*'
 # A source kind as a person writes it, in the order messages list them.
 SOURCE_TEXT = {'arg': 'args[N]', 'ret': 'ret', 'ctx': 'ctx.FIELD', 'dataloc': 'dataloc(FIELD)',
                'task': 'task.A.B', 'entry_arg': 'entry.args[N]', 'elapsed': 'elapsed_ns',
-               'target': 'target'}
+               'target': 'target', 'pkt': 'pkt.FIELD'}
+
+
+def kind_text(ev):
+    """The event's kind of probe as messages name it."""
+    if ev.kind.name == 'tracepoint' and not ev.runtime:
+        return f'tracepoint {ev.type_name}'
+    return f'kind {ev.kind.name}' + (' with runtime = true' if ev.runtime else '')
 
 
 def sources_here(ev):
@@ -95,10 +109,12 @@ class _Checker:
         for ev in events:
             self.check_event(ev, default_max)
         self.check_unique(events)
-        return Schema(self.path, events, {'max': default_max})
+        schema = Schema(self.path, events, {'max': default_max})
+        schema.aggregations = aggregate.number(schema)
+        return schema
 
     def check_unique(self, events):
-        by_id, by_ident = {}, {}
+        by_id, by_ident, by_prog = {}, {}, {}
         for ev in events:
             if isinstance(ev.id, int):
                 if ev.id in by_id:
@@ -110,6 +126,14 @@ class _Checker:
                 self.err(ev.label, f'generated name {ev.ident!r} collides with {by_ident[key].label}',
                          'category_name must differ from every other event\'s, ignoring case')
             by_ident.setdefault(key, ev)
+            # Program names join kind, category and name with __ (and a companion's suffix),
+            # so names with __ in them can meet even when category_name differs.
+            for prog in ev.programs if ev.kind else ():
+                other = by_prog.setdefault(prog, ev)
+                if other is not ev:
+                    self.err(ev.label, f'BPF program name {prog!r} collides with {other.label}\'s',
+                             'programs are named kind__category__name, a companion with __entry or '
+                             '__retry after it: rename one of the two events')
 
     def check_kind(self, ev):
         """The kind and its attach keys; False when the event cannot be checked further."""
@@ -124,16 +148,32 @@ class _Checker:
         for key in ATTACH_KEYS:
             if key in ev.raw and key not in ev.kind.attach_keys:
                 self.err(ev.label, f'key {key!r} is not for kind {ev.kind.name}',
-                         'keys of this kind: ' + (_allowed(ev.kind.attach_keys) or 'none: [category.name] is the tracepoint'))
+                         f'kind {ev.kind.name} takes ' + _allowed(ev.kind.attach_keys) if ev.kind.attach_keys
+                         else 'a tracepoint is named by [category.name]')
+        keys_ok = True  # every attach key there and well formed: the target can be checked
         for key in ev.kind.attach_keys:
             value = ev.raw.get(key)
-            if value is None and not ev.runtime:
+            if ev.runtime:
+                if value is not None:  # the loader takes no declared target for such an event
+                    self.err(ev.label, f'key {key!r} would be ignored with runtime = true',
+                             'such an event attaches only to targets given at run time: drop one of the two')
+                continue
+            if value is None:
+                keys_ok = False
                 self.err(ev.label, f'kind {ev.kind.name} needs {key!r}',
-                         'the function\'s symbol' if key == 'function' else
-                         'a path, or a library name such as libssl.so.3')
-            elif value is not None and (not isinstance(value, str) or not value or
-                                        re.search(r'[\s:]', value)):
-                self.err(ev.label, f'{key} {value!r} is not valid', 'a non-empty string without spaces or colons')
+                         f'{ATTACH_VALUES[key][0]}; or runtime = true to name targets at run time')
+                continue
+            # A colon would split the target the loader reads as binary:function; a symbol
+            # has no white space either (a path may).
+            problem = ('is not a string' if not isinstance(value, str) else 'is empty' if not value else
+                       'contains a colon' if ':' in value else
+                       'contains white space' if key == 'function' and re.search(r'\s', value) else None)
+            if problem:
+                keys_ok = False
+                self.err(ev.label, f'{key} {value!r} {problem}', '{}, without {}'.format(*ATTACH_VALUES[key]))
+        if keys_ok and ev.target and len(ev.target.encode()) >= TARGET_NAME_MAX:
+            self.err(ev.label, f'target {ev.target!r} is {len(ev.target.encode())} bytes long',
+                     f"at most {TARGET_NAME_MAX - 1}, the size of the loader's target names")
         return True
 
     def check_event(self, ev, default_max):
@@ -161,13 +201,18 @@ class _Checker:
             if not os.path.isfile(path):
                 self.err(ev.label, f'fill = "custom" needs the hand-written fill {path}, which is missing',
                          f'write void fill_{ev.ident}(ctx, e, p) there')
+        # The payload is checked even when ctx_type is wrong, just not against its struct.
+        ctx_type_ok = True
         if 'ctx_type' in ev.raw:
+            ctx_type_ok = False
             if ev.kind.name != 'tracepoint' or ev.runtime:
-                self.err(ev.label, 'ctx_type is only for tracepoints declared by name')
-                return
-            if not isinstance(ev.raw['ctx_type'], str) or not IDENT.match(ev.raw['ctx_type']):
-                self.err(ev.label, f'ctx_type {ev.raw["ctx_type"]!r} is not a struct name')
-                return
+                self.err(ev.label, f"key 'ctx_type' is not for {kind_text(ev)}",
+                         'only a tracepoint named by [category.name] has a context struct to choose')
+            elif not isinstance(ev.raw['ctx_type'], str) or not IDENT.match(ev.raw['ctx_type']):
+                self.err(ev.label, f'ctx_type {ev.raw["ctx_type"]!r} is not a struct name',
+                         'the name after `struct`, e.g. trace_event_raw_sched_wakeup_template')
+            else:
+                ctx_type_ok = True
         payload = ev.raw.get('payload', [])
         if not isinstance(payload, list) or not all(isinstance(f, dict) for f in payload):
             self.err(ev.label, 'payload is not a list of field tables',
@@ -181,13 +226,20 @@ class _Checker:
                 seen.setdefault(f.name, f)
             ev.fields.append(f)
         if len(ev.fields) > MAX_FIELDS:
-            self.err(ev.label, f'{len(ev.fields)} fields', f'at most {MAX_FIELDS}')
+            self.err(ev.label, f'{len(ev.fields)} fields are too many',
+                     f"at most {MAX_FIELDS}: each is a bit of the header's truncated and lost masks")
         nvar = 0
         for f in ev.fields:
             if f.type in VAR_TYPES:
                 f.var_index, nvar = nvar, nvar + 1
+        if not ev.kind.has_task and ev.var_fields:
+            # The arena head is per CPU and unguarded: a handler that can interrupt
+            # another on its CPU (XDP, in softirq) must never write there.
+            self.err(ev.label, f'kind {ev.kind.name} takes no variable fields',
+                     'integer and ip fields only: its handler may interrupt another\'s arena write')
+        aggregate.check(self, ev)
         uses_ctx = any(s.kind in ('ctx', 'dataloc') for f in ev.fields for src in f.sources for s in src.walk())
-        if ev.ctx_type and (uses_ctx or (ev.fill == 'custom' and 'ctx_type' in ev.raw)):
+        if ctx_type_ok and ev.ctx_type and (uses_ctx or (ev.fill == 'custom' and 'ctx_type' in ev.raw)):
             self.check_ctx_type(ev)
 
     def check_ctx_type(self, ev):
@@ -209,15 +261,25 @@ class _Checker:
                      'letters, digits, _; not starting with a digit; not a C keyword or macro')
         elif f.name in earlier:
             self.err(where, 'duplicate field name', 'names are unique within an event')
-        if f.type not in INT_TYPES and f.type not in VAR_TYPES:
+        if f.type not in INT_TYPES and f.type not in VAR_TYPES and f.type not in FIXED_TYPES:
             self.err(where, f'unknown type {f.type!r}',
-                     'allowed: ' + _allowed(list(INT_TYPES) + list(VAR_TYPES)))
+                     'allowed: ' + _allowed(list(INT_TYPES) + list(VAR_TYPES) + list(FIXED_TYPES)))
             return
         if 'from' not in f.raw:
             if ev.fill != 'custom':
                 self.err(where, 'missing from', sources_here(ev))
         else:
             f.src = self.check_source(ev, where, 'from', f.raw['from'])
+        if f.src and f.src.kind == 'pkt' and f.src.arg in PKT_SOURCES:
+            want = PKT_SOURCES[f.src.arg]
+            if (want == 'ip') != (f.type == 'ip'):
+                self.err(where, f'pkt.{f.src.arg} is {"an address" if want == "ip" else "an integer"}',
+                         'type = "ip"' if want == 'ip' else 'an integer type, e.g. ' + want)
+        elif f.type in FIXED_TYPES:
+            self.err(where, f'type {f.type!r} comes from the packet only', 'pkt.saddr, pkt.daddr')
+        for key in ('shift', 'mask'):
+            if key in f.raw and not f.is_int:
+                self.err(where, f'key {key!r} is only for integer fields', 'u8..u64, s8..s64, bool')
         if f.is_var:
             self.check_var_field(ev, f, where, earlier, default_max)
         else:
@@ -241,33 +303,45 @@ class _Checker:
                 self.err(where, self.not_here(ev, s), sources_here(ev))
                 return None
             if s.kind in ('arg', 'entry_arg'):
-                self.check_arg(ev, where, s.arg)
+                self.check_arg(ev, where, s)
             elif s.kind in ('ctx', 'dataloc'):
                 member = s.arg if s.kind == 'ctx' else f'__data_loc_{s.arg}'
                 self.check_member(ev, where, ev.ctx_type, member, text)
             elif s.kind == 'task':
-                self.check_chain(where, s.chain, text)
+                last = self.check_chain(where, s.chain, text)
+                s.in_kernel = last is not None and not last.is_integer
+            elif s.kind == 'pkt' and s.arg not in PKT_SOURCES:
+                self.err(where, f'{text!r}: the packet has no field {s.arg}',
+                         'pkt.' + ', pkt.'.join(PKT_SOURCES))
+                return None
         return src
 
     @staticmethod
     def not_here(ev, s):
         name = SOURCE_TEXT[s.kind]
         if s.kind in ('ret', 'entry_arg', 'elapsed') and not ev.kind.is_return(ev):
-            return f'source {name} is only at return points ({RETURN_POINTS})'
-        if s.kind == 'arg' and ev.kind.name == 'tracepoint':
-            return 'source args[N] is only for syscalls/sys_enter_* tracepoints (use ctx.FIELD)'
-        where = f'kind {ev.kind.name}' + (' with runtime = true' if ev.runtime else '')
-        return f'source {name} does not exist for {where}'
+            return f'source {name} is only at return points: {RETURN_POINTS}'
+        if s.kind == 'arg' and ev.kind.is_return(ev):
+            return "source args[N] does not exist at a return point: read the entry's arguments as entry.args[N]"
+        if s.kind == 'arg':  # every other kind that lacks arguments is a tracepoint
+            return (f'source args[N] does not exist for {kind_text(ev)}: '
+                    'of tracepoints, only syscalls/sys_enter_* have arguments')
+        return f'source {name} does not exist for {kind_text(ev)}'
 
-    def check_arg(self, ev, where, n):
-        count = self.syscall_arg_count(ev.name) if ev.is_sys_enter else None
-        if ev.is_sys_exit:  # entry.args[N] of the matching sys_enter_*
-            count = self.syscall_arg_count('sys_enter_' + ev.name[len('sys_exit_'):])
+    def check_arg(self, ev, where, s):
+        """args[N] or entry.args[N] within what the syscall (per tracefs) or the kind has."""
+        text = 'entry.args' if s.kind == 'entry_arg' else 'args'
+        if ev.is_syscall:  # a sys_exit_*'s entry.args are those of its sys_enter_*
+            syscall = ev.name if ev.is_sys_enter else 'sys_enter_' + ev.name[len('sys_exit_'):]
+            count = self.syscall_arg_count(syscall)
+            why = (f"{syscall} has {count} arguments (per the kernel's tracefs format)" if count is not None
+                   else f'syscalls take at most {MAX_ARGS} arguments')
+        else:
+            count, why = None, f'{kind_text(ev)} reads at most {MAX_ARGS} arguments'
         limit = MAX_ARGS if count is None else count
-        if n >= limit:
-            origin = 'per the kernel\'s tracefs format' if count is not None else f'at most {MAX_ARGS} arguments'
-            self.err(where, f'args[{n}] does not exist: {ev.name} has {limit} arguments ({origin})',
-                     f'args[0]..args[{limit - 1}]')
+        if s.arg >= limit:
+            self.err(where, f'{text}[{s.arg}] does not exist: {why}',
+                     f'{text}[0]..{text}[{limit - 1}]' if limit else 'none')
 
     def syscall_arg_count(self, name):
         if not self.tracefs:
@@ -282,16 +356,17 @@ class _Checker:
         return len(fields[fields.index('__syscall_nr') + 1:]) if '__syscall_nr' in fields else None
 
     def check_member(self, ev, where, struct, member, text):
-        if self.vmlinux is None or not self.vmlinux.has_struct(struct):
-            return  # the context struct itself is reported once by check_ctx_type
+        if self.vmlinux is None or not isinstance(struct, str) or not self.vmlinux.has_struct(struct):
+            return  # a bad or absent context struct is reported once, by check_event
         if member not in self.vmlinux.members(struct):
             near = self.vmlinux.nearest_members(struct, member)
             self.err(where, f'{text!r}: struct {struct} has no member {member}',
                      'candidates: ' + ', '.join(near) if near else f'see struct {struct} in vmlinux.h')
 
     def check_chain(self, where, chain, text):
+        """The chain's last member, or None (reported, or no vmlinux.h to check against)."""
         if self.vmlinux is None:
-            return
+            return None
         struct = 'task_struct'
         for i, member in enumerate(chain):
             members = self.vmlinux.members(struct)
@@ -299,14 +374,15 @@ class _Checker:
                 near = self.vmlinux.nearest_members(struct, member)
                 self.err(where, f'{text!r}: struct {struct} has no member {member}',
                          'candidates: ' + ', '.join(near) if near else f'see struct {struct} in vmlinux.h')
-                return
+                return None
             if i + 1 < len(chain):
                 nxt = members[member].pointee_struct()
                 if nxt is None or not self.vmlinux.has_struct(nxt):
                     self.err(where, f'{text!r}: {struct}.{member} is not a pointer to a struct',
                              'each step but the last must be a struct pointer')
-                    return
+                    return None
                 struct = nxt
+        return members[chain[-1]]
 
     def check_int_field(self, ev, f, where):
         for key in VAR_ONLY_KEYS:
@@ -328,9 +404,6 @@ class _Checker:
         f.mem = mem or (self.default_mem(ev, f.src) if f.src else 'kernel')
 
     def check_var_field(self, ev, f, where, earlier, default_max):
-        for key in ('shift', 'mask'):
-            if key in f.raw:
-                self.err(where, f'key {key!r} is only for integer fields', 'u8..u64, s8..s64, bool')
         f.raw.setdefault('max', default_max)
         mx = f.raw['max']
         if not isinstance(mx, int) or isinstance(mx, bool) or mx < 1:
@@ -342,11 +415,18 @@ class _Checker:
             self.err(where, f'mem {mem!r} is not valid', 'allowed: user, kernel')
         if f.src and f.src.kind in ('dataloc', 'target') and mem == 'user':
             self.err(where, f'{SOURCE_TEXT[f.src.kind]} strings live in kernel memory', 'mem = "kernel"')
-        if f.src and f.src.kind in ('elapsed', 'deref'):
-            self.err(where, f'source {f.raw["from"]} is an integer', 'integer types only')
-        if f.src and f.src.kind == 'target' and f.type != 'char[]':
-            self.err(where, 'source target is a string', 'use type = "char[]"')
-        f.mem = mem or (self.default_mem(ev, f.src) if f.src else 'user')
+        if f.src and f.src.kind == 'elapsed':
+            self.err(where, 'source elapsed_ns is an integer', 'integer types only')
+        if f.src and f.src.kind == 'deref':
+            self.err(where, f'source {f.raw["from"]} reads an integer through a pointer',
+                     f'{f.type} reads what its source points to: from = "{f.raw["from"][1:]}"')
+        if f.src and f.src.kind in ('dataloc', 'target') and f.type != 'char[]':
+            self.err(where, f'source {SOURCE_TEXT[f.src.kind]} is a string', 'use type = "char[]"')
+        # bs_var_str_array reads the array and its strings in user memory, whatever the kind.
+        if f.type == 'char*[]' and mem == 'kernel':
+            self.err(where, 'char*[] reads an array of string pointers in user memory',
+                     'mem = "user", or no mem')
+        f.mem = 'user' if f.type == 'char*[]' else mem or (self.default_mem(ev, f.src) if f.src else 'user')
         if 'len' in f.raw:
             if f.type != 'char[]':
                 self.err(where, "key 'len' is only for char[]", 'char[][] takes end, char*[] takes max_items')
@@ -371,19 +451,20 @@ class _Checker:
     def default_mem(ev, src):
         """Where a pointer read from `src` points unless `mem` says: the tracepoint record
         and the target table are kernel memory; arguments point where the kind says
-        (kernel for kprobes, user for uprobes and syscalls); task chains end in user
-        memory (mm->arg_start)."""
+        (kernel for kprobes, user for uprobes and syscalls); a task chain ending in an
+        array or pointer is kernel memory, one ending in an integer is a user address
+        (mm->arg_start)."""
         if src.kind == 'deref':
             src = src.inner
         if src.kind in ('ctx', 'dataloc', 'target'):
             return 'kernel'
         if src.kind in ('arg', 'entry_arg', 'ret'):
             return ev.kind.arg_mem
-        return 'user'
+        return 'kernel' if src.in_kernel else 'user'
 
     def check_ref(self, where, key, name, earlier):
-        names = ', '.join(n for n, g in earlier.items() if not g.is_var) or 'none'
-        if not isinstance(name, str) or name not in earlier or earlier[name].is_var:
+        names = ', '.join(n for n, g in earlier.items() if g.is_int) or 'none'
+        if not isinstance(name, str) or name not in earlier or not earlier[name].is_int:
             self.err(where, f'{key} names {name!r}, which is not an earlier integer field',
                      f'earlier integer fields: {names}')
             return None

@@ -10,16 +10,25 @@ import difflib
 import re
 
 _START = re.compile(r'^(struct|union) (\w+) \{$')
-_MEMBER = re.compile(r'^(?P<type>[^();]*?)\s*(?P<ptr>\**)\s*(?P<name>[A-Za-z_]\w*)(?:\[[^\]]*\])*(?:\s*:\s*\d+)?;$')
+_MEMBER = re.compile(r'^(?P<type>[^();]*?)\s*(?P<ptr>\**)\s*(?P<name>[A-Za-z_]\w*)'
+                     r'(?P<dims>(?:\[[^\]]*\])*)(?:\s*:\s*\d+)?;$')
 _OPEN_ANON = re.compile(r'^(struct|union)\s*\{$')
 _CLOSE_NAMED = re.compile(r'^\}\s*(?P<name>[A-Za-z_]\w*)(?:\[[^\]]*\])*;$')
 _TYPEDEF = re.compile(r'^typedef (?P<type>[^();{]*?)\s*(?P<ptr>\**)\s*(?P<name>[A-Za-z_]\w*);$')
 
 
 class Member:
-    def __init__(self, type_, pointer):
+    def __init__(self, type_, pointer, array=False):
         self.type = type_          # e.g. "struct mm_struct", "long unsigned int", "" (anonymous)
         self.pointer = pointer     # number of '*'
+        self.array = array         # declared with [N]
+
+    @property
+    def is_integer(self):
+        """A plain integer or enum: no pointer, array, struct or union (nor an anonymous one).
+        A typedef name counts as one: those that task chains end in are pid_t and the like."""
+        return (not self.pointer and not self.array and bool(self.type) and
+                not re.match(r'(?:const\s+)?(?:struct|union)\b', self.type))
 
     def pointee_struct(self):
         """The struct a one-level pointer member points to, else None."""
@@ -81,7 +90,7 @@ class VmlinuxIndex:
                 continue
             m = _MEMBER.match(line)
             if m:
-                stack[-1][m.group('name')] = Member(m.group('type').strip(), len(m.group('ptr')))
+                stack[-1][m.group('name')] = Member(m.group('type').strip(), len(m.group('ptr')), bool(m.group('dims')))
         return stack[0]
 
     def nearest_structs(self, name, hint):

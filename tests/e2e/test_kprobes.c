@@ -3,8 +3,7 @@
  * the return, with its latency. On a kernel without kprobes (this project's 6.18 host)
  * the pair is skipped cleanly: the other events trace, the pair attaches nowhere, one
  * warning each names the function and the reason, and strict makes the open fail.
- * BOOTSTRAP_EXPECT_KPROBES=1 or 0 says which the kernel must show (a VM run knows it
- * from the kernel's config); unset, the kernel's files say. */
+ * Which of the two: kprobes_expected() (trace_child.h). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,33 +17,6 @@
 #include "trace_child.h"
 
 #define NAME "bootstrap-kprobe-test"
-#define NO_KPROBES "this kernel has no kprobes (CONFIG_KPROBES is off)"
-
-/* Decided here, not by asking the library, so that a library that wrongly finds no
- * kprobes fails the test instead of choosing the skip: libbpf attaches kprobes
- * through the kprobe PMU, or tracefs' kprobe_events on older kernels. */
-static bool kprobes_expected(void)
-{
-	const char *env = getenv("BOOTSTRAP_EXPECT_KPROBES");
-
-	if (env && *env)
-		return strcmp(env, "1") == 0;
-	return access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0 ||
-	       access("/sys/kernel/tracing/kprobe_events", F_OK) == 0;
-}
-
-struct warnings {
-	char line[4][512];
-	int n;
-};
-
-static void keep_warnings(void *ctx, enum bootstrap_log_level level, const char *msg)
-{
-	struct warnings *w = ctx;
-
-	if (level == BOOTSTRAP_LOG_WARN && w->n < 4)
-		snprintf(w->line[w->n++], sizeof(w->line[0]), "%s", msg);
-}
 
 /* What the child opened, in memory it shares with the test. */
 struct opened {
@@ -109,15 +81,14 @@ static const struct captured *named_event(const struct trace_result *r, int inde
 
 static void assert_values(void)
 {
-	struct warnings w = { 0 };
+	struct log_lines w = { 0 };
 	const struct captured *entry, *ret;
 	const struct bootstrap_payload_kernel_do_sys_openat2_ret *rp;
 	struct trace_result r;
 
-	trace_child(&(struct trace_opts){ .events = "kernel/*", .log = keep_warnings, .log_ctx = &w }, open_known,
-		    NULL, &r);
+	trace_child(&(struct trace_opts){ .events = "kernel/*", .log = &w }, open_known, NULL, &r);
 	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
-	cr_assert_eq(w.n, 0, "%s", w.line[0]);
+	cr_assert_eq(w.n, 0, "%s", w.lines[0]);
 	entry = named_event(&r, BOOTSTRAP_EV_KERNEL_DO_SYS_OPENAT2, 0);
 	cr_assert_not_null(entry);
 	cr_assert_eq(PAYLOAD(entry, kernel_do_sys_openat2)->dfd, opened->dfd);
@@ -141,13 +112,12 @@ static void assert_values(void)
 
 static void assert_clean_skip(void)
 {
-	struct warnings w = { 0 };
+	struct log_lines w = { 0 };
 	const struct captured *e;
 	struct trace_result r;
 
-	trace_child(&(struct trace_opts){ .events = "kernel/*,syscalls/sys_enter_openat", .log = keep_warnings,
-					  .log_ctx = &w },
-		    open_known, NULL, &r);
+	trace_child(&(struct trace_opts){ .events = "kernel/*,syscalls/sys_enter_openat", .log = &w }, open_known,
+		    NULL, &r);
 	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
 	/* The other event traced the same open... */
 	e = named_event(&r, BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_OPENAT, 0);
@@ -159,8 +129,8 @@ static void assert_clean_skip(void)
 	cr_assert_eq(r.stats.events[BOOTSTRAP_EV_KERNEL_DO_SYS_OPENAT2].emitted, 0);
 	cr_assert_eq(r.stats.events[BOOTSTRAP_EV_KERNEL_DO_SYS_OPENAT2_RET].emitted, 0);
 	cr_assert_eq(w.n, 2);
-	cr_assert_str_eq(w.line[0], "kprobe kernel/do_sys_openat2 on do_sys_openat2: " NO_KPROBES ": skipped");
-	cr_assert_str_eq(w.line[1], "kretprobe kernel/do_sys_openat2_ret on do_sys_openat2: " NO_KPROBES ": skipped");
+	cr_assert_str_eq(w.lines[0], "kernel/do_sys_openat2 (kprobe do_sys_openat2): " NO_KPROBES "; skipped");
+	cr_assert_str_eq(w.lines[1], "kernel/do_sys_openat2_ret (kretprobe do_sys_openat2): " NO_KPROBES "; skipped");
 	trace_result_free(&r);
 }
 
@@ -174,20 +144,20 @@ Test(kprobes, do_sys_openat2_entry_and_return, .init = make_dir, .fini = remove_
 
 Test(kprobes, strict_needs_kprobes)
 {
-	struct warnings w = { 0 };
+	struct log_lines w = { 0 };
 	struct bootstrap_opts o = {
 		.sz = sizeof(o), .events = "kernel/*,syscalls/sys_enter_openat", .strict = true,
-		.log = keep_warnings, .log_ctx = &w,
+		.log = log_lines_add, .log_ctx = &w,
 	};
 	struct bootstrap *b = NULL;
 	int err = bootstrap_open(&o, &b);
 
 	if (kprobes_expected()) {
-		cr_assert_eq(err, 0, "%s", w.line[0]);
+		cr_assert_eq(err, 0, "%s", w.lines[0]);
 		bootstrap_close(b);
 		return;
 	}
 	cr_assert_eq(err, -ENOTSUP, "%s", bootstrap_strerror(err));
 	cr_assert_eq(w.n, 1);
-	cr_assert_str_eq(w.line[0], "kprobe kernel/do_sys_openat2 on do_sys_openat2: " NO_KPROBES ": failing (strict)");
+	cr_assert_str_eq(w.lines[0], "kernel/do_sys_openat2 (kprobe do_sys_openat2): " NO_KPROBES "; failing (strict)");
 }

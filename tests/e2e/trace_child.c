@@ -2,6 +2,7 @@
  * has put its pid in the in-kernel filter, so its very first syscall is traced. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -78,8 +79,12 @@ void trace_child(const struct trace_opts *opts, int (*fn)(void *arg), void *arg,
 	bo.follow_children = true;
 	bo.ringbuf_bytes = opts->ringbuf_bytes;
 	bo.arena_bytes_per_cpu = opts->arena_bytes_per_cpu;
-	bo.log = opts->log;
-	bo.log_ctx = opts->log_ctx;
+	bo.attach = opts->attach;
+	bo.n_attach = opts->n_attach;
+	if (opts->log) {
+		bo.log = log_lines_add;
+		bo.log_ctx = opts->log;
+	}
 	err = bootstrap_open(&bo, &b);
 	cr_assert_eq(err, 0, "bootstrap_open: %s", bootstrap_strerror(err));
 	if (opts->on_open)
@@ -100,6 +105,16 @@ void trace_child(const struct trace_opts *opts, int (*fn)(void *arg), void *arg,
 	out->stats.sz = sizeof(out->stats);
 	cr_assert_eq(bootstrap_stats(b, &out->stats), 0);
 	bootstrap_close(b);
+}
+
+void log_lines_add(void *ctx, enum bootstrap_log_level level, const char *msg)
+{
+	struct log_lines *l = ctx;
+
+	if (level != BOOTSTRAP_LOG_WARN)
+		return;
+	cr_assert_lt(l->n, LOG_LINES_MAX, "more warnings than expected, the last: %s", msg);
+	snprintf(l->lines[l->n++], sizeof(l->lines[0]), "%s", msg);
 }
 
 void trace_result_free(struct trace_result *r)
@@ -130,4 +145,21 @@ size_t count_events(const struct trace_result *r, int index, pid_t pid)
 	while (find_event(r, index, pid, n))
 		n++;
 	return n;
+}
+
+bool kprobes_expected(void)
+{
+	const char *env = getenv("BOOTSTRAP_EXPECT_KPROBES");
+	char line[256];
+	bool found = false;
+	FILE *f;
+
+	if (env)
+		return strcmp(env, "1") == 0;
+	f = fopen("/proc/kallsyms", "re");
+	cr_assert_not_null(f);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, " register_kprobe\n") != NULL;
+	fclose(f);
+	return found;
 }

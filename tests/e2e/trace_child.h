@@ -35,14 +35,31 @@ struct trace_opts {
 	size_t ringbuf_bytes;         /* 0 = library default */
 	size_t arena_bytes_per_cpu;
 	bool keep_nothing;            /* count only: for overload runs */
+	const struct bootstrap_attach *attach; /* run-time targets */
+	size_t n_attach;
+	struct log_lines *log;        /* NULL: the library's messages go to stderr */
 	/* Called once tracing is on, before the child runs (may be NULL). */
 	void (*on_open)(struct bootstrap *b, pid_t child);
 	/* Called for every event during the run (may be NULL). */
 	void (*on_event)(void *ctx, const struct bootstrap_event *ev);
 	void *ctx;
-	bootstrap_log_fn log;         /* the library's messages (NULL: warnings to stderr) */
-	void *log_ctx;
 };
+
+/* The library's warnings during a run, one per line. */
+#define LOG_LINES_MAX 16
+struct log_lines {
+	char lines[LOG_LINES_MAX][512];
+	size_t n;
+};
+void log_lines_add(void *ctx, enum bootstrap_log_level level, const char *msg);
+
+/* Whether this kernel must capture kprobes: BOOTSTRAP_EXPECT_KPROBES=1 or 0 says so (the
+ * VM run sets it per kernel); unset, /proc/kallsyms decides (register_kprobe is there
+ * exactly when CONFIG_KPROBES is), which is not how the library finds out, so a library
+ * that wrongly finds no kprobes fails the tests instead of choosing their skip path. */
+bool kprobes_expected(void);
+/* The library's reason for skipping a kprobe target on a kernel without them. */
+#define NO_KPROBES "this kernel has no kprobes (CONFIG_KPROBES is off)"
 
 /* Forks; the child waits until tracing is on, runs fn(arg) and exits with its return. */
 void trace_child(const struct trace_opts *opts, int (*fn)(void *arg), void *arg, struct trace_result *out);

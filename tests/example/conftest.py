@@ -5,9 +5,11 @@ load the real BPF programs through ./example.
 """
 import fnmatch
 import json
+import os
 import pathlib
 import re
 import subprocess
+import threading
 import tomllib
 
 import pytest
@@ -16,6 +18,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "example"
 FIXTURES = ROOT / "build" / "tests" / "fixtures"
 HOSTILE = FIXTURES / "hostile"
+PROBE_TARGET = FIXTURES / "probe_target"
 
 # The output contract's keys, in order; "truncated" and "lost" follow only when non-empty.
 CONTRACT_KEYS = ["event_id", "event_type", "timestamp_ns", "pid", "tid", "ppid", "upid",
@@ -38,6 +41,21 @@ def selected(patterns, type_name):
     name = type_name.split("/", 1)[1]
     return any(fnmatch.fnmatchcase(type_name if "/" in p else name, p)
                for p in patterns.split(",") if p)
+
+
+# The tracer's reason for skipping a kprobe target on a kernel without them.
+NO_KPROBES = "this kernel has no kprobes (CONFIG_KPROBES is off)"
+
+
+def kprobes_expected():
+    """Whether this kernel must have kprobes: BOOTSTRAP_EXPECT_KPROBES=1 or 0 says so
+    (the VM run sets it per kernel); unset, /proc/kallsyms decides (register_kprobe is
+    there exactly when CONFIG_KPROBES is), which is not how the tracer finds out."""
+    env = os.environ.get("BOOTSTRAP_EXPECT_KPROBES")
+    if env is not None:
+        return env == "1"
+    with open("/proc/kallsyms") as f:
+        return any(line.endswith(" register_kprobe\n") for line in f)
 
 
 def stats_counts(stderr, row="total"):
@@ -77,3 +95,39 @@ def read_ndjson(path):
 @pytest.fixture(scope="session")
 def schema():
     return schema_events()
+
+
+class Lines:
+    """What a process writes to a pipe, line by line, read by a thread."""
+
+    def __init__(self, pipe):
+        self.lines = []
+        self.closed = False
+        self.cond = threading.Condition()
+        threading.Thread(target=self._read, args=(pipe,), daemon=True).start()
+
+    def _read(self, pipe):
+        for raw in iter(pipe.readline, b""):
+            with self.cond:
+                self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def _match(self, rx):
+        return next((m for m in map(rx.search, self.lines) if m), None)
+
+    def wait_for(self, pattern):
+        """The match of the first line that matches, once the process has written it."""
+        rx = re.compile(pattern)
+        with self.cond:
+            self.cond.wait_for(lambda: self.closed or self._match(rx), timeout=HANG_TIMEOUT)
+            m = self._match(rx)
+        assert m, f"no line matches {pattern!r}: {self.lines}"
+        return m
+
+    def all(self):
+        with self.cond:
+            self.cond.wait_for(lambda: self.closed, timeout=HANG_TIMEOUT)
+            return "\n".join(self.lines)

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import EXAMPLE, HANG_TIMEOUT, HOSTILE, read_ndjson, run_example, selected
+from conftest import EXAMPLE, HANG_TIMEOUT, HOSTILE, NO_KPROBES, kprobes_expected, read_ndjson, run_example, selected
 
 USAGE_HINT = b"Try './example --help'"
 
@@ -17,7 +17,9 @@ def test_help_and_version():
     help_ = run_example("--help")
     assert help_.returncode == 0 and help_.stderr == b""
     for option in (b"--events", b"--pid", b"--comm", b"--duration", b"--output", b"--stats",
-                   b"--list", b"--trace-readers", b"--help", b"--version", b"-- COMMAND", b"check"):
+                   b"--list", b"--trace-readers", b"--help", b"--version", b"-- COMMAND", b"check",
+                   b"--kprobe FUNC", b"--kretprobe FUNC", b"--uprobe BIN:FUNC", b"--uretprobe BIN:FUNC",
+                   b"--tracepoint CAT/NAME", b"--binary PATH", b"--uprobe-pid PID"):
         assert option in help_.stdout
     version = run_example("-V")
     assert version.returncode == 0 and re.match(rb"example \d+\.\d+\.\d+", version.stdout)
@@ -63,30 +65,26 @@ def test_check_succeeds_here(schema):
     text = out.stdout.decode()
     for requirement in ("kernel", "BTF", "privileges", "tracefs"):
         assert re.search(rf"^\u2713 {requirement} ", text, re.M), requirement
-    for type_name in schema:
-        assert len(re.findall(rf"^  [\u2713\u2717] {re.escape(type_name)} \(id ", text, re.M)) == 1
+    for type_name, table in schema.items():
+        kind = table.get("kind", "tracepoint")
+        opt_in = ", opt-in" if table.get("opt_in") else ""
+        assert len(re.findall(rf"^  [\u2713\u2717] {re.escape(type_name)} \({kind}[ ,].*\bid {table['id']}{opt_in}\)",
+                              text, re.M)) == 1
 
 
-def kprobes_expected():
-    """BOOTSTRAP_EXPECT_KPROBES when set (the VM run), else what the kernel offers (the
-    kprobe PMU, or tracefs' kprobe_events on older kernels)."""
-    if os.environ.get("BOOTSTRAP_EXPECT_KPROBES"):
-        return os.environ["BOOTSTRAP_EXPECT_KPROBES"] == "1"
-    return any(os.path.exists(p) for p in ("/sys/bus/event_source/devices/kprobe/type",
-                                           "/sys/kernel/tracing/kprobe_events"))
-
-
-def test_check_asks_each_probe_for_its_target(schema):
-    # A probe is not a tracepoint: check looks for its binary and symbol, or its kernel
-    # function and kprobes, and says why one cannot attach.
+def test_check_marks_the_opt_in_events_and_checks_their_targets(schema):
+    # The declared probes: each by its binary and symbol, or its kernel function and
+    # kprobes; the opt-in ones say so.
     text = run_example("check").stdout.decode()
-    for type_name in ("bash/readline", "ssl/ssl_read", "ssl/ssl_read_ex"):
-        assert re.search(rf"^  \u2713 {type_name} \(id {schema[type_name]['id']}, opt-in\)$", text, re.M), text
-    kprobe = rf"^  \u2717 kernel/do_sys_openat2 \(id 10240, opt-in\): this kernel has no kprobes " \
-             rf"\(CONFIG_KPROBES is off\), skipped when tracing$"
-    if kprobes_expected():
-        kprobe = r"^  \u2713 kernel/do_sys_openat2 \(id 10240, opt-in\)$"
+    for type_name, target in (("bash/readline", "uretprobe /bin/bash:readline"),
+                              ("ssl/ssl_read", "uretprobe libssl.so.3:SSL_read"),
+                              ("ssl/ssl_read_ex", "uretprobe libssl.so.3:SSL_read_ex")):
+        assert re.search(rf"^  \u2713 {type_name} \({target}, id {schema[type_name]['id']}, opt-in\)$", text, re.M), text
+    kprobe = r"^  \u2713 kernel/do_sys_openat2 \(kprobe do_sys_openat2, id 10240, opt-in\)"
+    if not kprobes_expected():
+        kprobe = rf"^  \u2717 kernel/do_sys_openat2 \(kprobe do_sys_openat2, id 10240, opt-in\): {re.escape(NO_KPROBES)}$"
     assert re.search(kprobe, text, re.M), text
+    assert re.search(r"^  \u2713 syscalls/sys_enter_openat \(tracepoint syscalls/sys_enter_openat, id 1024\)$", text, re.M)
 
 
 def test_check_mounts_a_missing_tracefs():
@@ -128,6 +126,20 @@ def test_check_mounts_a_missing_tracefs():
     ["--list", "--", "true"],
     ["--trace-readers", "-p", "1"],
     ["--trace-readers", "--", "true"],
+    ["--kprobe", ""],
+    ["--kprobe", "vfs:read"],
+    ["--kretprobe", "fs/vfs_read"],
+    ["--uprobe", "/bin/bash"],
+    ["--uprobe", ":readline"],
+    ["--uretprobe", "/bin/bash:"],
+    ["--tracepoint", "sys_enter_openat"],
+    ["--tracepoint", "syscalls/"],
+    ["--tracepoint", "/sys_enter_openat"],
+    ["--tracepoint", "a/b/c"],
+    ["--binary", "/bin/bash", "-e", "sched/*"],
+    ["--uprobe-pid", "0"],
+    ["--uprobe-pid", "1", "-e", "sched/*"],
+    ["-e", "probe/*"],
 ], ids=" ".join)
 def test_usage_errors(args):
     out = run_example(*args)

@@ -4,7 +4,10 @@ first paths a new process opens sit in pages it has not touched yet, which BPF c
 read at sys_enter; before the retry at sys_exit those came out as null."""
 import collections
 import re
+import shutil
 import subprocess
+
+import pytest
 
 from conftest import HANG_TIMEOUT, read_ndjson, run_example, stats_counts
 
@@ -16,6 +19,10 @@ def names(paths):
     return collections.Counter(TEMP.sub("/tmp/ccXXXXXX.", p) for p in paths)
 
 
+# The VM image (tests/vm) carries neither; there the fault retry is checked by the e2e
+# suite (untouched_page_is_read_again_at_exit). The set-up line installs both here.
+@pytest.mark.skipif(not (shutil.which("gcc") and shutil.which("strace")),
+                    reason="needs gcc and strace (not in the VM image)")
 def test_every_openat_of_a_gcc_run_has_its_name(tmp_path):
     src = tmp_path / "x.c"
     src.write_text('#include <math.h>\n#include <stdio.h>\n'

@@ -18,46 +18,10 @@ import time
 
 import pytest
 
-from conftest import EXAMPLE, HANG_TIMEOUT, ROOT, read_ndjson
+from conftest import EXAMPLE, HANG_TIMEOUT, ROOT, Lines, read_ndjson
 
 PTY_RELAY = ROOT / "tests" / "fixtures" / "pty_relay.py"
 MARKS = 200
-
-
-class Lines:
-    """What a process writes to a pipe, line by line, read by a thread."""
-
-    def __init__(self, pipe):
-        self.lines = []
-        self.closed = False
-        self.cond = threading.Condition()
-        threading.Thread(target=self._read, args=(pipe,), daemon=True).start()
-
-    def _read(self, pipe):
-        for raw in iter(pipe.readline, b""):
-            with self.cond:
-                self.lines.append(raw.decode(errors="replace").rstrip("\n"))
-                self.cond.notify_all()
-        with self.cond:
-            self.closed = True
-            self.cond.notify_all()
-
-    def _match(self, rx):
-        return next((m for m in map(rx.search, self.lines) if m), None)
-
-    def wait_for(self, pattern):
-        """The match of the first line that matches, once the process has written it."""
-        rx = re.compile(pattern)
-        with self.cond:
-            self.cond.wait_for(lambda: self.closed or self._match(rx), timeout=HANG_TIMEOUT)
-            m = self._match(rx)
-        assert m, f"no line matches {pattern!r}: {self.lines}"
-        return m
-
-    def all(self):
-        with self.cond:
-            self.cond.wait_for(lambda: self.closed, timeout=HANG_TIMEOUT)
-            return "\n".join(self.lines)
 
 
 class Drain:

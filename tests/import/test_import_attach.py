@@ -4,7 +4,6 @@ of their own (the tree's ./example and ./libbootstrap.a untouched); ./example fr
 build attaches every one of them with --strict while tracing a known workload, and the
 events the workload causes arrive with the values it passed."""
 import json
-import os
 import pathlib
 import signal
 import subprocess
@@ -12,9 +11,9 @@ import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from conftest import HANG_TIMEOUT, ROOT, build_tracer
+
 TRACEFS = pathlib.Path('/sys/kernel/tracing')
-HANG_TIMEOUT = 300  # only a hang fails on this
 
 # Imported when this kernel has them; at least MIN_IMPORTED must be.
 WANTED = [
@@ -55,10 +54,6 @@ AT_REMOVEDIR = 0x200
 EEXIST = 17
 
 
-def stat_or_none(path):
-    return path.stat() if path.exists() else None
-
-
 @pytest.fixture(scope='module')
 def trace(tmp_path_factory):
     """(names of the imported events, the workload's events, its pid) after one run."""
@@ -73,22 +68,12 @@ def trace(tmp_path_factory):
     assert imported == present
     assert len(imported) >= MIN_IMPORTED, f'only {len(imported)} of the wanted tracepoints are on this kernel'
 
-    events = tmp / 'events.toml'
-    events.write_text((ROOT / 'events.toml').read_text() + proc.stdout)
-    build = tmp / 'build'
-    own = [stat_or_none(ROOT / name) for name in ('example', 'libbootstrap.a')]
-    # a make of its own, not a part of the caller's jobserver
-    env = {k: v for k, v in os.environ.items() if k not in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL')}
-    made = subprocess.run(['make', '-C', str(ROOT), f'-j{os.cpu_count()}', f'BUILD={build}', f'EVENTS={events}',
-                           f'PYTHON={sys.executable}', 'all'], env=env, capture_output=True, text=True,
-                          timeout=HANG_TIMEOUT, check=False)
-    assert made.returncode == 0, made.stdout + made.stderr
-    assert [stat_or_none(ROOT / name) for name in ('example', 'libbootstrap.a')] == own
+    example = build_tracer(tmp, proc.stdout)
 
     work = tmp / 'work'
     work.mkdir()
     out = tmp / 'out.ndjson'
-    run = subprocess.run([str(build / 'example'), '--strict', '-e', ','.join(imported), '-o', str(out),
+    run = subprocess.run([str(example), '--strict', '-e', ','.join(imported), '-o', str(out),
                           '--', sys.executable, '-I', '-S', '-c', WORKLOAD, str(work)],
                          capture_output=True, timeout=HANG_TIMEOUT, check=False)
     assert (run.returncode, run.stdout, run.stderr) == (0, b'', b'')

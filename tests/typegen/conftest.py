@@ -1,5 +1,6 @@
-"""Session fixtures: typegen outputs of the repository's events.toml, and of events.toml
-with one syscall tracepoint added (fixtures/added_event.toml), each generated once."""
+"""Session fixtures: typegen outputs of the repository's events.toml, of events.toml
+with one syscall tracepoint added (fixtures/added_event.toml), and of one event per kind
+of probe (fixtures/kinds.toml), each generated once."""
 import pytest
 
 from typegen_support import EVENTS, FIXTURES, generate
@@ -22,7 +23,12 @@ def added_gen(added_schema):
     return generate(added_schema, added_schema.parent / 'out')
 
 
-@pytest.fixture(params=['real', 'added'])
+@pytest.fixture(scope='session')
+def kinds_gen(tmp_path_factory):
+    return generate(FIXTURES / 'kinds.toml', tmp_path_factory.mktemp('kinds'))
+
+
+@pytest.fixture(params=['real', 'added', 'kinds'])
 def gen(request):
-    """Either output directory: tests taking it run for both schemas."""
+    """Each output directory: tests taking it run for every schema."""
     return request.getfixturevalue(request.param + '_gen')

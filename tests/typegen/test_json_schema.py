@@ -44,7 +44,7 @@ def openat_line(real_lines):
 
 def test_schema_accepts_every_serialized_line(gen, tmp_path):
     check = validator(gen)
-    titles = [b['title'] for b in check.schema['oneOf']]
+    titles = [b['title'] for b in check.schema['oneOf'] if 'aggregate' not in b['properties']]
     lines = serialized_lines(gen, tmp_path)
 
     assert [json.loads(line)['event_type'] for line in lines] == [t for t in titles for _ in range(3)]

@@ -14,11 +14,25 @@ payload = [
   { name = "fd",      type = "u32", from = "args[0]" },
   { name = "count",   type = "u64", from = "args[2]" },
 '''
-TYPES = 'u8, u16, u32, u64, s8, s16, s32, s64, bool, char[], char[][], char*[]'
-SOURCES = 'args[N], ret, ctx.FIELD, dataloc(FIELD), task.A.B'
+TYPES = 'u8, u16, u32, u64, s8, s16, s32, s64, bool, char[], char[][], char*[], ip'
+# The sources each kind of event may read, as messages list them.
+SYS_ENTER_SOURCES = 'allowed here: args[N], ctx.FIELD, task.A.B, target'
+SYS_EXIT_SOURCES = 'allowed here: ret, ctx.FIELD, task.A.B, entry.args[N], elapsed_ns, target'
+TRACEPOINT_SOURCES = 'allowed here: ctx.FIELD, dataloc(FIELD), task.A.B, target'
+ENTRY_PROBE_SOURCES = 'allowed here: args[N], task.A.B, target'
+RETURN_PROBE_SOURCES = 'allowed here: ret, task.A.B, entry.args[N], elapsed_ns, target'
+RETURN_POINTS = 'kretprobe, uretprobe, syscalls/sys_exit_*'
 IDENT_FIELD = 'letters, digits, _; not starting with a digit; not a C keyword or macro'
-EVENT_KEYS = 'id, comment, payload, ctx_type, fill, kind'
+EVENT_KEYS = 'id, comment, payload, ctx_type, fill, kind, runtime, opt_in, binary, function, interface, emit, aggregate'
 FIELD_KEYS = 'name, type, from, max, mem, len, end, when, shift, mask, max_items'
+KINDS = 'tracepoint, kprobe, kretprobe, uprobe, uretprobe, xdp'
+# What each attach key's value must be, as messages say.
+ATTACH_VALUES = {'function': "the function's symbol, without white space or colons",
+                 'binary': 'a path, or a library name such as libssl.so.3, without colons'}
+# The attach keys of each kind of probe, as the probe() events declare them.
+ATTACH = {'kprobe': {'function': 'do_sys_openat2'}, 'kretprobe': {'function': 'do_sys_openat2'},
+          'uprobe': {'binary': 'libc.so.6', 'function': 'open'},
+          'uretprobe': {'binary': 'libc.so.6', 'function': 'open'}}
 
 
 def reject(tmp_path, toml, *extra):
@@ -36,6 +50,14 @@ def write_event(content_field):
     return WRITE_PREFIX + '  ' + content_field + '\n]\n'
 
 
+def probe(kind, *fields, extra='', **attach):
+    """[probes.open], a probe of `kind` with the attach keys of ATTACH changed by `attach`
+    (None leaves one out), then the TOML lines `extra`, and `fields` as its payload."""
+    keys = ''.join(f'{k} = "{v}"\n' for k, v in {**ATTACH[kind], **attach}.items() if v is not None)
+    payload = f'payload = [{", ".join(fields)}]\n' if fields else ''
+    return f'[probes.open]\nid = 4096\nkind = "{kind}"\n{keys}{extra}{payload}'
+
+
 CASES = [
     pytest.param(
         READ + 'payload = [{ name = "fd", type = "int", from = "args[0]" }]',
@@ -43,12 +65,12 @@ CASES = [
         id='unknown-type'),
     pytest.param(
         READ + 'payload = [{ name = "fd", type = "u32", from = "arg[0]" }]',
-        f"[syscalls.sys_enter_read] field 'fd': unknown source from = 'arg[0]' (allowed: {SOURCES})",
+        f"[syscalls.sys_enter_read] field 'fd': unknown source from = 'arg[0]' ({SYS_ENTER_SOURCES})",
         id='unknown-source'),
     pytest.param(
         '[sched.sched_process_exec]\nid = 0\npayload = [{ name = "argv", type = "char[][]", '
         'from = "task.mm.arg_start", end = "mm.arg_end" }]',
-        f"[sched.sched_process_exec] field 'argv': unknown source end = 'mm.arg_end' (allowed: {SOURCES})",
+        f"[sched.sched_process_exec] field 'argv': unknown source end = 'mm.arg_end' ({TRACEPOINT_SOURCES})",
         id='unknown-end-source'),
     pytest.param(
         READ + '[syscalls.sys_exit_read]\nid = 1026\n',
@@ -56,15 +78,15 @@ CASES = [
         '(already used by [syscalls.sys_enter_read]; ids are unique and never reused)',
         id='duplicate-id'),
     pytest.param(
-        READ + '[raw_syscalls.sys_enter_read]\nid = 1\n',
-        "[raw_syscalls.sys_enter_read]: duplicate event name 'sys_enter_read' (already used by "
-        '[syscalls.sys_enter_read]; names are unique across categories, ignoring case)',
-        id='duplicate-event-name-across-categories'),
+        '[a_b.c]\nid = 1\n[a.b_c]\nid = 2\n',
+        "[a.b_c]: generated name 'a_b_c' collides with [a_b.c] "
+        "(category_name must differ from every other event's, ignoring case)",
+        id='generated-names-collide'),
     pytest.param(
-        '[a.mark_victim]\nid = 1\n[b.MARK_VICTIM]\nid = 2\n',
-        "[b.MARK_VICTIM]: duplicate event name 'MARK_VICTIM' (already used by "
-        '[a.mark_victim]; names are unique across categories, ignoring case)',
-        id='duplicate-event-name-differing-in-case'),
+        '[oom.mark_victim]\nid = 1\n[OOM.mark_victim]\nid = 2\n',
+        "[OOM.mark_victim]: generated name 'OOM_mark_victim' collides with [oom.mark_victim] "
+        "(category_name must differ from every other event's, ignoring case)",
+        id='generated-names-differ-only-in-case'),
     pytest.param(
         '[sched.sched-process-exec]\nid = 0\n',
         "[sched.sched-process-exec]: 'sched-process-exec' is not an identifier "
@@ -138,28 +160,29 @@ CASES = [
         id='unknown-field-key'),
     pytest.param(
         '[syscalls.sys_exit_read]\nid = 1027\npayload = [{ name = "fd", type = "u32", from = "args[0]" }]',
-        "[syscalls.sys_exit_read] field 'fd': source args[N] is only for syscalls/sys_enter_* "
-        'tracepoints (use ctx.FIELD for other tracepoints)',
+        "[syscalls.sys_exit_read] field 'fd': source args[N] does not exist at a return point: "
+        f"read the entry's arguments as entry.args[N] ({SYS_EXIT_SOURCES})",
         id='args-on-sys-exit'),
     pytest.param(
         '[sched.sched_process_fork]\nid = 2\npayload = [{ name = "pid", type = "s32", from = "args[0]" }]',
-        "[sched.sched_process_fork] field 'pid': source args[N] is only for syscalls/sys_enter_* "
-        'tracepoints (use ctx.FIELD for other tracepoints)',
+        "[sched.sched_process_fork] field 'pid': source args[N] does not exist for tracepoint "
+        'sched/sched_process_fork: of tracepoints, only syscalls/sys_enter_* have arguments '
+        f'({TRACEPOINT_SOURCES})',
         id='args-on-non-syscall'),
     pytest.param(
         READ + 'payload = [{ name = "x", type = "u64", from = "args[6]" }]',
-        "[syscalls.sys_enter_read] field 'x': args[6] does not exist: sys_enter_read has 6 "
-        'arguments (syscalls take at most 6) (args[0]..args[5])',
+        "[syscalls.sys_enter_read] field 'x': args[6] does not exist: syscalls take at most 6 "
+        'arguments (args[0]..args[5])',
         id='args-beyond-six-without-format-file'),
     pytest.param(
         READ + 'payload = [{ name = "ret", type = "s64", from = "ret" }]',
-        "[syscalls.sys_enter_read] field 'ret': source ret is only for sys_exit_* tracepoints "
-        '(use args[N] on sys_enter_*, ctx.FIELD elsewhere)',
+        f"[syscalls.sys_enter_read] field 'ret': source ret is only at return points: {RETURN_POINTS} "
+        f'({SYS_ENTER_SOURCES})',
         id='ret-on-sys-enter'),
     pytest.param(
         '[oom.mark_victim]\nid = 3072\npayload = [{ name = "ret", type = "s64", from = "ret" }]',
-        "[oom.mark_victim] field 'ret': source ret is only for sys_exit_* tracepoints "
-        '(use args[N] on sys_enter_*, ctx.FIELD elsewhere)',
+        f"[oom.mark_victim] field 'ret': source ret is only at return points: {RETURN_POINTS} "
+        f'({TRACEPOINT_SOURCES})',
         id='ret-on-non-syscall'),
     pytest.param(
         '[sched.sched_process_fork]\nid = 2\npayload = [{ name = "pid", type = "s32", from = "ctx.parent" }]',
@@ -214,18 +237,168 @@ CASES = [
         id='max-on-integer'),
 ]
 
+# Errors of the kinds of probe and of the sources they add (entry.args, elapsed_ns, *ptr, target).
+PROBE_CASES = [
+    pytest.param(
+        READ + 'function = "ksys_read"\n',
+        "[syscalls.sys_enter_read]: key 'function' is not for kind tracepoint "
+        '(a tracepoint is named by [category.name])',
+        id='function-on-tracepoint'),
+    pytest.param(
+        READ + 'binary = "/bin/cat"\n',
+        "[syscalls.sys_enter_read]: key 'binary' is not for kind tracepoint "
+        '(a tracepoint is named by [category.name])',
+        id='binary-on-tracepoint'),
+    pytest.param(
+        probe('kprobe', binary='vmlinux'),
+        "[probes.open]: key 'binary' is not for kind kprobe (kind kprobe takes function)",
+        id='binary-on-kprobe'),
+    *(pytest.param(
+        probe(kind, **{key: value}),
+        f"[probes.open]: {key} {value!r} {problem} ({ATTACH_VALUES[key]})",
+        id=f'{key}-{case}')
+      for kind, key, value, problem, case in (
+          ('kprobe', 'function', 'vmlinux:do_sys_openat2', 'contains a colon', 'with-colon'),
+          ('uprobe', 'function', 'open at', 'contains white space', 'with-space'),
+          ('uretprobe', 'function', '', 'is empty', 'empty'),
+          ('uprobe', 'binary', '/opt/app:v2/bin/app', 'contains a colon', 'with-colon'))),
+    pytest.param(
+        probe('kprobe', function='f' * 240),
+        f"[probes.open]: target '{'f' * 240}' is 240 bytes long "
+        "(at most 239, the size of the loader's target names)",
+        id='target-longer-than-the-loader-takes'),
+    pytest.param(
+        probe('kprobe', extra='runtime = "yes"\n'),
+        "[probes.open]: runtime 'yes' is not true or false "
+        '(runtime = true: attached only to targets given at run time)',
+        id='runtime-not-a-bool'),
+    pytest.param(
+        probe('kprobe', extra='runtime = true\n'),
+        "[probes.open]: key 'function' would be ignored with runtime = true "
+        '(such an event attaches only to targets given at run time: drop one of the two)',
+        id='attach-key-with-runtime'),
+    pytest.param(
+        '[sched.sched_process_fork]\nid = 2\nctx_type = 5\n'
+        'payload = [{ name = "pid", type = "s32", from = "ctx.parent_pid" }]',
+        "[sched.sched_process_fork]: ctx_type 5 is not a struct name "
+        '(the name after `struct`, e.g. trace_event_raw_sched_wakeup_template)',
+        id='ctx-type-not-a-name'),
+    pytest.param(
+        probe('kprobe', extra='ctx_type = "pt_regs"\n'),
+        "[probes.open]: key 'ctx_type' is not for kind kprobe "
+        '(only a tracepoint named by [category.name] has a context struct to choose)',
+        id='ctx-type-on-kprobe'),
+    *(pytest.param(
+        probe(kind, '{ name = "ret", type = "s64", from = "ret" }'),
+        f"[probes.open] field 'ret': source ret is only at return points: {RETURN_POINTS} "
+        f'({ENTRY_PROBE_SOURCES})',
+        id=f'ret-on-{kind}') for kind in ('kprobe', 'uprobe')),
+    *(pytest.param(
+        head + f'payload = [{{ name = "x", type = "u64", from = "{source}" }}]\n',
+        f"{label} field 'x': source {source.replace('[0]', '[N]')} is only at return points: "
+        f'{RETURN_POINTS} ({allowed})',
+        id=f'{source}-on-{name}')
+      for source in ('entry.args[0]', 'elapsed_ns')
+      for name, head, label, allowed in (
+          ('kprobe', probe('kprobe'), '[probes.open]', ENTRY_PROBE_SOURCES),
+          ('uprobe', probe('uprobe'), '[probes.open]', ENTRY_PROBE_SOURCES),
+          ('sys-enter', READ, '[syscalls.sys_enter_read]', SYS_ENTER_SOURCES),
+          ('non-syscall-tracepoint', '[sched.sched_process_fork]\nid = 2\n', '[sched.sched_process_fork]',
+           TRACEPOINT_SOURCES))),
+    pytest.param(
+        probe('kretprobe', '{ name = "dfd", type = "s32", from = "args[0]" }'),
+        "[probes.open] field 'dfd': source args[N] does not exist at a return point: "
+        f"read the entry's arguments as entry.args[N] ({RETURN_PROBE_SOURCES})",
+        id='args-on-kretprobe'),
+    pytest.param(
+        probe('kprobe', '{ name = "x", type = "u64", from = "args[6]" }'),
+        "[probes.open] field 'x': args[6] does not exist: kind kprobe reads at most 6 arguments "
+        '(args[0]..args[5])',
+        id='args-beyond-six-on-kprobe'),
+    pytest.param(
+        probe('uretprobe', '{ name = "x", type = "u64", from = "entry.args[6]" }'),
+        "[probes.open] field 'x': entry.args[6] does not exist: kind uretprobe reads at most 6 arguments "
+        '(entry.args[0]..entry.args[5])',
+        id='entry-args-beyond-six-on-uretprobe'),
+    pytest.param(
+        '[syscalls.sys_exit_openat]\nid = 1025\npayload = [{ name = "x", type = "u64", from = "entry.args[4]" }]',
+        "[syscalls.sys_exit_openat] field 'x': entry.args[4] does not exist: sys_enter_openat has 4 "
+        "arguments (per the kernel's tracefs format) (entry.args[0]..entry.args[3])",
+        id='entry-args-beyond-the-entry-tracefs-count'),
+    pytest.param(
+        probe('uprobe', '{ name = "x", type = "u64", from = "ctx.di" }'),
+        f"[probes.open] field 'x': source ctx.FIELD does not exist for kind uprobe ({ENTRY_PROBE_SOURCES})",
+        id='ctx-on-uprobe'),
+    pytest.param(
+        '[sched.sched_process_fork]\nid = 2\npayload = [{ name = "pid", type = "s32", from = "*ctx.parent_pid" }]',
+        "[sched.sched_process_fork] field 'pid': '*ctx.parent_pid': only an argument or a return value "
+        'can be dereferenced (*args[N], *entry.args[N], *ret)',
+        id='deref-of-ctx'),
+    pytest.param(
+        '[syscalls.sys_enter_openat]\nid = 1024\npayload = [{ name = "f", type = "char[]", from = "*args[1]" }]',
+        "[syscalls.sys_enter_openat] field 'f': source *args[1] reads an integer through a pointer "
+        '(char[] reads what its source points to: from = "args[1]")',
+        id='deref-on-char-array'),
+    pytest.param(
+        READ + 'payload = [{ name = "fd", type = "u32", from = "args[0]", mem = "user" }]',
+        "[syscalls.sys_enter_read] field 'fd': key 'mem' is for variable fields and integers read "
+        'through a pointer (from = "*args[N]", "*entry.args[N]" or "*ret")',
+        id='mem-on-integer-without-deref'),
+    pytest.param(
+        probe('kprobe', '{ name = "fn", type = "u64", from = "target" }'),
+        "[probes.open] field 'fn': source target is a string (use type = \"char[]\")",
+        id='target-on-integer'),
+    pytest.param(
+        '[sched.sched_process_exec]\nid = 0\npayload = [{ name = "f", type = "char*[]", from = "dataloc(filename)" }]',
+        "[sched.sched_process_exec] field 'f': source dataloc(FIELD) is a string (use type = \"char[]\")",
+        id='dataloc-on-string-array'),
+    pytest.param(
+        '[syscalls.sys_enter_execve]\nid = 1\n'
+        'payload = [{ name = "argv", type = "char*[]", from = "args[1]", mem = "kernel" }]',
+        "[syscalls.sys_enter_execve] field 'argv': char*[] reads an array of string pointers in user "
+        'memory (mem = "user", or no mem)',
+        id='string-array-in-kernel-memory'),
+    pytest.param(
+        probe('kprobe', *(f'{{ name = "f{i}", type = "u64", from = "args[0]" }}' for i in range(33))),
+        "[probes.open]: 33 fields are too many (at most 32: each is a bit of the header's truncated "
+        'and lost masks)',
+        id='more-than-32-fields'),
+    pytest.param(
+        '[a.b__c]\nid = 1\n[a__b.c]\nid = 2\n',
+        "[a__b.c]: BPF program name 'tracepoint__a__b__c' collides with [a.b__c]'s (programs are named "
+        'kind__category__name, a companion with __entry or __retry after it: rename one of the two events)',
+        id='program-names-collide'),
+    pytest.param(
+        probe('kretprobe', '{ name = "ns", type = "u64", from = "elapsed_ns" }') +
+        '[probes.open__entry]\nid = 4097\nkind = "kretprobe"\nfunction = "do_sys_openat2"\n',
+        "[probes.open__entry]: BPF program name 'kretprobe__probes__open__entry' collides with "
+        "[probes.open]'s (programs are named kind__category__name, a companion with __entry or "
+        '__retry after it: rename one of the two events)',
+        id='program-name-collides-with-a-companion'),
+]
 
-@pytest.mark.parametrize('toml, error', CASES)
+
+@pytest.mark.parametrize('toml, error', CASES + PROBE_CASES)
 def test_schema_error_is_reported(tmp_path, toml, error):
     assert reject(tmp_path, toml) == ['events.toml: ' + error]
 
 
-@pytest.mark.parametrize('kind', ['uprobe', 'uretprobe', 'kprobe', 'kretprobe', 'raw_tracepoint',
-                                  'perf_event'])
-def test_planned_kind_is_rejected(tmp_path, kind):
-    assert reject(tmp_path, f'[probes.do_sys_openat2]\nid = 4096\nkind = "{kind}"\n') == [
-        f"events.toml: [probes.do_sys_openat2]: kind '{kind}' is planned but not built yet "
-        '(allowed: tracepoint)']
+@pytest.mark.parametrize('kind, key', [(kind, key) for kind, keys in ATTACH.items() for key in keys])
+def test_probe_without_an_attach_key(tmp_path, kind, key):
+    what = {'function': "the function's symbol", 'binary': 'a path, or a library name such as libssl.so.3'}[key]
+    assert reject(tmp_path, probe(kind, **{key: None})) == [
+        f"events.toml: [probes.open]: kind {kind} needs '{key}' ({what}; or runtime = true to name "
+        'targets at run time)']
+
+
+@pytest.mark.parametrize('kind, what', [
+    ('perf_event', 'is planned but not built yet'),
+    ('raw_tracepoint', 'is unknown'),
+    ('kprobes', 'is unknown'),
+])
+def test_kind_not_built_is_rejected(tmp_path, kind, what):
+    assert reject(tmp_path, f'[probes.open]\nid = 4096\nkind = "{kind}"\n') == [
+        f"events.toml: [probes.open]: kind '{kind}' {what} (allowed: {KINDS})"]
 
 
 def test_toml_syntax_error_names_the_line(tmp_path):
@@ -254,13 +427,34 @@ def test_args_beyond_tracefs_argument_count(tmp_path):
         "sys_enter_openat has 4 arguments (per the kernel's tracefs format) (args[0]..args[3])"]
 
 
+def test_args_of_a_syscall_without_arguments(tmp_path):
+    """A tracefs where sys_enter_getpid, as on the kernel, has no field after __syscall_nr."""
+    fmt = tmp_path / 'tracefs' / 'events' / 'syscalls' / 'sys_enter_getpid' / 'format'
+    fmt.parent.mkdir(parents=True)
+    fmt.write_text('name: sys_enter_getpid\nformat:\n'
+                   '\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n'
+                   '\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n')
+    toml = '[syscalls.sys_enter_getpid]\nid = 1\npayload = [{ name = "x", type = "u64", from = "args[0]" }]\n'
+    assert reject(tmp_path, toml, '--tracefs', 'tracefs') == [
+        "events.toml: [syscalls.sys_enter_getpid] field 'x': args[0] does not exist: "
+        "sys_enter_getpid has 0 arguments (per the kernel's tracefs format) (none)"]
+
+
+def test_a_misplaced_ctx_type_does_not_hide_the_payload_errors(tmp_path):
+    toml = probe('kprobe', '{ name = "x", type = "u23", from = "args[0]" }', extra='ctx_type = "pt_regs"\n')
+    assert reject(tmp_path, toml) == [
+        "events.toml: [probes.open]: key 'ctx_type' is not for kind kprobe "
+        '(only a tracepoint named by [category.name] has a context struct to choose)',
+        f"events.toml: [probes.open] field 'x': unknown type 'u23' (allowed: {TYPES})"]
+
+
 def test_custom_fill_without_its_file(tmp_path):
     (tmp_path / 'fill').mkdir()
     toml = '[sched.sched_process_free]\nid = 7\nfill = "custom"\n'
     assert reject(tmp_path, toml, '--fill-dir', 'fill') == [
         'events.toml: [sched.sched_process_free]: fill = "custom" needs the hand-written fill '
-        'fill/sched_process_free.bpf.c, which is missing '
-        '(write void fill_sched_process_free(ctx, e, p) there)']
+        'fill/sched_sched_process_free.bpf.c, which is missing '
+        '(write void fill_sched_sched_process_free(ctx, e, p) there)']
 
 
 def test_all_errors_are_reported_together(tmp_path):
@@ -286,7 +480,7 @@ def test_all_errors_are_reported_together(tmp_path):
         'fields (char[], char[][], char*[])',
         'events.toml: [syscalls.sys_exit_read]: missing id (a unique integer 0..4294967295)',
         "events.toml: [syscalls.sys_exit_read] field 'ret': unknown source from = 'retval' "
-        f'(allowed: {SOURCES})',
+        f'({SYS_EXIT_SOURCES})',
         'events.toml: [syscalls.sys_enter_write]: duplicate id 1026 '
         '(already used by [syscalls.sys_enter_read]; ids are unique and never reused)',
     ]

@@ -1,0 +1,93 @@
+/* aggregate.bpf.h: counting in the kernel. The generated handlers of events with an
+ * `aggregate` list update one per-CPU hash per aggregation (aggregate.gen.bpf.h) through
+ * bs_agg_slot(); the built-in per-process, per-event count behind `top` is here too.
+ *
+ * Per-CPU hashes: an update is a plain increment of this CPU's copy, no atomic and no
+ * cache line shared with another CPU (user space adds the CPUs up when it reads). Two
+ * updates of one map never interleave on a CPU: each map belongs to one event, whose
+ * handlers never nest (see emit.bpf.h), and an XDP handler updates only its own events'
+ * maps. Maps are not preallocated: memory follows the keys actually seen, up to the
+ * bound the loader sets (aggregate_entries); a key beyond it is counted, never dropped
+ * silently (aggregate_full). */
+#ifndef BOOTSTRAP_AGGREGATE_BPF_H
+#define BOOTSTRAP_AGGREGATE_BPF_H
+
+/* Set by the loader: count every event per process in bs_top and send nothing. */
+const volatile __u32 top_mode = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bootstrap_top_key);
+	__type(value, __u64);
+	__uint(max_entries, 10240);
+} bs_top SEC(".maps");
+
+/* The value a new key starts from: as large as the largest value (count, a sum per
+ * field, the histogram). Read-only data, so it costs no stack. */
+static const volatile __u64 bs_agg_zero[1 + BOOTSTRAP_MAX_FIELDS + BOOTSTRAP_HIST_BUCKETS];
+
+/* This CPU's value of key in map, created (zeroed) on first use; NULL, counted, when
+ * the map is full. */
+static __always_inline __u64 *bs_agg_slot(void *map, const void *key, struct bootstrap_kcounters *cnt)
+{
+	__u64 *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	/* BPF_NOEXIST: another CPU may insert the key meanwhile; the lookup finds it then. */
+	bpf_map_update_elem(map, key, (const void *)bs_agg_zero, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(map, key);
+	if (!v)
+		cnt->aggregate_full++;
+	return v;
+}
+
+/* The log2 bucket of v (BOOTSTRAP_HIST_BUCKETS in bootstrap_protocol.h says which). */
+static __always_inline __u32 bs_hist_bucket(__u64 v, bool is_signed)
+{
+	__u32 b = 2;
+
+	if (is_signed && (__s64)v < 0)
+		return 0;
+	if (!v)
+		return 1;
+	if (v >> 32) {
+		v >>= 32;
+		b += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		b += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		b += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		b += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		b += 2;
+	}
+	return b + (v >> 1);
+}
+
+/* `top`: one more event `index` for this process, under its current comm. */
+static __always_inline void bs_top_count(__u32 index, __u32 tgid)
+{
+	struct bootstrap_top_key k = { .tgid = tgid, .event_index = index };
+	struct bootstrap_kcounters *cnt = bpf_map_lookup_elem(&counters, &index);
+	__u64 *v;
+
+	if (!cnt)
+		return;
+	bpf_get_current_comm(k.comm, sizeof(k.comm));
+	v = bs_agg_slot(&bs_top, &k, cnt);
+	if (v)
+		(*v)++;
+}
+
+#endif
