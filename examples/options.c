@@ -238,9 +238,9 @@ static int check_consistency(const struct options *opts)
 		return usage_error("comm '%s' is longer than the kernel's 15 bytes", opts->comm);
 	if (opts->arena_bytes && opts->arena_bytes < (64u << 10))
 		return usage_error("%s", "--arena-bytes must be at least 64K");
-	if (opts->iface && !selects(opts->events, is_xdp))
+	if (opts->probes.iface && !selects(opts->events, is_xdp))
 		return usage_error("--iface is for xdp events, and %s selects none", opts->events ? opts->events : "the schema");
-	if (opts->events && !opts->iface && selects(opts->events, is_xdp_without_interface))
+	if (opts->events && !opts->probes.iface && selects(opts->events, is_xdp_without_interface))
 		return usage_error("%s selects an xdp event without an interface: name one with --iface IFACE",
 				   opts->events);
 	if (opts->follow && !opts->n_pids)
@@ -274,7 +274,7 @@ static int parse_option(int c, const char *arg, const char *name, struct options
 	case OPT_TRACE_READERS: opts->trace_readers = true; return 0;
 	case 'i': return parse_seconds(arg, &opts->interval);
 	case OPT_AGG_ENTRIES: return parse_bytes(arg, &opts->agg_entries);
-	case OPT_IFACE: opts->iface = arg; return 0;
+	case OPT_IFACE: opts->probes.iface = arg; return 0;
 	case OPT_KPROBE: return probes_add(&opts->probes, "kprobe", arg);
 	case OPT_KRETPROBE: return probes_add(&opts->probes, "kretprobe", arg);
 	case OPT_UPROBE: return probes_add(&opts->probes, "uprobe", arg);
@@ -362,7 +362,7 @@ int parse_options(int argc, char **argv, struct options *opts)
 			return err;
 		if (optind < argc)
 			return usage_error("top takes options only, got '%s'", argv[optind]);
-		if (opts->output || opts->iface)
+		if (opts->output || opts->probes.iface)
 			return usage_error("%s", "top draws on the terminal or prints to stdout: no -o, no --iface "
 					   "(a packet has no process)");
 	}

@@ -29,7 +29,6 @@ struct options {
 	char **command;            /* after --: argv of COMMAND, NULL-terminated */
 	double interval;           /* -i: aggregate lines every SECONDS (0: at exit only); top's refresh */
 	size_t agg_entries;        /* --agg-entries: keys per aggregation, 0 = the library's default */
-	const char *iface;         /* --iface: the interface of the xdp events */
 };
 
 /* Fills opts from argv. Returns 0, or EXIT_USAGE after printing what is wrong. */

@@ -80,6 +80,16 @@ static int apply_binary(struct probes *p, const bool selected[BOOTSTRAP_N_EVENTS
 	return 0;
 }
 
+/* --iface: every selected xdp event attaches to IFACE (the options checked there is one). */
+static int apply_iface(struct probes *p, const bool selected[BOOTSTRAP_N_EVENTS])
+{
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
+		if (selected[i] && bootstrap_events[i].kind == BOOTSTRAP_KIND_XDP &&
+		    push(p, bootstrap_events[i].type_name, p->iface, 0))
+			return EXIT_USAGE;
+	return 0;
+}
+
 /* Whether event `name` has an entry already. */
 static bool has_entry(const struct probes *p, const char *name)
 {
@@ -123,6 +133,12 @@ int probes_finish(struct probes *p, const char **events)
 	bool selected[BOOTSTRAP_N_EVENTS];
 	int err;
 
+	if (p->iface) {
+		bootstrap_select_events(*events, selected, NULL, 0);
+		err = apply_iface(p, selected);
+		if (err)
+			return err;
+	}
 	if (!*events && p->n_attach) {
 		err = probe_events(p);
 		if (err)

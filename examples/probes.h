@@ -1,5 +1,6 @@
 /* probes.h: ./example's probe options (--kprobe, --kretprobe, --uprobe, --uretprobe,
- * --tracepoint, --binary, --uprobe-pid) as the library's run-time targets. */
+ * --tracepoint, --binary, --uprobe-pid, and --iface for xdp events) as the library's
+ * run-time targets. */
 #ifndef EXAMPLE_PROBES_H
 #define EXAMPLE_PROBES_H
 
@@ -12,6 +13,7 @@ struct probes {
 	struct bootstrap_attach *attach;  /* for bootstrap_opts.attach */
 	size_t n_attach;
 	const char *binary;               /* --binary */
+	const char *iface;                /* --iface */
 	pid_t *pids;                      /* --uprobe-pid, repeatable */
 	size_t n_pids;
 	char *events;                     /* the selection when only the probes are traced */
@@ -21,8 +23,9 @@ struct probes {
  * probe/KIND, checked for form only (a target missing on this machine is the library's
  * warning, not a usage error). Returns 0 or EXIT_USAGE after saying why. */
 int probes_add(struct probes *p, const char *kind, const char *target);
-/* Once every option is in: without -e (*events NULL), only the probes are traced;
- * --binary and --uprobe-pid become targets of the selected uprobe events. Returns 0 or
+/* Once every option is in: --iface becomes the target of the selected xdp events; then
+ * without -e (*events NULL), only the probes are traced; --binary and --uprobe-pid
+ * become targets of the selected uprobe events. Returns 0 or
  * EXIT_USAGE after saying why. */
 int probes_finish(struct probes *p, const char **events);
 void probes_free(struct probes *p);

@@ -35,7 +35,6 @@ struct session {
 	int tick_fd;               /* --stats -v: every second */
 	int readers_fd;            /* every second: look for the output's readers again */
 	int agg_fd;                /* -i: every SECONDS, the aggregate lines */
-	struct bootstrap_attach iface_attach[BOOTSTRAP_N_EVENTS]; /* --iface: each xdp event's */
 	int signals_seen;
 	uint64_t wall_offset_ns;   /* CLOCK_REALTIME - CLOCK_BOOTTIME, as the library stamps events */
 	uint64_t until_ns;         /* while draining: deliver only events up to this time */

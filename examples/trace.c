@@ -76,14 +76,6 @@ static struct bootstrap_opts library_options(struct session *s)
 		.attach = o->probes.attach,
 		.n_attach = o->probes.n_attach,
 	};
-	bool selected[BOOTSTRAP_N_EVENTS];
-
-	/* --iface: every selected xdp event attaches there (the options checked the list). */
-	bootstrap_select_events(o->events, selected, NULL, 0);
-	for (int i = 0; i < BOOTSTRAP_N_EVENTS && o->iface; i++)
-		if (selected[i] && bootstrap_events[i].kind == BOOTSTRAP_KIND_XDP)
-			s->iface_attach[bo.n_attach++] = (struct bootstrap_attach){ bootstrap_events[i].type_name, o->iface, 0 };
-	bo.attach = s->iface_attach;
 
 	if (o->command) {
 		bo.pids = &s->cmd.pid;
