@@ -1,5 +1,6 @@
 # Makefile: the one entry point. `make` builds ./libbootstrap.a and ./example from
-# events.toml; `make test`, `make bench`, `make install`, `make clean`, `make vmlinux`.
+# events.toml; `make examples` (the Rust and C++ embeddings), `make test`, `make bench`,
+# `make install`, `make clean`, `make vmlinux`.
 # Intermediates go under build/. V=1 shows the commands. `make BUILD=DIR` builds
 # everything under DIR, the archive and ./example too, leaving the tree's own untouched
 # (a second schema built next to the first: `make BUILD=/tmp/b EVENTS=/tmp/b/events.toml`).
@@ -40,13 +41,13 @@ LIB := $(OUT)libbootstrap.a
 EXAMPLE := $(OUT)example
 LIBBPF_A := $(shell $(CC) -print-file-name=libbpf.a)
 
-GEN_FILES := $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h $(GEN)/json.gen.c $(GEN)/attach.gen.c $(GEN)/aggregate.gen.bpf.h $(GEN)/aggregate.gen.c $(GEN)/events.schema.json
+GEN_FILES := $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h $(GEN)/json.gen.c $(GEN)/attach.gen.c $(GEN)/aggregate.gen.bpf.h $(GEN)/aggregate.gen.c $(GEN)/types.gen.rs $(GEN)/events.schema.json
 TYPEGEN_SRCS := $(wildcard typegen/*.py typegen/templates/*.j2)
 LIB_SRCS := $(wildcard c/*.c)
 LIB_OBJS := $(patsubst c/%.c,$(BUILD)/c/%.o,$(LIB_SRCS)) $(BUILD)/c/json.gen.o $(BUILD)/c/attach.gen.o $(BUILD)/c/aggregate.gen.o
 HEADERS := $(wildcard c/*.h include/*.h) $(GEN)/events.gen.h
 
-.PHONY: all test test-typegen test-unit test-install test-e2e test-example test-import test-aggregate bench install clean vmlinux
+.PHONY: all examples test test-typegen test-unit test-install test-e2e test-example test-import test-aggregate test-rust test-rust-crate test-embed-cpp bench install clean vmlinux FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -54,7 +55,7 @@ all: $(LIB) $(EXAMPLE)
 
 # --- generated code ---------------------------------------------------------------
 # typegen leaves unchanged outputs untouched, so only what really changed rebuilds.
-$(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h vendor/vmlinux.h $(wildcard bpf/fill/*.bpf.c)
+$(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h c/bootstrap.h vendor/vmlinux.h $(wildcard bpf/fill/*.bpf.c)
 	$(call msg,TYPEGEN,$(EVENTS))
 	$(Q)test -n "$(PYTHON)" || { echo "error: no python3 with tomllib and jinja2 found; install python3-jinja2 (see README)" >&2; exit 1; }
 	$(Q)$(PYTHON) typegen/typegen.py $(EVENTS) $(GEN)
@@ -94,6 +95,34 @@ $(LIB): $(LIB_OBJS)
 $(EXAMPLE): $(wildcard examples/*.c examples/*.h) $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(LIB) $(EXAMPLE_LIBS) -o $@
+
+# --- embedding examples: Rust (rs/, the crate) and C++ ------------------------------------
+# Debian's cargo (Rust 1.63) when it is installed, else the first on PATH; with Debian's
+# cargo goes Debian's rustc, whatever rustc comes first on PATH (a rustup one, say).
+# The crate links the archive built here and includes the types generated here.
+CARGO ?= $(if $(wildcard /usr/bin/cargo),/usr/bin/cargo,cargo)
+CARGO_RUN = env -u RUSTFLAGS $(if $(filter /usr/bin/cargo,$(CARGO)),RUSTC=/usr/bin/rustc) \
+	BOOTSTRAP_LIB=$(abspath $(LIB)) BOOTSTRAP_GEN_DIR=$(abspath $(GEN)) CARGO_TARGET_DIR=$(abspath $(BUILD))/rs \
+	$(CARGO)
+CARGO_FLAGS := --offline --locked --manifest-path rs/Cargo.toml $(if $(filter 1,$(V)),,--quiet)
+EXAMPLES_OUT := $(BUILD)/examples
+CXXFLAGS_EMBED := -std=c++17 -O2 -Wall -Wextra -Werror -Iinclude -Ic -I$(GEN)
+
+examples: $(EXAMPLES_OUT)/example-rs $(EXAMPLES_OUT)/embed-cpp
+
+# cargo knows what changed in the crate: it is asked every time, and is quick when
+# nothing did.
+$(EXAMPLES_OUT)/example-rs: $(LIB) $(GEN)/types.gen.rs FORCE
+	$(call msg,CARGO,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CARGO_RUN) build $(CARGO_FLAGS) --example example-rs
+	$(Q)cp $(BUILD)/rs/debug/examples/example-rs $@
+
+# Against nothing but the public header and the archive: what a C++ embedder does.
+$(EXAMPLES_OUT)/embed-cpp: examples/embed.cpp $(LIB) $(HEADERS)
+	$(call msg,CXXLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(CXXFLAGS_EMBED) $< $(LIB) $(LIBS) -o $@
 
 include tests/tests.mk
 include bench/bench.mk

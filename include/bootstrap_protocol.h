@@ -13,6 +13,14 @@
 #include <linux/types.h>
 #endif
 
+/* Layout asserts: C11 spells them _Static_assert, C++ static_assert, and this header and
+ * the generated one are included by both (an embedder may be C++). */
+#ifdef __cplusplus
+#define BOOTSTRAP_STATIC_ASSERT static_assert
+#else
+#define BOOTSTRAP_STATIC_ASSERT _Static_assert
+#endif
+
 #define BOOTSTRAP_COMM_LEN 16
 
 /* Largest variable field (bytes). A field never wraps inside a region: the arena
@@ -120,11 +128,11 @@ struct bootstrap_top_key {
 	char comm[BOOTSTRAP_COMM_LEN];
 };
 
-_Static_assert(sizeof(struct bootstrap_top_key) == 24, "top key layout");
-_Static_assert(sizeof(struct bootstrap_target) == 264, "target table entry");
-_Static_assert(sizeof(struct bootstrap_header) == 96, "header layout is part of the protocol");
-_Static_assert(sizeof(struct bootstrap_var) == 8, "var descriptor layout");
-_Static_assert(sizeof(struct bootstrap_arena_ctl) == 128, "arena ctl: two cache lines");
-_Static_assert(sizeof(struct bootstrap_kcounters) == 80, "counter layout");
+BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_top_key) == 24, "top key layout");
+BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_target) == 264, "target table entry");
+BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_header) == 96, "header layout is part of the protocol");
+BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_var) == 8, "var descriptor layout");
+BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_arena_ctl) == 128, "arena ctl: two cache lines");
+BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_kcounters) == 80, "counter layout");
 
 #endif

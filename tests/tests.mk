@@ -9,7 +9,7 @@ FIXTURES := $(patsubst tests/fixtures/%.c,$(TEST_BIN)/fixtures/%,$(wildcard test
 CRITERION_FLAGS ?= --jobs 1
 
 # The VM run comes last, once the host suites have passed (it would share their 2 CPUs).
-test: test-typegen test-unit test-install test-e2e test-example test-import test-aggregate
+test: test-typegen test-unit test-install test-e2e test-example test-import test-aggregate test-rust test-embed-cpp
 	$(Q)$(MAKE) --no-print-directory vmtest
 
 test-typegen: $(GEN)/.stamp
@@ -63,4 +63,22 @@ test-aggregate: all $(FIXTURES)
 test-import: $(FIXTURES)
 	$(call msg,PYTEST,tests/import)
 	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/import
+
+# The crate's tests against this build's archive and types: layouts against the C ones,
+# the safe API (the tests that load BPF say SKIPPED without root, as above).
+# CARGO_TEST_ARGS narrows them (--lib: those that hold for any schema).
+CARGO_TEST_ARGS ?=
+test-rust-crate: $(LIB) $(GEN)/types.gen.rs
+	$(call msg,CARGO,test rs/ $(CARGO_TEST_ARGS))
+	$(Q)$(CARGO_RUN) test $(CARGO_FLAGS) $(CARGO_TEST_ARGS)
+
+# Then the crate on a schema with every special case of the Rust generator, and
+# example-rs against ./example on the same fixture.
+test-rust: test-rust-crate all examples $(FIXTURES)
+	$(call msg,PYTEST,tests/rust)
+	$(Q)$(PYTHON) -m pytest -q tests/rust/test_generated_rs.py
+	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/rust/test_example_rs.py
+
+test-embed-cpp: $(EXAMPLES_OUT)/embed-cpp
+	$(Q)tests/require_bpf.sh $<
 include tests/vm/vm.mk

@@ -7,8 +7,9 @@
 writes OUTDIR/events.gen.h (shared structs, enums, layout asserts), fill.gen.bpf.h (the
 BPF handlers of each event), json.gen.c (per-event JSON serializers + reflection table),
 attach.gen.c (what the loader attaches per event), aggregate.gen.bpf.h and aggregate.gen.c
-(the maps and updates of each aggregation, and their reflection table) and
-events.schema.json (JSON Schema of one output line). Output depends only on the inputs
+(the maps and updates of each aggregation, and their reflection table), types.gen.rs
+(the Rust crate's types) and events.schema.json (JSON Schema of one output line).
+Output depends only on the inputs
 (deterministic); a file whose bytes would not change is left untouched so that make
 rebuilds only what really changed. Exit status 1 with one line per schema error.
 """
@@ -23,13 +24,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import cgen  # noqa: E402
+import cstructs  # noqa: E402
 import json_schema  # noqa: E402
+import rsgen  # noqa: E402
 import tracefs_import  # noqa: E402
 import validate  # noqa: E402
 from vmlinux_index import VmlinuxIndex  # noqa: E402
 
 TEMPLATES = ('events.gen.h', 'fill.gen.bpf.h', 'json.gen.c', 'attach.gen.c', 'aggregate.gen.bpf.h',
-             'aggregate.gen.c')
+             'aggregate.gen.c', 'types.gen.rs')
 
 
 def default_tracefs():
@@ -45,6 +48,9 @@ def render(schema, vmlinux):
                              trim_blocks=True, lstrip_blocks=True)
     for name in ('c_string', 'c_comment', 'int_expr', 'var_call'):
         env.filters[name] = getattr(cgen, name)
+    for name in ('camel', 'rust_ident', 'rust_string', 'raw_type', 'view_type', 'mirror_name', 'member_type',
+                 'member_default'):
+        env.filters[name] = getattr(rsgen, name)
     env.filters['parens'] = lambda text: f'({text})'
 
     def ctx_decl(ev):
@@ -55,11 +61,13 @@ def render(schema, vmlinux):
         return f'struct {ev.ctx_type}' if has else 'void'
 
     source = os.path.basename(schema.path)
+    mirrored = cstructs.mirrored(len(schema.events))
     out = {}
     for name in TEMPLATES:
         tpl = env.get_template(name + '.j2')
-        out[name] = tpl.render(events=schema.events, aggregations=schema.aggregations, source=source, ctx_decl=ctx_decl,
-                               max_payload=max([e.payload_size for e in schema.events] or [0]))
+        out[name] = tpl.render(events=schema.events, aggregations=schema.aggregations, source=source,
+                               ctx_decl=ctx_decl, max_payload=max([e.payload_size for e in schema.events] or [0]),
+                               mirrored=mirrored, mirrored_enums=cstructs.mirrored_enums())
     out['events.schema.json'] = json.dumps(json_schema.build(schema), indent=2) + '\n'
     return out
 

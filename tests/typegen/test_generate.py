@@ -84,10 +84,10 @@ def test_added_syscall_event_gets_a_payload_struct(added_gen):
         \tstruct bootstrap_var pathname; /* char[], max 4096 bytes */
         \t__u32 mode;
         };
-        _Static_assert(sizeof(struct bootstrap_payload_syscalls_sys_enter_mkdirat) == 16, "syscalls_sys_enter_mkdirat payload size");
-        _Static_assert(__builtin_offsetof(struct bootstrap_payload_syscalls_sys_enter_mkdirat, dfd) == 0, "syscalls_sys_enter_mkdirat.dfd offset");
-        _Static_assert(__builtin_offsetof(struct bootstrap_payload_syscalls_sys_enter_mkdirat, pathname) == 4, "syscalls_sys_enter_mkdirat.pathname offset");
-        _Static_assert(__builtin_offsetof(struct bootstrap_payload_syscalls_sys_enter_mkdirat, mode) == 12, "syscalls_sys_enter_mkdirat.mode offset");
+        BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_payload_syscalls_sys_enter_mkdirat) == 16, "syscalls_sys_enter_mkdirat payload size");
+        BOOTSTRAP_STATIC_ASSERT(__builtin_offsetof(struct bootstrap_payload_syscalls_sys_enter_mkdirat, dfd) == 0, "syscalls_sys_enter_mkdirat.dfd offset");
+        BOOTSTRAP_STATIC_ASSERT(__builtin_offsetof(struct bootstrap_payload_syscalls_sys_enter_mkdirat, pathname) == 4, "syscalls_sys_enter_mkdirat.pathname offset");
+        BOOTSTRAP_STATIC_ASSERT(__builtin_offsetof(struct bootstrap_payload_syscalls_sys_enter_mkdirat, mode) == 12, "syscalls_sys_enter_mkdirat.mode offset");
         ''') in (added_gen / 'events.gen.h').read_text()
 
 
@@ -212,11 +212,11 @@ def test_only_changed_outputs_are_rewritten(tmp_path):
     generate(schema, out)
     assert [(out / name).stat().st_mtime for name in GEN_FILES] == [old] * len(GEN_FILES)
 
-    # A field's max appears in the payload struct comment and in the handler only.
+    # A field's max appears in the payload struct comments (C and Rust) and in the handler only.
     schema.write_text(openat.format(2048))
     generate(schema, out)
     assert [name for name in GEN_FILES if (out / name).stat().st_mtime != old] == [
-        'events.gen.h', 'fill.gen.bpf.h']
+        'events.gen.h', 'fill.gen.bpf.h', 'types.gen.rs']
 
 
 def test_events_header_compiles_for_user_space(gen):

@@ -13,7 +13,7 @@ FIXTURES = Path(__file__).resolve().parent / 'fixtures'
 # A tracefs with format files as this kernel describes them (syscall argument counts, and
 # the tracepoints that the import tests turn into tables).
 TRACEFS = FIXTURES / 'tracefs'
-GEN_FILES = ('events.gen.h', 'fill.gen.bpf.h', 'json.gen.c', 'attach.gen.c', 'events.schema.json')
+GEN_FILES = ('events.gen.h', 'fill.gen.bpf.h', 'json.gen.c', 'attach.gen.c', 'types.gen.rs', 'events.schema.json')
 
 CFLAGS = ['-std=gnu11', '-Wall', '-Wextra', '-Werror']
 BPF_ARCH = {'x86_64': 'x86', 'aarch64': 'arm64'}.get(platform.machine(), platform.machine())

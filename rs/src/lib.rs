@@ -1,0 +1,353 @@
+//! bootstrap: the safe Rust API of libbootstrap.a, the schema-generated eBPF tracer.
+//!
+//! `Tracer::open` loads and attaches the BPF programs of the selected events;
+//! `Tracer::poll` hands each event to a closure as an [`Event`], whose
+//! [`payload()`](Event::payload) is a [`Payload`] generated from events.toml (one variant
+//! per event, fields by name). Nothing is copied: variable fields are read in place from
+//! the kernel's arena, so an event and what it borrows live until the closure returns, as
+//! the lifetimes say. A [`StopHandle`] stops the tracer from another thread or a signal
+//! handler; `Tracer` is the epoll-ready fd for an event loop of one's own
+//! (`AsRawFd`), and closes on drop. The README ("Using the library from Rust") and
+//! `examples/` show it whole.
+
+use std::ffi::CString;
+use std::fmt;
+use std::io;
+use std::os::raw::c_int;
+use std::os::unix::io::{AsRawFd, RawFd};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The offset of `$field` in `$ty`, for the layout tests: Rust 1.63 has no `offset_of!`,
+/// and a value's own address keeps it free of `unsafe`.
+#[cfg(test)]
+macro_rules! offset_of {
+    ($ty:ty, $field:ident) => {{
+        let value = <$ty>::default();
+        std::ptr::addr_of!(value.$field) as usize - std::ptr::addr_of!(value) as usize
+    }};
+}
+
+mod event;
+mod ffi;
+mod process;
+mod reflect;
+
+/// What typegen generated from events.toml and the wire protocol header.
+mod generated {
+    include!(env!("BOOTSTRAP_TYPES_RS"));
+}
+
+pub use event::{Event, VarField};
+use generated::decode;
+pub use generated::raw::{EventStats, Stats};
+pub use generated::{raw, view, EventType, FieldType, Kind, LogLevel, Payload, EVENTS, N_EVENTS};
+pub use process::Tracee;
+pub use reflect::{EventInfo, FieldInfo};
+
+/// The signals a tracer is usually stopped by (Linux's numbers), for
+/// [`StopHandle::stop_on_signals`].
+pub mod signal {
+    pub const SIGHUP: i32 = 1;
+    pub const SIGINT: i32 = 2;
+    pub const SIGTERM: i32 = 15;
+}
+
+/// What to trace, and how: `bootstrap_opts`. Every setting has the library's default.
+#[derive(Default)]
+pub struct Options {
+    events: Option<String>,
+    pids: Vec<i32>,
+    follow: bool,
+    comm: Option<String>,
+    ringbuf_bytes: usize,
+    arena_bytes_per_cpu: usize,
+    strict: bool,
+    wakeup_ms: u32,
+    log: Option<Box<dyn FnMut(LogLevel, &str) + Send>>,
+}
+
+impl Options {
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Only these events: `category/name` globs separated by commas or spaces; a glob
+    /// without `/` matches the name alone. Default: every event but the opt-in ones
+    /// (`EventInfo::opt_in`).
+    pub fn events(mut self, list: &str) -> Options {
+        self.events = Some(list.to_owned());
+        self
+    }
+
+    /// Only this process (all its threads); repeatable.
+    pub fn pid(mut self, pid: i32) -> Options {
+        self.pids.push(pid);
+        self
+    }
+
+    /// With pids: also the processes they fork from now on.
+    pub fn follow(mut self, follow: bool) -> Options {
+        self.follow = follow;
+        self
+    }
+
+    /// Only tasks whose comm is exactly `comm` (at most 15 bytes).
+    pub fn comm(mut self, comm: &str) -> Options {
+        self.comm = Some(comm.to_owned());
+        self
+    }
+
+    /// Ring buffer size (rounded up to a power of two; default 4 MiB).
+    pub fn ringbuf_bytes(mut self, bytes: usize) -> Options {
+        self.ringbuf_bytes = bytes;
+        self
+    }
+
+    /// Payload arena per CPU (at least 64 KiB, rounded up to a power of two; default 4 MiB).
+    pub fn arena_bytes_per_cpu(mut self, bytes: usize) -> Options {
+        self.arena_bytes_per_cpu = bytes;
+        self
+    }
+
+    /// Fail the open when a selected event's target is absent on this kernel, instead of
+    /// skipping that event with a warning.
+    pub fn strict(mut self, strict: bool) -> Options {
+        self.strict = strict;
+        self
+    }
+
+    /// The latency bound of delivery (default 50 ms).
+    pub fn wakeup(mut self, every: Duration) -> Options {
+        // At least 1 ms: 0 would mean the default.
+        self.wakeup_ms = u32::try_from(every.as_millis()).unwrap_or(u32::MAX).max(1);
+        self
+    }
+
+    /// Where the library's messages go. Default: warnings to stderr. While `open` runs
+    /// they are held: a failed open returns them in its `Error` instead.
+    pub fn log<F: FnMut(LogLevel, &str) + Send + 'static>(mut self, sink: F) -> Options {
+        self.log = Some(Box::new(sink));
+        self
+    }
+}
+
+/// A failure of the library: its errno and, when it said why, its words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    errno: i32,
+    messages: Vec<String>,
+}
+
+impl Error {
+    fn from_errno(err: c_int) -> Error {
+        Error { errno: -err, messages: Vec::new() }
+    }
+
+    fn nul_byte(what: &str) -> Error {
+        Error { errno: ffi::EINVAL, messages: vec![format!("{} contains a NUL byte", what)] }
+    }
+
+    /// The (positive) errno value: EPERM without privilege, ENOTSUP without BTF, ENOENT
+    /// for a missing tracefs or tracepoint, EINVAL for a bad option or pattern...
+    pub fn errno(&self) -> i32 {
+        self.errno
+    }
+
+    /// The warnings the library logged about it (empty when it logged none).
+    pub fn messages(&self) -> &[String] {
+        &self.messages
+    }
+}
+
+/// The library's words when it said why, else `bootstrap_strerror()`.
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        if self.messages.is_empty() {
+            f.write_str(&ffi::strerror(self.errno))
+        } else {
+            f.write_str(&self.messages.join("; "))
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Error> for io::Error {
+    fn from(e: Error) -> io::Error {
+        io::Error::new(io::Error::from_raw_os_error(e.errno).kind(), e)
+    }
+}
+
+/// What the poll closure wants next: `()` means `Continue`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// Return from this poll after this event.
+    Break,
+}
+
+impl From<()> for Flow {
+    fn from(_: ()) -> Flow {
+        Flow::Continue
+    }
+}
+
+/// Drop accounting (`struct bootstrap_stats`, generated): per event, by index, and in
+/// total.
+impl Stats {
+    pub fn event(&self, event: EventType) -> &EventStats {
+        &self.events[event.index()]
+    }
+}
+
+/// An open tracer. Dropping it detaches everything and frees its maps.
+pub struct Tracer {
+    handle: ffi::Handle,
+}
+
+impl Tracer {
+    /// Loads and attaches the programs of the selected events. Errors: see `Error::errno`.
+    pub fn open(opts: Options) -> Result<Tracer, Error> {
+        let cstring = |s: &Option<String>, what| s.as_deref().map(CString::new).transpose().map_err(|_| Error::nul_byte(what));
+        let events = cstring(&opts.events, "events")?;
+        let comm = cstring(&opts.comm, "comm")?;
+        let params = ffi::OpenParams {
+            events: events.as_deref(),
+            pids: &opts.pids,
+            follow_children: opts.follow,
+            comm: comm.as_deref(),
+            ringbuf_bytes: opts.ringbuf_bytes,
+            arena_bytes_per_cpu: opts.arena_bytes_per_cpu,
+            strict: opts.strict,
+            wakeup_ms: opts.wakeup_ms,
+        };
+        let log = ffi::LogState::new(opts.log);
+        match ffi::Handle::open(&params, log) {
+            Ok(handle) => Ok(Tracer { handle }),
+            Err((err, held)) => Err(Error {
+                messages: held.into_iter().filter(|(l, _)| *l == LogLevel::Warn).map(|(_, m)| m).collect(),
+                ..Error::from_errno(err)
+            }),
+        }
+    }
+
+    /// Waits up to `timeout` (None: without end) for the next wake-up, then hands every
+    /// pending event to `f`, which returns `()` or a [`Flow`]. Returns how many were
+    /// delivered, or None once the tracer was stopped and everything the kernel had
+    /// produced until then was delivered: then the trace is over.
+    pub fn poll<F, R>(&mut self, timeout: Option<Duration>, mut f: F) -> Result<Option<usize>, Error>
+    where
+        F: FnMut(&Event<'_>) -> R,
+        R: Into<Flow>,
+    {
+        let timeout_ms = match timeout {
+            None => -1,
+            // Rounded up, so that a short wait is not a busy loop.
+            Some(t) => c_int::try_from((t.as_nanos() + 999_999) / 1_000_000).unwrap_or(c_int::MAX),
+        };
+        let rc = self.handle.poll(timeout_ms, |raw| f(&Event::new(raw)).into() == Flow::Break);
+        match rc {
+            n if n >= 0 => Ok(Some(n as usize)),
+            n if n == -ffi::ECANCELED => Ok(None),
+            n => Err(Error::from_errno(n)),
+        }
+    }
+
+    /// The counters, per event and in total.
+    pub fn stats(&self) -> Result<Stats, Error> {
+        let mut st = Stats::default();
+        match self.handle.stats(&mut st) {
+            0 => Ok(st),
+            err => Err(Error::from_errno(err)),
+        }
+    }
+
+    /// Leaves process `tgid`, all its threads, out of the trace from now on (or traces
+    /// it again): for the readers of the caller's own output. At most 1024 at a time.
+    pub fn exclude_pid(&mut self, tgid: i32, excluded: bool) -> Result<(), Error> {
+        match self.handle.exclude_pid(tgid, excluded) {
+            0 => Ok(()),
+            err => Err(Error::from_errno(err)),
+        }
+    }
+
+    /// A handle that stops this tracer from anywhere.
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle(self.handle.stop_shared())
+    }
+}
+
+/// Readable when `poll(Some(Duration::ZERO), …)` has work; it turns readable at the
+/// latest every wake-up period.
+impl AsRawFd for Tracer {
+    fn as_raw_fd(&self) -> RawFd {
+        self.handle.epoll_fd()
+    }
+}
+
+/// Stops a tracer: the next poll (or the one blocked) turns the kernel side off, delivers
+/// what it had produced and returns None. `Send` and `Sync`, and lock-free, so it may be
+/// called from any thread or a signal handler; once the tracer is dropped it does nothing.
+#[derive(Clone)]
+pub struct StopHandle(Arc<ffi::StopShared>);
+
+impl StopHandle {
+    pub fn stop(&self) {
+        self.0.stop()
+    }
+
+    /// Installs handlers so that each of `signals` stops the tracer (see [`signal`]).
+    /// A later call for the same signal replaces this one.
+    pub fn stop_on_signals(&self, signals: &[i32]) -> io::Result<()> {
+        signals.iter().try_for_each(|&sig| ffi::stop_on_signal(&self.0, sig))
+    }
+}
+
+impl fmt::Debug for StopHandle {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("StopHandle")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rust lays out every mirror as typegen computed, which the C compiler asserts in
+    /// events.gen.h (and ffi's test holds the payload layouts against the C table).
+    #[test]
+    fn layouts_are_the_c_ones() {
+        let rust = generated::rust_layouts();
+        let (protocol, payloads) = rust.split_at(generated::MIRRORED_LAYOUTS.len());
+        for ((name, size, offsets), (rust_size, rust_offsets)) in generated::MIRRORED_LAYOUTS.iter().zip(protocol) {
+            assert_eq!((size, offsets.to_vec()), (rust_size, rust_offsets.clone()), "struct {}", name);
+        }
+        for (info, (size, offsets)) in EVENTS.iter().zip(payloads) {
+            let c_offsets: Vec<usize> = info.fields.iter().map(|f| f.offset as usize).collect();
+            assert_eq!((info.payload_size as usize, c_offsets), (*size, offsets.clone()), "{}", info.type_name);
+        }
+        assert_eq!(payloads.len(), N_EVENTS);
+    }
+
+    #[test]
+    fn event_types_are_found_by_name_and_index() {
+        for (i, t) in EventType::ALL.iter().enumerate() {
+            assert_eq!(t.index(), i);
+            assert_eq!(EventType::from_index(i), Some(*t));
+            assert_eq!(EventType::from_name(t.name()), Some(*t));
+            assert_eq!(t.info().type_name, EVENTS[i].type_name);
+        }
+        assert_eq!(EventType::from_index(N_EVENTS), None);
+        assert_eq!(EventType::from_name("syscalls/no_such_event"), None);
+    }
+
+    #[test]
+    fn nul_bytes_in_options_are_refused_before_the_library() {
+        for (opts, what) in [(Options::new().events("sys_enter_openat\0"), "events"), (Options::new().comm("a\0b"), "comm")] {
+            let err = Tracer::open(opts).err().expect("refused");
+            assert_eq!(err.errno(), ffi::EINVAL);
+            assert_eq!(err.to_string(), format!("{} contains a NUL byte", what));
+        }
+    }
+}
