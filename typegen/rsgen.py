@@ -7,9 +7,10 @@ return static struct trait true try type typeof unsafe unsized use virtual where
 yield abstract become'''.split())
 NEVER_RAW = frozenset({'self', 'Self', 'super', 'crate', '_'})
 
-# schema type: Rust type in the #[repr(C)] payload struct (bool is a byte there, as in C)
+# schema type: Rust type in the #[repr(C)] payload struct (bool is a byte there, as in C;
+# ip is struct bootstrap_ip, 16 address bytes: an IPv6 address, IPv4 ones mapped)
 RAW_TYPES = {'u8': 'u8', 'u16': 'u16', 'u32': 'u32', 'u64': 'u64',
-             's8': 'i8', 's16': 'i16', 's32': 'i32', 's64': 'i64', 'bool': 'u8'}
+             's8': 'i8', 's16': 'i16', 's32': 'i32', 's64': 'i64', 'bool': 'u8', 'ip': '[u8; 16]'}
 # C scalar type of a mirrored struct (cstructs.py): Rust type
 C_TYPES = {'__u8': 'u8', '__u16': 'u16', '__u32': 'u32', '__u64': 'u64',
            '__s8': 'i8', '__s16': 'i16', '__s32': 'i32', '__s64': 'i64',
