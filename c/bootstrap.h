@@ -52,7 +52,8 @@ struct bootstrap_attach {
 
 struct bootstrap_opts {
 	size_t sz;                  /* sizeof(struct bootstrap_opts): lets the struct grow */
-	const char *events;         /* "cat/name,cat/pre*" globs; NULL = every event */
+	const char *events;         /* "cat/name,cat/pre*" globs; NULL = every event but the
+				       opt-in ones (bootstrap_event_info.opt_in) */
 	const pid_t *pids;          /* trace only these processes (all their threads) */
 	size_t n_pids;
 	bool follow_children;       /* ...and every process they fork from now on */
@@ -105,6 +106,8 @@ struct bootstrap_event_info {
 	uint32_t lossy_fields;  /* bits of the integer fields that can be lost (see below) */
 	const char *target;     /* as declared: "category/name", "function", "binary:function";
 				   NULL when it is given at run time only (bootstrap_attach) */
+	bool opt_in;            /* traced only when a pattern of opts.events selects it, not
+				   with events = NULL (opt_in = true in events.toml) */
 };
 
 /* The generated reflection table, indexed by event index (enum bootstrap_event_index). */
@@ -182,8 +185,8 @@ int bootstrap_exclude_pid(struct bootstrap *b, pid_t tgid, bool excluded);
 int bootstrap_event_index(const char *type_name);
 /* Which events a list of globs selects, the rule of opts.events: patterns separated by
  * commas or spaces; one with '/' matches "category/name", one without the name alone;
- * NULL selects all. Returns 0, or -EINVAL when a pattern selects nothing (that pattern
- * is copied to bad when bad_cap > 0). */
+ * NULL selects all but the opt-in events. Returns 0, or -EINVAL when a pattern selects
+ * nothing (that pattern is copied to bad when bad_cap > 0). */
 int bootstrap_select_events(const char *list, bool selected[BOOTSTRAP_N_EVENTS], char *bad, size_t bad_cap);
 
 /* One NDJSON line (with '\n'), NUL-terminated when it fits. Returns the bytes needed

@@ -21,7 +21,7 @@ int bootstrap_select_events(const char *events, bool selected[BOOTSTRAP_N_EVENTS
 	int err = 0;
 
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
-		selected[i] = events == NULL;
+		selected[i] = events == NULL && !bootstrap_events[i].opt_in;
 	if (!events)
 		return 0;
 	copy = strdup(events);

@@ -92,9 +92,20 @@ static bool try_ld_conf(const char *conf, const char *name, char *out, size_t ca
 	return found;
 }
 
+/* The loader's own directories, searched after ld.so.conf (its "system search path",
+ * as `ld.so --help` lists it): on Debian the multiarch ones come first, and a system
+ * without ld.so.conf (a minimal image, an initramfs) has its libraries only there. */
+#if defined(__x86_64__)
+#define MULTIARCH_DIRS "/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:"
+#elif defined(__aarch64__)
+#define MULTIARCH_DIRS "/lib/aarch64-linux-gnu:/usr/lib/aarch64-linux-gnu:"
+#else
+#define MULTIARCH_DIRS ""
+#endif
+
 int bs_resolve_binary(const char *binary, char *out, size_t cap)
 {
-	static const char *const defaults = "/lib:/usr/lib:/lib64:/usr/lib64";
+	static const char *const defaults = MULTIARCH_DIRS "/lib:/usr/lib:/lib64:/usr/lib64";
 
 	if (strchr(binary, '/')) {
 		if ((size_t)snprintf(out, cap, "%s", binary) >= cap)

@@ -121,8 +121,8 @@ static int check_events(const char *unknown)
 		int err = unknown ? -ENOENT : bootstrap_target_check(i, NULL, why, sizeof(why));
 		bool ok = !err || (!ev->target && err == -ENOENT);
 
-		printf("  %s %s (%s%s%s, id %u)", ok ? OK : NO, ev->type_name, bootstrap_kind_name(ev->kind),
-		       ev->target ? " " : "", ev->target ? ev->target : "", ev->id);
+		printf("  %s %s (%s%s%s, id %u%s)", ok ? OK : NO, ev->type_name, bootstrap_kind_name(ev->kind),
+		       ev->target ? " " : "", ev->target ? ev->target : "", ev->id, ev->opt_in ? ", opt-in" : "");
 		if (unknown)
 			printf(": %s\n", unknown);
 		else if (err)

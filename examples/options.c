@@ -275,7 +275,7 @@ static int check_consistency(const struct options *opts)
 	if (opts->trace_readers && (opts->command || opts->n_pids))
 		return usage_error("%s", "--trace-readers is for system-wide traces (with -p or -- COMMAND "
 				   "no reader is left out)");
-	if (opts->frequency && !selects_sampling(opts->events, opts->folded))
+	if (opts->frequency && !selects_sampling(opts->events))
 		return usage_error("%s", "-F sets the rate of sampling events, and none is selected (see -e)");
 	if (opts->folded && !selects_stacks(opts->events))
 		return usage_error("%s", "--folded needs an event with a stack field (see them with --list)");
@@ -399,6 +399,10 @@ int parse_options(int argc, char **argv, struct options *opts)
 	}
 	if (opts->mode == MODE_LIST && opts->command)
 		return usage_error("%s", "--list takes no COMMAND");
+	/* --folded's output is stacks: without -e, it traces the events that have them. */
+	if (opts->folded && !opts->events && !(opts->events = opts->folded_events = stack_events()))
+		return usage_error("%s", errno == ENOENT ? "--folded needs an event with a stack field, and this "
+				   "build has none" : strerror(errno));
 	err = check_consistency(opts);
 	return err ? err : probes_finish(&opts->probes, &opts->events);
 }
@@ -409,4 +413,6 @@ void free_options(struct options *opts)
 	opts->pids = NULL;
 	opts->n_pids = 0;
 	probes_free(&opts->probes);
+	free(opts->folded_events);
+	opts->folded_events = NULL;
 }

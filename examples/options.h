@@ -26,6 +26,7 @@ struct options {
 	bool strict;
 	bool trace_readers;        /* --trace-readers: do not leave the output's readers out */
 	bool folded;               /* --folded: folded stacks at exit instead of NDJSON lines */
+	char *folded_events;       /* --folded without -e: the events with stacks (events points here) */
 	unsigned int frequency;    /* -F: sampling events at this rate; 0 = as declared */
 	struct probes probes;      /* --kprobe ... --tracepoint, --binary, --uprobe-pid */
 	char **command;            /* after --: argv of COMMAND, NULL-terminated */

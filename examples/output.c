@@ -2,8 +2,11 @@
  * (bootstrap_event_json does all the escaping) into a buffer that grows to the largest
  * event, and written through stdio: a 1 MiB buffer when the output is a pipe or file so
  * that many events go out per write(), line buffering on a terminal so each appears at
- * once. The trace loop flushes after every batch, which bounds the latency. */
+ * once. The trace loop flushes after every batch, which bounds the latency.
+ * A file it creates is readable by its owner only: a trace may hold typed passwords
+ * and TLS plaintext. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +21,19 @@ int output_open(struct output *out, const char *path)
 {
 	memset(out, 0, sizeof(*out));
 	if (path) {
-		out->f = fopen(path, "we");
-		if (!out->f)
+		/* fopen's "w" with mode 0600 instead of 0666: an existing file keeps its mode
+		 * (and a FIFO or terminal is opened as it is). */
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		if (fd < 0)
 			return -errno;
+		out->f = fdopen(fd, "w");
+		if (!out->f) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
 	} else {
 		out->f = stdout;
 	}

@@ -1,7 +1,6 @@
-/* selection.c: the events ./example traces by default. A CPU sample is not something a
- * program did but a look at it, 49 times a second per CPU with two stacks each: it
- * would bury the events in samples, so sampling events (kind perf_event) are traced
- * only when -e names them, or by default with --folded, whose output is stacks. */
+/* selection.c: the events --folded and -F work on. Sampling events are opt-in
+ * (events.toml): without -e they are not traced, except that --folded, whose output is
+ * stacks, traces every event with a stack field. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,18 +18,13 @@ static bool has_stack(const struct bootstrap_event_info *ev)
 	return false;
 }
 
-static bool by_default(const struct bootstrap_event_info *ev, bool folded)
-{
-	return folded ? has_stack(ev) : ev->kind != BOOTSTRAP_KIND_PERF_EVENT;
-}
-
-char *default_events(bool folded)
+char *stack_events(void)
 {
 	size_t len = 0;
 	char *list;
 
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
-		len += by_default(&bootstrap_events[i], folded) ? strlen(bootstrap_events[i].type_name) + 1 : 0;
+		len += has_stack(&bootstrap_events[i]) ? strlen(bootstrap_events[i].type_name) + 1 : 0;
 	if (!len) {
 		errno = ENOENT;
 		return NULL;
@@ -38,7 +32,7 @@ char *default_events(bool folded)
 	if (!(list = calloc(1, len)))
 		return NULL;
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
-		if (!by_default(&bootstrap_events[i], folded))
+		if (!has_stack(&bootstrap_events[i]))
 			continue;
 		if (*list)
 			strcat(list, ",");
@@ -47,32 +41,33 @@ char *default_events(bool folded)
 	return list;
 }
 
-bool selects_stacks(const char *list)
+/* Whether the list selects an event that pred holds for. */
+static bool selects(const char *list, bool (*pred)(const struct bootstrap_event_info *ev))
 {
 	bool selected[BOOTSTRAP_N_EVENTS];
 
 	if (bootstrap_select_events(list, selected, NULL, 0))
 		return false;
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
-		if (selected[i] && has_stack(&bootstrap_events[i]))
+		if (selected[i] && pred(&bootstrap_events[i]))
 			return true;
 	}
 	return false;
 }
 
-bool selects_sampling(const char *list, bool folded)
+static bool is_sampling(const struct bootstrap_event_info *ev)
 {
-	bool selected[BOOTSTRAP_N_EVENTS];
+	return ev->kind == BOOTSTRAP_KIND_PERF_EVENT;
+}
 
-	if (bootstrap_select_events(list, selected, NULL, 0))
-		return false;
-	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
-		const struct bootstrap_event_info *ev = &bootstrap_events[i];
+bool selects_stacks(const char *list)
+{
+	return selects(list, has_stack);
+}
 
-		if (selected[i] && ev->kind == BOOTSTRAP_KIND_PERF_EVENT && (list || by_default(ev, folded)))
-			return true;
-	}
-	return false;
+bool selects_sampling(const char *list)
+{
+	return selects(list, is_sampling);
 }
 
 size_t sampling_at(const char *list, unsigned int hz, struct bootstrap_attach *out,
@@ -84,7 +79,7 @@ size_t sampling_at(const char *list, unsigned int hz, struct bootstrap_attach *o
 	if (bootstrap_select_events(list, selected, NULL, 0))
 		return 0;
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
-		if (!selected[i] || bootstrap_events[i].kind != BOOTSTRAP_KIND_PERF_EVENT)
+		if (!selected[i] || !is_sampling(&bootstrap_events[i]))
 			continue;
 		snprintf(targets[n], BOOTSTRAP_TARGET_NAME_MAX, "cpu-clock@%uHz", hz);
 		out[n] = (struct bootstrap_attach){ .event = bootstrap_events[i].type_name, .target = targets[n] };

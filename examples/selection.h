@@ -1,4 +1,4 @@
-/* selection.h: which events ./example traces when -e names none, and what --folded needs. */
+/* selection.h: what --folded and -F select when -e names nothing. */
 #ifndef EXAMPLE_SELECTION_H
 #define EXAMPLE_SELECTION_H
 
@@ -6,14 +6,14 @@
 
 #include "bootstrap.h"
 
-/* The events list for the library when -e gave none (malloc'd, "cat/name,..."): every
- * event but the sampling ones, or with folded every event with a stack. NULL when
- * that is nothing, or on ENOMEM (errno says which). */
-char *default_events(bool folded);
-/* Whether the list (NULL: every event) selects an event with a stack field. */
+/* The events with a stack field ("cat/name,..."), malloc'd: --folded's selection
+ * without -e. NULL when there is none (errno ENOENT) or on ENOMEM. */
+char *stack_events(void);
+/* Whether the list (NULL: the library's default selection) selects an event with a
+ * stack field. */
 bool selects_stacks(const char *list);
-/* Whether the list (NULL: the default one, as folded says) selects a sampling event. */
-bool selects_sampling(const char *list, bool folded);
+/* Whether it selects a sampling event (kind perf_event). */
+bool selects_sampling(const char *list);
 /* opts.attach entries that sample every selected sampling event at hz (targets gives
  * their text room, one per event); returns how many. */
 size_t sampling_at(const char *list, unsigned int hz, struct bootstrap_attach *out,

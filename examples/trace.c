@@ -133,7 +133,6 @@ static int open_tracer(struct session *s)
 	char targets[BOOTSTRAP_N_EVENTS][BOOTSTRAP_TARGET_NAME_MAX];
 	struct bootstrap_attach *attach = NULL;
 	struct bootstrap_opts bo;
-	char *defaults = NULL;
 	int err;
 
 	if (s->opts->command) {
@@ -142,23 +141,16 @@ static int open_tracer(struct session *s)
 			return session_fail(s, "starting the command failed", strerror(-err), err);
 	}
 	bo = library_options(s);
-	if (!bo.events && !(defaults = default_events(s->opts->folded)))
-		return session_fail(s, "cannot start tracing", errno == ENOENT ? "no event to trace by default" :
-				    strerror(errno), -errno);
-	bo.events = bo.events ? bo.events : defaults;
 	/* -F: the sampling events' targets after the probe options' ones. */
 	if (s->opts->frequency) {
-		if (!(attach = calloc(bo.n_attach + BOOTSTRAP_N_EVENTS, sizeof(*attach)))) {
-			free(defaults);
+		if (!(attach = calloc(bo.n_attach + BOOTSTRAP_N_EVENTS, sizeof(*attach))))
 			return session_fail(s, "cannot start tracing", strerror(ENOMEM), -ENOMEM);
-		}
 		memcpy(attach, bo.attach, bo.n_attach * sizeof(*attach));
 		bo.n_attach += sampling_at(bo.events, s->opts->frequency, attach + bo.n_attach, targets);
 		bo.attach = attach;
 	}
 	err = bootstrap_open(&bo, &s->b);
 	free(attach);
-	free(defaults);
 	/* The library says why in its own words, except for a few internal failures. */
 	if (err && !s->log.warned)
 		return session_fail(s, "cannot start tracing", bootstrap_strerror(err), err);

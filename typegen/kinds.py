@@ -119,65 +119,51 @@ class Tracepoint(Kind):
         return f'{ev.category}/{ev.name}'
 
 
-class Kprobe(Kind):
+class FunctionProbe(Kind):
+    """An entry probe of a function: its arguments, at a section named as the kind (the
+    loader gives the function when it attaches)."""
+
+    def sources(self, ev):
+        return TASK_SOURCES | {'arg'}
+
+    def section(self, ev):
+        return self.name
+
+
+class ReturnProbe:
+    """The return probe of the entry probe class it is mixed into: the return value and
+    what the generator stashes at that entry, attached to the same target."""
+
+    def sources(self, ev):
+        return TASK_SOURCES | ENTRY_SOURCES | {'ret'}
+
+    def is_return(self, ev):
+        return True
+
+    def entry_section(self, ev):
+        return self.entry.name
+
+    def entry_enum(self, ev):
+        return self.entry.enum
+
+
+class Kprobe(FunctionProbe):
     name, enum = 'kprobe', 'BOOTSTRAP_KIND_KPROBE'
     attach_keys = ('function',)
     arg_mem = 'kernel'
 
-    def sources(self, ev):
-        return TASK_SOURCES | {'arg'}
 
-    def section(self, ev):
-        return 'kprobe'
+class Kretprobe(ReturnProbe, Kprobe):
+    name, enum, entry = 'kretprobe', 'BOOTSTRAP_KIND_KRETPROBE', Kprobe
 
 
-class Kretprobe(Kprobe):
-    name, enum = 'kretprobe', 'BOOTSTRAP_KIND_KRETPROBE'
-
-    def sources(self, ev):
-        return TASK_SOURCES | ENTRY_SOURCES | {'ret'}
-
-    def is_return(self, ev):
-        return True
-
-    def section(self, ev):
-        return 'kretprobe'
-
-    def entry_section(self, ev):
-        return 'kprobe'
-
-    def entry_enum(self, ev):
-        return Kprobe.enum
-
-
-class Uprobe(Kind):
+class Uprobe(FunctionProbe):
     name, enum = 'uprobe', 'BOOTSTRAP_KIND_UPROBE'
     attach_keys = ('binary', 'function')
 
-    def sources(self, ev):
-        return TASK_SOURCES | {'arg'}
 
-    def section(self, ev):
-        return 'uprobe'
-
-
-class Uretprobe(Uprobe):
-    name, enum = 'uretprobe', 'BOOTSTRAP_KIND_URETPROBE'
-
-    def sources(self, ev):
-        return TASK_SOURCES | ENTRY_SOURCES | {'ret'}
-
-    def is_return(self, ev):
-        return True
-
-    def section(self, ev):
-        return 'uretprobe'
-
-    def entry_section(self, ev):
-        return 'uprobe'
-
-    def entry_enum(self, ev):
-        return Uprobe.enum
+class Uretprobe(ReturnProbe, Uprobe):
+    name, enum, entry = 'uretprobe', 'BOOTSTRAP_KIND_URETPROBE', Uprobe
 
 
 class PerfEvent(Kind):

@@ -178,6 +178,7 @@ class Event:
         self.fill = raw.get('fill')
         self.kind = KINDS.get(raw.get('kind', 'tracepoint'))
         self.runtime = raw.get('runtime', False) is True
+        self.opt_in = raw.get('opt_in', False) is True
         self.emit = raw.get('emit', True) is not False
         self.aggregations = []  # aggregate.Aggregation, in declaration order
         self.fields = []

@@ -36,7 +36,8 @@ C_MACROS = {'NULL', 'errno', 'linux', 'unix',
             'sigev_notify_function', 'sigev_notify_attributes'}
 
 ATTACH_KEYS = sorted({k for kind in KINDS.values() for k in kind.attach_keys})
-EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'fill', 'kind', 'runtime', *ATTACH_KEYS, 'emit', 'aggregate')
+EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'fill', 'kind', 'runtime', 'opt_in', *ATTACH_KEYS, 'emit',
+              'aggregate')
 FIELD_KEYS = ('name', 'type', 'from', 'max', 'mem', 'len', 'end', 'when', 'shift', 'mask',
               'max_items')
 VAR_ONLY_KEYS = ('max', 'len', 'end', 'when', 'max_items')
@@ -199,6 +200,9 @@ class _Checker:
             self.err(ev.label, f'id {ev.id!r} is not valid', 'a unique integer 0..4294967295')
         if not isinstance(ev.comment, str):
             self.err(ev.label, 'comment is not a string')
+        if not isinstance(ev.raw.get('opt_in', False), bool):
+            self.err(ev.label, f'opt_in {ev.raw["opt_in"]!r} is not true or false',
+                     'opt_in = true: traced only when a pattern of the event list selects it')
         if ev.fill not in (None, 'custom'):
             self.err(ev.label, f'fill {ev.fill!r} is not valid', 'fill = "custom" or no fill key')
         if ev.fill == 'custom':

@@ -102,6 +102,7 @@ struct CEventInfo {
     kind: c_int,
     lossy_fields: u32,
     target: *const c_char,
+    opt_in: bool,
 }
 
 extern "C" {
@@ -550,6 +551,7 @@ mod tests {
             assert_eq!(c.kind, r.kind as c_int);
             assert_eq!(c.lossy_fields, r.lossy_fields);
             assert_eq!(text(c.target), r.target);
+            assert_eq!(c.opt_in, r.opt_in);
             assert_eq!(c.n_vars as usize, r.n_vars());
             assert_eq!(c.n_fields as usize, r.fields.len());
             for (i, f) in r.fields.iter().enumerate() {

@@ -73,7 +73,8 @@ impl Options {
     }
 
     /// Only these events: `category/name` globs separated by commas or spaces; a glob
-    /// without `/` matches the name alone. Default: every event.
+    /// without `/` matches the name alone. Default: every event but the opt-in ones
+    /// (`EventInfo::opt_in`).
     pub fn events(mut self, list: &str) -> Options {
         self.events = Some(list.to_owned());
         self

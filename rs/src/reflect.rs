@@ -37,6 +37,9 @@ pub struct EventInfo {
     /// The declared target ("category/name", "function", "binary:function"), None when
     /// it is given at run time only.
     pub target: Option<&'static str>,
+    /// Traced only when `Options::events` selects it, not by default (`opt_in = true` in
+    /// events.toml: events that record secrets, such as typed lines or TLS plaintext).
+    pub opt_in: bool,
     pub payload_size: u32,
     /// Bits of the integer fields that can come out lost (see `Header::lost_mask`).
     pub lossy_fields: u32,

@@ -2,11 +2,8 @@
  * kprobes (captured with exact values on a kernel that has them, one warning per event
  * and a strict failure on one that does not), uprobes on the probe_target fixture,
  * missing uprobe targets (one warning each, or a strict failure), and a run-time
- * tracepoint's raw fields. Needs root and BTF.
- *
- * Whether this kernel must have kprobes: BOOTSTRAP_EXPECT_KPROBES=1 or 0 says so (the
- * VM run sets it per kernel); unset, /proc/kallsyms decides (register_kprobe is there
- * exactly when CONFIG_KPROBES is), which is not how the library finds out. */
+ * tracepoint's raw fields. Needs root and BTF. Whether this kernel must have kprobes:
+ * kprobes_expected() (trace_child.h). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,24 +19,6 @@
 
 #define DIR_FD 200  /* the dfd of the child's known openat */
 #define OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-#define NO_KPROBES "this kernel has no kprobes (CONFIG_KPROBES is off)"
-
-static bool kprobes_expected(void)
-{
-	const char *env = getenv("BOOTSTRAP_EXPECT_KPROBES");
-	char line[256];
-	bool found = false;
-	FILE *f;
-
-	if (env)
-		return strcmp(env, "1") == 0;
-	f = fopen("/proc/kallsyms", "re");
-	cr_assert_not_null(f);
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, " register_kprobe\n") != NULL;
-	fclose(f);
-	return found;
-}
 
 /* build/tests/fixtures/probe_target, found from this binary (build/tests/e2e). */
 static const char *fixture(void)

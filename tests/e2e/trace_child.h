@@ -53,6 +53,14 @@ struct log_lines {
 };
 void log_lines_add(void *ctx, enum bootstrap_log_level level, const char *msg);
 
+/* Whether this kernel must capture kprobes: BOOTSTRAP_EXPECT_KPROBES=1 or 0 says so (the
+ * VM run sets it per kernel); unset, /proc/kallsyms decides (register_kprobe is there
+ * exactly when CONFIG_KPROBES is), which is not how the library finds out, so a library
+ * that wrongly finds no kprobes fails the tests instead of choosing their skip path. */
+bool kprobes_expected(void);
+/* The library's reason for skipping a kprobe target on a kernel without them. */
+#define NO_KPROBES "this kernel has no kprobes (CONFIG_KPROBES is off)"
+
 /* Forks; the child waits until tracing is on, runs fn(arg) and exits with its return. */
 void trace_child(const struct trace_opts *opts, int (*fn)(void *arg), void *arg, struct trace_result *out);
 void trace_result_free(struct trace_result *r);

@@ -43,6 +43,10 @@ def selected(patterns, type_name):
                for p in patterns.split(",") if p)
 
 
+# The tracer's reason for skipping a kprobe target on a kernel without them.
+NO_KPROBES = "this kernel has no kprobes (CONFIG_KPROBES is off)"
+
+
 def kprobes_expected():
     """Whether this kernel must have kprobes: BOOTSTRAP_EXPECT_KPROBES=1 or 0 says so
     (the VM run sets it per kernel); unset, /proc/kallsyms decides (register_kprobe is

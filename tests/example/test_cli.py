@@ -3,11 +3,12 @@ trace ends (-d, a closed pipe, signals) and the message when privileges are miss
 import os
 import re
 import signal
+import stat
 import subprocess
 
 import pytest
 
-from conftest import EXAMPLE, HANG_TIMEOUT, HOSTILE, read_ndjson, run_example, selected
+from conftest import EXAMPLE, HANG_TIMEOUT, HOSTILE, NO_KPROBES, kprobes_expected, read_ndjson, run_example, selected
 
 USAGE_HINT = b"Try './example --help'"
 
@@ -25,28 +26,31 @@ def test_help_and_version():
 
 
 def parse_list(text):
-    """--list output as {"category/name": (id, comment, [(field, type), ...])}."""
+    """--list output as {"category/name": (id, opt_in, comment, [(field, type), ...])}."""
     events, current = {}, None
     for line in text.splitlines():
         if line.startswith("    "):
             name, type_ = line.split()
-            events[current][2].append((name, type_))
+            events[current][3].append((name, type_))
         else:
-            m = re.fullmatch(r"(\S+) id=(\d+)(?:  (.*))?", line)
+            m = re.fullmatch(r"(\S+) id=(\d+)( opt-in)?(?:  (.*))?", line)
             assert m, line
             current = m[1]
-            events[current] = (int(m[2]), m[3] or "", [])
+            events[current] = (int(m[2]), bool(m[3]), m[4] or "", [])
     return events
 
 
 def test_list_matches_events_toml(schema):
+    # Every event, the opt-in ones too (marked): they are not traced without -e, but
+    # the build knows them.
     out = run_example("--list")
     assert out.returncode == 0 and out.stderr == b""
     listed = parse_list(out.stdout.decode())
     assert list(listed) == list(schema)
     for type_name, table in schema.items():
         fields = [(f["name"], f["type"]) for f in table["payload"]]
-        assert listed[type_name] == (table["id"], table.get("comment", ""), fields)
+        assert listed[type_name] == (table["id"], table.get("opt_in", False), table.get("comment", ""), fields)
+    assert any(table.get("opt_in") for table in schema.values())
 
 
 def test_list_with_events_filter(schema):
@@ -63,8 +67,24 @@ def test_check_succeeds_here(schema):
         assert re.search(rf"^\u2713 {requirement} ", text, re.M), requirement
     for type_name, table in schema.items():
         kind = table.get("kind", "tracepoint")
-        assert len(re.findall(rf"^  [\u2713\u2717] {re.escape(type_name)} \({kind}[ ,].*\bid {table['id']}\)",
+        opt_in = ", opt-in" if table.get("opt_in") else ""
+        assert len(re.findall(rf"^  [\u2713\u2717] {re.escape(type_name)} \({kind}[ ,].*\bid {table['id']}{opt_in}\)",
                               text, re.M)) == 1
+
+
+def test_check_marks_the_opt_in_events_and_checks_their_targets(schema):
+    # The declared probes: each by its binary and symbol, or its kernel function and
+    # kprobes; the opt-in ones say so.
+    text = run_example("check").stdout.decode()
+    for type_name, target in (("bash/readline", "uretprobe /bin/bash:readline"),
+                              ("ssl/ssl_read", "uretprobe libssl.so.3:SSL_read"),
+                              ("ssl/ssl_read_ex", "uretprobe libssl.so.3:SSL_read_ex")):
+        assert re.search(rf"^  \u2713 {type_name} \({target}, id {schema[type_name]['id']}, opt-in\)$", text, re.M), text
+    kprobe = r"^  \u2713 kernel/do_sys_openat2 \(kprobe do_sys_openat2, id 10240, opt-in\)"
+    if not kprobes_expected():
+        kprobe = rf"^  \u2717 kernel/do_sys_openat2 \(kprobe do_sys_openat2, id 10240, opt-in\): {re.escape(NO_KPROBES)}$"
+    assert re.search(kprobe, text, re.M), text
+    assert re.search(r"^  \u2713 syscalls/sys_enter_openat \(tracepoint syscalls/sys_enter_openat, id 1024\)$", text, re.M)
 
 
 def test_check_mounts_a_missing_tracefs():
@@ -241,3 +261,22 @@ def test_write_error_is_a_runtime_error():
     proc = run_example("-o", "/dev/full", "--", "true")
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [b"example: writing the events failed: No space left on device"]
+
+
+def test_output_file_is_created_for_its_owner_only(tmp_path):
+    # A trace may hold typed passwords and TLS plaintext: 0600 whatever the umask.
+    out = tmp_path / "trace.ndjson"
+    proc = run_example("-e", "sched/sched_process_exit", "-o", out, "--", "true", preexec_fn=lambda: os.umask(0))
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert [ev["event_type"] for ev in read_ndjson(out)] == ["sched/sched_process_exit"]
+
+
+def test_existing_output_file_keeps_its_mode(tmp_path):
+    out = tmp_path / "trace.ndjson"
+    out.write_text("an earlier trace, longer than the new one\n" * 100)
+    out.chmod(0o640)
+    proc = run_example("-e", "sched/sched_process_exit", "-o", out, "--", "true")
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+    assert [ev["event_type"] for ev in read_ndjson(out)] == ["sched/sched_process_exit"]

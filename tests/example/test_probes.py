@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from conftest import (EXAMPLE, HANG_TIMEOUT, PROBE_TARGET, Lines, kprobes_expected, read_ndjson,
+from conftest import (EXAMPLE, HANG_TIMEOUT, NO_KPROBES, PROBE_TARGET, Lines, kprobes_expected, read_ndjson,
                       run_example)
 
 FIXTURE = str(PROBE_TARGET)
@@ -22,7 +22,6 @@ FIXTURE_STDOUT = b"42\n993\n5000100000\nhello, world!\nhello, tracer!\n"
 # add_numbers(a, b) calls: a is an int, so only the low 32 bits of its register are set.
 ADDS = [(2, 40, 42), (-7 & 0xffffffff, 1000, 993), (100000, 5000000000, 5000100000)]
 NAP_NS = 50_000_000
-NO_KPROBES = "this kernel has no kprobes (CONFIG_KPROBES is off)"
 LOW32 = 0xffffffff
 
 

@@ -23,7 +23,7 @@ ENTRY_PROBE_SOURCES = 'allowed here: args[N], task.A.B, target, kstack, ustack'
 RETURN_PROBE_SOURCES = 'allowed here: ret, task.A.B, entry.args[N], elapsed_ns, target, kstack, ustack'
 RETURN_POINTS = 'kretprobe, uretprobe, syscalls/sys_exit_*'
 IDENT_FIELD = 'letters, digits, _; not starting with a digit; not a C keyword or macro'
-EVENT_KEYS = 'id, comment, payload, ctx_type, fill, kind, runtime, binary, frequency, function, interface, emit, aggregate'
+EVENT_KEYS = 'id, comment, payload, ctx_type, fill, kind, runtime, opt_in, binary, frequency, function, interface, emit, aggregate'
 FIELD_KEYS = 'name, type, from, max, mem, len, end, when, shift, mask, max_items'
 KINDS = 'tracepoint, kprobe, kretprobe, uprobe, uretprobe, xdp, perf_event'
 # What each attach key's value must be, as messages say.

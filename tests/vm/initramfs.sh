@@ -3,8 +3,9 @@
 # archive (newc, uncompressed: the emulated guest unpacks it faster than it would gunzip
 # it). It holds tests/vm/init, a static busybox, each TEST (a test binary, or a folder of
 # pytest tests) and each FILE they need under /bootstrap at its path in this tree, the
-# list of TESTs that init runs, python3 with its standard library and pytest, bash and jq
-# (tests/example runs them), and every shared library these programs load (from ldd).
+# list of TESTs that init runs, python3 with its standard library and pytest, bash, jq
+# and openssl with its configuration (tests/example runs them; the TLS tests make their
+# certificate with openssl), and every shared library these programs load (from ldd).
 set -eu
 out=$1 busybox=$2
 shift 2
@@ -55,7 +56,7 @@ for name in sorted(set(sys.modules) - before):
     if "." not in name and path and not path.startswith(stdlib + "/"):
         print(os.path.dirname(path) if path.endswith("/__init__.py") else path)
 ' | sed 's|^/||' | tar -c -C / -T - | tar -x -C "$root"
-cp -L --parents /usr/bin/bash "$(command -v jq)" "$root"
+cp -L --parents /usr/bin/bash "$(command -v jq)" /usr/bin/openssl /usr/lib/ssl/openssl.cnf "$root"
 
 # Every shared library (and the dynamic loader) of every ELF file in the tree.
 find "$root" -type f \( -perm -u+x -o -name '*.so*' \) | while read -r f; do
