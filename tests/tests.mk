@@ -21,14 +21,15 @@ $(TEST_BIN)/unit: $(wildcard tests/unit/*.c) $(LIB) $(HEADERS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests $(filter %.c,$^) $(LIB) $(LIBS) -lcriterion -o $@
 
+# The symbolizer's fixture (tests/unit/test_symbolize.c): one program built as a PIE,
+# a non-PIE executable and a stripped PIE with its symbols in a debuginfo file found by
+# its debuglink, all calling into a shared library found through $ORIGIN. Defined before
+# test-unit: make expands a rule's prerequisites where it reads the rule.
+SYMFIX_DIR := $(TEST_BIN)/symbolize
+SYMFIX := $(SYMFIX_DIR)/symfix-pie $(SYMFIX_DIR)/symfix-nopie $(SYMFIX_DIR)/symfix-stripped
 test-unit: $(TEST_BIN)/unit $(SYMFIX)
 	$(Q)$(TEST_BIN)/unit $(CRITERION_FLAGS)
 
-# The symbolizer's fixture (tests/unit/test_symbolize.c): one program built as a PIE,
-# a non-PIE executable and a stripped PIE with its symbols in a debuginfo file found by
-# its debuglink, all calling into a shared library found through $ORIGIN.
-SYMFIX_DIR := $(TEST_BIN)/symbolize
-SYMFIX := $(SYMFIX_DIR)/symfix-pie $(SYMFIX_DIR)/symfix-nopie $(SYMFIX_DIR)/symfix-stripped
 SYMFIX_LINK = -L$(SYMFIX_DIR) -lsymfix -Wl,-rpath,'$$ORIGIN'
 
 $(SYMFIX_DIR)/libsymfix.so: tests/fixtures/symbolize/libsymfix.c
