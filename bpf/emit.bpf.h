@@ -109,8 +109,6 @@ static __always_inline struct bootstrap_header *bs_reserve(__u32 index, __u32 si
 	return h;
 }
 
-/* Returns the payload (right after the header in the ring record), or NULL when the event
- * is filtered out or dropped (ring buffer full: counted). size must be a constant. */
 /* Ends this CPU's exclusive use of its arena. Whoever interrupted us has undone its
  * own increment before we resumed, so the count is ours alone: a plain store. */
 static __always_inline void bs_release(struct bootstrap_arena_ctl *ctl)
@@ -118,6 +116,9 @@ static __always_inline void bs_release(struct bootstrap_arena_ctl *ctl)
 	*(volatile __u64 *)&ctl->busy = 0;
 }
 
+/* Returns the payload (right after the header in the ring record), or NULL when the event
+ * is filtered out or dropped (ring buffer full, or the arena taken: counted). size must
+ * be a constant. */
 static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, __u32 size)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -410,6 +411,16 @@ static __always_inline bool bs_ring_crossed(__u32 payload_size)
 	return backlog >= wake_ring_bytes && backlog < wake_ring_bytes + rec;
 }
 
+/* What the event's fields met (faults, truncation, arena losses) into its counters, once
+ * the event is final: a syscall entry held for its exit counts nothing. */
+static __always_inline void bs_count_fields(struct bs_emit *e)
+{
+	e->cnt->read_faults += e->faults;
+	e->cnt->truncated += e->truncs;
+	e->cnt->fields_lost += e->losts;
+	e->cnt->payload_bytes_lost += e->lost_bytes;
+}
+
 /* Wake the consumer only when the backlog crosses a threshold (this record took it
  * across), not per event: wake-ups cost more than the event itself. A timer in user
  * space bounds the latency of what stays below the thresholds. */
@@ -425,10 +436,7 @@ static __always_inline void bs_commit(struct bs_emit *e, __u32 payload_size)
 	e->hdr->arena_end = e->head;
 	e->ctl->head = e->head;
 	e->cnt->emitted++;
-	e->cnt->read_faults += e->faults;
-	e->cnt->truncated += e->truncs;
-	e->cnt->fields_lost += e->losts;
-	e->cnt->payload_bytes_lost += e->lost_bytes;
+	bs_count_fields(e);
 	bpf_ringbuf_submit(e->hdr, flags);
 	bs_release(e->ctl);
 }
@@ -461,10 +469,7 @@ static __always_inline bool bs_begin_quiet(struct bs_emit *e, struct bootstrap_h
 
 static __always_inline void bs_end_quiet(struct bs_emit *e)
 {
-	e->cnt->read_faults += e->faults;
-	e->cnt->truncated += e->truncs;
-	e->cnt->fields_lost += e->losts;
-	e->cnt->payload_bytes_lost += e->lost_bytes;
+	bs_count_fields(e);
 }
 
 #endif

@@ -416,3 +416,23 @@ void free_options(struct options *opts)
 	free(opts->folded_events);
 	opts->folded_events = NULL;
 }
+
+struct bootstrap_opts options_library(const struct options *o)
+{
+	struct bootstrap_opts bo = {
+		.sz = sizeof(bo),
+		.events = o->events,
+		.pids = o->pids,
+		.n_pids = o->n_pids,
+		.follow_children = o->follow,
+		.comm = o->comm,
+		.ringbuf_bytes = o->ringbuf_bytes,
+		.arena_bytes_per_cpu = o->arena_bytes,
+		.strict = o->strict,
+		.aggregate_entries = o->agg_entries,
+		.attach = o->probes.attach,
+		.n_attach = o->probes.n_attach,
+	};
+
+	return bo;
+}

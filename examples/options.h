@@ -40,5 +40,7 @@ void print_help(void);
 /* Says what is wrong with the command line (fmt has one %s, arg); returns EXIT_USAGE. */
 int usage_error(const char *fmt, const char *arg);
 void free_options(struct options *opts);
+/* The library options the command line asks for (what tracing and top share). */
+struct bootstrap_opts options_library(const struct options *o);
 
 #endif

@@ -309,19 +309,10 @@ int run_top(const struct options *opts)
 {
 	struct top t = { .refresh_s = opts->interval > 0 ? opts->interval : DEFAULT_REFRESH_S,
 			 .tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) };
-	struct bootstrap_opts bo = {
-		.sz = sizeof(bo),
-		.events = opts->events,
-		.pids = opts->pids,
-		.n_pids = opts->n_pids,
-		.follow_children = opts->follow,
-		.comm = opts->comm,
-		.strict = opts->strict,
-		.aggregate_entries = opts->agg_entries,
-		.top = true,
-	};
+	struct bootstrap_opts bo = options_library(opts);
 	int err, rc;
 
+	bo.top = true;
 	err = signals_setup(&t.sig);
 	if (err) {
 		fprintf(stderr, "example: setting up signals failed: %s\n", strerror(-err));

@@ -62,23 +62,10 @@ static int watch_timer(int epfd, double seconds, bool periodic, enum source src)
 static struct bootstrap_opts library_options(struct session *s)
 {
 	const struct options *o = s->opts;
-	struct bootstrap_opts bo = {
-		.sz = sizeof(bo),
-		.events = o->events,
-		.pids = o->pids,
-		.n_pids = o->n_pids,
-		.follow_children = o->follow,
-		.comm = o->comm,
-		.ringbuf_bytes = o->ringbuf_bytes,
-		.arena_bytes_per_cpu = o->arena_bytes,
-		.strict = o->strict,
-		.log = log_line,
-		.log_ctx = &s->log,
-		.aggregate_entries = o->agg_entries,
-		.attach = o->probes.attach,
-		.n_attach = o->probes.n_attach,
-	};
+	struct bootstrap_opts bo = options_library(o);
 
+	bo.log = log_line;
+	bo.log_ctx = &s->log;
 	if (o->command) {
 		bo.pids = &s->cmd.pid;
 		bo.n_pids = 1;
