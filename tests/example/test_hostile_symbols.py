@@ -1,0 +1,122 @@
+"""The symbolizer among hostile processes: an unprivileged user (nobody) runs a stripped
+program without a build-id whose .gnu_debuglink names a FIFO beside it, or a relative
+path to /dev/zero. A symbolizer that followed the debuglink would block in open() on the
+FIFO (SIGINT blocked, only SIGKILL ends it) or read /dev/zero forever. The tracer must
+end on its own, with that process's samples named from the program's own .dynsym.
+"""
+import os
+import pathlib
+import pwd
+import shutil
+import struct
+import subprocess
+import tempfile
+import time
+import zlib
+
+import pytest
+
+from conftest import ROOT, read_ndjson, run_example
+
+COMM = "bs-symvictim"  # the attacker's program: its comm, unique on the machine
+BURN_SOURCE = ROOT / "tests" / "fixtures" / "burn.c"
+# Enough '..' to reach / from any directory the test may run in.
+DEV_ZERO = "../" * 32 + "dev/zero"
+
+
+def run_as_nobody(*args, **kwargs):
+    return subprocess.run(["runuser", "-u", "nobody", "--", *map(str, args)], check=True, **kwargs)
+
+
+def debuglink_section(name):
+    """The contents of a .gnu_debuglink section naming `name`, with a CRC to check (a
+    symbolizer that follows the link reads the whole file it names to compare it)."""
+    raw = name.encode() + b"\0"
+    raw += b"\0" * (-len(raw) % 4)
+    return raw + struct.pack("<I", zlib.crc32(name.encode()))
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory):
+    """burn.c without a build-id, its functions exported to .dynsym, stripped."""
+    work = tmp_path_factory.mktemp("hostile-symbols")
+    built = work / COMM
+    subprocess.run(["cc", "-O2", "-fno-omit-frame-pointer", "-fno-optimize-sibling-calls", "-rdynamic",
+                    "-Wl,--build-id=none", BURN_SOURCE, "-o", built], check=True)
+    subprocess.run(["strip", "--strip-all", built], check=True)
+    return built
+
+
+@pytest.fixture
+def attacker_dir():
+    """A directory of nobody's own, outside the test's (root-only) temporary tree."""
+    top = pathlib.Path(tempfile.mkdtemp(prefix="bs-hostile-sym-"))
+    nobody = pwd.getpwnam("nobody")
+    os.chown(top, nobody.pw_uid, nobody.pw_gid)
+    yield top
+    shutil.rmtree(top)
+
+
+def plant(program, directory, link_name, work):
+    """nobody's copy of the program, its debuglink naming link_name."""
+    section = work / "debuglink"
+    section.write_bytes(debuglink_section(link_name))
+    linked = work / (COMM + ".linked")
+    subprocess.run(["objcopy", "--add-section", f".gnu_debuglink={section}", program, linked], check=True)
+    target = directory / COMM
+    with open(linked, "rb") as data:  # nobody cannot read the test's own directory
+        run_as_nobody("sh", "-c", 'cat > "$1" && chmod 755 "$1"', "sh", target, stdin=data)
+    return target
+
+
+def start_burning(binary):
+    """The attacker's program, burning CPU as nobody until killed, once it runs."""
+    proc = subprocess.Popen(["runuser", "-u", "nobody", "--", str(binary), "user", "3600"],
+                            stdout=subprocess.DEVNULL)
+    # runuser forks the program: wait for a process of that comm, running that file.
+    for _ in range(1000):
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and comm_of(p) == COMM]
+        if pids:
+            return proc, pids[0]
+        time.sleep(0.01)
+    proc.kill()
+    raise AssertionError("the attacker's program did not start")
+
+
+def comm_of(pid):
+    try:
+        return pathlib.Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return None
+
+
+def stop_burning(proc, pid):
+    os.kill(pid, 9)
+    proc.wait()
+
+
+@pytest.mark.parametrize("link", ["fifo", "dev_zero"])
+@pytest.mark.parametrize("folded", [False, True], ids=["ndjson", "folded"])
+def test_debuglink_is_never_followed(program, attacker_dir, tmp_path, link, folded):
+    if link == "fifo":
+        binary = plant(program, attacker_dir, COMM + ".debug", tmp_path)
+        run_as_nobody("mkfifo", attacker_dir / (COMM + ".debug"))
+    else:
+        binary = plant(program, attacker_dir, DEV_ZERO, tmp_path)
+    proc, pid = start_burning(binary)
+    try:
+        out = tmp_path / "out"
+        result = run_example("-e", "profile/cpu", "-d", "2", *(["--folded"] if folded else []), "-o", out)
+    finally:
+        stop_burning(proc, pid)
+    assert result.returncode == 0, result.stderr
+    if folded:
+        mine = [line for line in out.read_text().splitlines() if line.startswith(COMM + ";")]
+        assert mine, out.read_text()
+        assert any(";burn_caller;burn_cpu " in line for line in mine), mine
+    else:
+        samples = [ev for ev in read_ndjson(out) if ev["pid"] == pid]
+        assert samples
+        assert all(ev["comm"] == COMM for ev in samples)
+        frames = [f for ev in samples for f in ev["payload"]["ustack"]]
+        assert any(f.startswith("burn_cpu+0x") and f.endswith(f" ({COMM})") for f in frames), frames
