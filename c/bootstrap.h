@@ -158,6 +158,10 @@ struct bootstrap_stats {
 	uint64_t recursion_misses;   /* kernel: program runs skipped, summed over programs */
 	uint64_t arena_lapped;       /* user: events whose payload position was stale */
 	uint64_t map_bytes;          /* memory the kernel charges for this instance's maps */
+	/* user, the symbolizer: mapped files it gave up (not a regular file, not the mapped
+	 * inode, too large, on a FUSE mount, not ELF), and processes whose /proc/PID/maps
+	 * was read only in part (too long) */
+	uint64_t sym_files_skipped, sym_maps_truncated;
 };
 
 int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out);

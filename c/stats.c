@@ -11,6 +11,7 @@
 #include "attach.h"
 #include "bootstrap.skel.h"
 #include "internal.h"
+#include "symbolize.h"
 
 static void add(struct bootstrap_event_stats *to, const struct bootstrap_event_stats *from)
 {
@@ -108,5 +109,7 @@ int bootstrap_stats(const struct bootstrap *b, struct bootstrap_stats *out)
 	bpf_object__for_each_map(map, b->skel->obj)
 		out->map_bytes += map_memlock(bpf_map__fd(map));
 	out->arena_lapped = b->arena_lapped;
+	if (b->sym)
+		bs_symbolizer_counts(b->sym, &out->sym_files_skipped, &out->sym_maps_truncated);
 	return 0;
 }

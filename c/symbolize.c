@@ -4,15 +4,18 @@
  * where the next begins). User addresses: the process's executable mappings from
  * /proc/PID/maps turn an address into a file and a file offset, the file's program
  * headers turn that into the ELF address, and elfutils' libdwfl names the function from
- * the symbol table, .dynsym of a stripped file, or the installed debuginfo. Files are
+ * the symbol table, .dynsym of a stripped file, or the installed debuginfo (symfile.c
+ * reads each file without trusting the process that maps it). A file given up is
+ * remembered and counted (files_skipped), so is a process whose maps exceed what is
+ * read of them (maps_truncated). Files are
  * cached by device and inode, shared by every process that maps them (libc is read once
- * for a whole system); processes by pid, rechecked at most every PROC_RECHECK_NS: a
+ * for a whole system), at most MAX_FILES of them holding at most MAX_FILE_BYTES;
+ * processes by pid, rechecked at most every PROC_RECHECK_NS: a
  * different start time (the pid was reused) or auxiliary vector (an exec: its random
  * bytes and program headers move) drops what was known of it. A process that has
  * exited keeps its entry (until evicted), so that its last samples, delivered after the
  * exit, are still named: nothing else can have its pid until another process gets it.
  */
-#include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -27,10 +30,16 @@
 #include <unistd.h>
 
 #include "symbolize.h"
+#include "symfile.h"
 
 #define BUCKETS 256
 #define MAX_PROCS 1024
 #define MAX_FILES 512
+#define MAX_FILE_BYTES (1ull << 30)
+/* What is read of one process's /proc/PID/maps, and the executable mappings kept. */
+#define MAPS_MAX_BYTES (16u << 20)
+#define MAPS_MAX_EXEC 65536
+#define DEBUG_ROOT "/usr/lib/debug"
 #define PROC_RECHECK_NS (10 * 1000000ull)
 #define AT_ENTRY_KEY 9
 #define AT_PHDR_KEY 3
@@ -49,28 +58,13 @@ struct kernel {
 	char *pool;
 };
 
-struct load {          /* a PT_LOAD segment */
-	uint64_t off, filesz, vaddr;
-};
-
 struct file {
 	struct file *next;
 	dev_t dev;
 	ino_t ino;
-	Dwfl *dwfl;        /* NULL: the file could not be read (remembered, not retried) */
-	Dwfl_Module *mod;
-	GElf_Addr bias;
-	struct load *loads;
-	size_t n_loads;
+	struct bs_symfile sf;  /* sf.dwfl NULL: given up (remembered, not retried) */
 	char *name;        /* its base name, the frames' module */
 	uint64_t used;
-};
-
-struct mapping {       /* an executable mapping */
-	uint64_t start, end, off;
-	dev_t dev;
-	ino_t ino;
-	char *path;        /* NULL for an anonymous one (JIT) */
 };
 
 struct identity {      /* what changes when a pid is another process or image */
@@ -84,7 +78,7 @@ struct proc {
 	struct identity id;
 	uint64_t checked_ns;   /* identity last read */
 	uint64_t maps_ns;      /* maps last read */
-	struct mapping *maps;
+	struct bs_mapped *maps;   /* the executable ones, by address */
 	size_t n_maps;
 	uint64_t used;         /* the event it was last decided for */
 };
@@ -94,6 +88,9 @@ struct bootstrap_symbolizer {
 	struct file *files[BUCKETS];
 	struct proc *procs[BUCKETS];
 	size_t n_files, n_procs;
+	uint64_t file_bytes;   /* held by the cached files */
+	const char *debug_root;
+	uint64_t files_skipped, maps_truncated;
 	/* The current event (bs_symbolizer_next(), or one public call): what is known of a
 	 * process is decided once per event, so two serializations of an event agree. Also
 	 * the LRU stamp. */
@@ -113,8 +110,10 @@ struct bootstrap_symbolizer *bootstrap_symbolizer_new(void)
 {
 	struct bootstrap_symbolizer *s = calloc(1, sizeof(*s));
 
-	if (s)
+	if (s) {
 		s->clk_tck = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
+		s->debug_root = DEBUG_ROOT;
+	}
 	return s;
 }
 
@@ -218,60 +217,14 @@ static bool kernel_symbol(struct bootstrap_symbolizer *s, uint64_t addr, struct 
 
 /* --- files ------------------------------------------------------------------------ */
 
-static const Dwfl_Callbacks file_callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
-};
-
 static void file_free(struct file *f)
 {
-	if (f->dwfl)
-		dwfl_end(f->dwfl);
-	free(f->loads);
+	bs_symfile_close(&f->sf);
 	free(f->name);
 	free(f);
 }
 
-/* The file itself when its path still names it, else through the process: map_files
- * reaches a deleted or replaced file, root/ one of another mount namespace. */
-static void file_path(pid_t pid, const struct mapping *m, char *out, size_t cap)
-{
-	struct stat st;
-
-	if (stat(m->path, &st) == 0 && st.st_dev == m->dev && st.st_ino == m->ino) {
-		snprintf(out, cap, "%s", m->path);
-		return;
-	}
-	snprintf(out, cap, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start, m->end);
-	if (access(out, R_OK) != 0)
-		snprintf(out, cap, "/proc/%d/root%s", (int)pid, m->path);
-}
-
-static bool file_open(struct file *f, pid_t pid, const struct mapping *m)
-{
-	char path[PATH_MAX + 64];
-	size_t n_phdrs;
-	Elf *elf;
-
-	file_path(pid, m, path, sizeof(path));
-	if (!(f->dwfl = dwfl_begin(&file_callbacks)))
-		return false;
-	f->mod = dwfl_report_elf(f->dwfl, f->name, path, -1, 0, false);
-	dwfl_report_end(f->dwfl, NULL, NULL);
-	if (!f->mod || !(elf = dwfl_module_getelf(f->mod, &f->bias)) || elf_getphdrnum(elf, &n_phdrs) ||
-	    !(f->loads = calloc(n_phdrs ? n_phdrs : 1, sizeof(*f->loads))))
-		return false;
-	for (size_t i = 0; i < n_phdrs; i++) {
-		GElf_Phdr ph;
-
-		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
-			f->loads[f->n_loads++] = (struct load){ ph.p_offset, ph.p_filesz, ph.p_vaddr };
-	}
-	return true;
-}
-
-static struct file *file_get(struct bootstrap_symbolizer *s, pid_t pid, const struct mapping *m)
+static struct file *file_get(struct bootstrap_symbolizer *s, pid_t pid, const struct bs_mapped *m)
 {
 	static const char deleted[] = " (deleted)";
 	struct file **bucket = &s->files[(m->dev ^ m->ino) % BUCKETS], *f;
@@ -289,16 +242,16 @@ static struct file *file_get(struct bootstrap_symbolizer *s, pid_t pid, const st
 		f->ino = m->ino;
 		if (len > sizeof(deleted) - 1 && strcmp(base + len - (sizeof(deleted) - 1), deleted) == 0)
 			len -= sizeof(deleted) - 1;
-		f->name = strndup(base, len);
-		if (!f->name || !file_open(f, pid, m)) {
-			if (f->dwfl)
-				dwfl_end(f->dwfl);
-			f->dwfl = NULL;
-		}
-		if (!f->name) {
-			file_free(f);
+		if (!(f->name = strndup(base, len))) {
+			free(f);
 			return NULL;
 		}
+		f->sf.debug_root = s->debug_root;
+		if (bs_symfile_open(&f->sf, pid, m, f->name)) {
+			bs_symfile_close(&f->sf);
+			s->files_skipped++;
+		}
+		s->file_bytes += f->sf.size;
 		f->next = *bucket;
 		*bucket = f;
 		s->n_files++;
@@ -310,14 +263,14 @@ static struct file *file_get(struct bootstrap_symbolizer *s, pid_t pid, const st
 /* The function at file offset `off` of f (an offset within one of its PT_LOADs). */
 static bool file_symbol(struct file *f, uint64_t off, struct bootstrap_symbol *out)
 {
-	for (size_t i = 0; f->dwfl && i < f->n_loads; i++) {
-		const struct load *l = &f->loads[i];
+	for (size_t i = 0; f->sf.dwfl && i < f->sf.n_loads; i++) {
+		const struct bs_load *l = &f->sf.loads[i];
 		GElf_Off sym_off;
 		GElf_Sym sym;
 
 		if (off < l->off || off >= l->off + l->filesz)
 			continue;
-		out->name = dwfl_module_addrinfo(f->mod, off - l->off + l->vaddr + f->bias, &sym_off, &sym,
+		out->name = dwfl_module_addrinfo(f->sf.mod, off - l->off + l->vaddr + f->sf.bias, &sym_off, &sym,
 						 NULL, NULL, NULL);
 		out->offset = sym_off;
 		return out->name != NULL;
@@ -390,10 +343,13 @@ static bool same_process(const struct identity *id, uint64_t upid)
 	return diff <= suspended + 1;
 }
 
-static bool load_maps(struct proc *p)
+/* The executable mappings of /proc/PID/maps, whatever a line's length (a path may be
+ * longer than PATH_MAX), reading at most MAPS_MAX_BYTES and keeping MAPS_MAX_EXEC. */
+static bool load_maps(struct bootstrap_symbolizer *s, struct proc *p)
 {
-	char path[64], line[PATH_MAX + 128];
-	size_t cap = 0;
+	char path[64], *line = NULL;
+	size_t cap = 0, line_cap = 0, seen = 0;
+	ssize_t len;
 	FILE *f;
 
 	proc_maps_free(p);
@@ -401,23 +357,28 @@ static bool load_maps(struct proc *p)
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->pid);
 	if (!(f = fopen(path, "re")))
 		return false;
-	while (fgets(line, sizeof(line), f)) {
-		struct mapping m = { 0 };
+	while ((len = getline(&line, &line_cap, f)) > 0) {
+		struct bs_mapped m = { 0 };
 		char perms[8];
 		unsigned int major, minor;
 		unsigned long inode;
 		int name_at = 0;
 
+		if ((seen += (size_t)len) > MAPS_MAX_BYTES || p->n_maps == MAPS_MAX_EXEC) {
+			s->maps_truncated++;
+			break;
+		}
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %lu %n", &m.start, &m.end, perms,
 			   &m.off, &major, &minor, &inode, &name_at) < 7 || !strchr(perms, 'x'))
 			continue;
-		line[strcspn(line, "\n")] = '\0';
+		if (line[len - 1] == '\n')
+			line[len - 1] = '\0';
 		m.dev = makedev(major, minor);
 		m.ino = inode;
 		if (name_at && line[name_at] && !(m.path = strdup(line + name_at)))
 			break;
 		if (p->n_maps == cap) {
-			struct mapping *grown = realloc(p->maps, (cap = cap ? 2 * cap : 32) * sizeof(*grown));
+			struct bs_mapped *grown = realloc(p->maps, (cap = cap ? 2 * cap : 32) * sizeof(*grown));
 
 			if (!grown) {
 				free(m.path);
@@ -427,6 +388,7 @@ static bool load_maps(struct proc *p)
 		}
 		p->maps[p->n_maps++] = m;
 	}
+	free(line);
 	fclose(f);
 	return true;
 }
@@ -443,7 +405,7 @@ static void proc_unlink(struct bootstrap_symbolizer *s, struct proc *p)
 	s->n_procs--;
 }
 
-static const struct mapping *find_mapping(const struct proc *p, uint64_t addr);
+static const struct bs_mapped *find_mapping(const struct proc *p, uint64_t addr);
 
 /* Whether some of the addresses are in none of the known mappings. */
 static bool any_unmapped(const struct proc *p, const uint64_t *addrs, size_t n)
@@ -472,7 +434,7 @@ static struct proc *proc_get(struct bootstrap_symbolizer *s, pid_t pid, uint64_t
 	if (p && now - p->checked_ns < PROC_RECHECK_NS && (!upid || same_process(&p->id, upid))) {
 		/* Mapped since the last look (dlopen, JIT): looked again at most once a period. */
 		if (now - p->maps_ns >= PROC_RECHECK_NS && any_unmapped(p, addrs, n))
-			load_maps(p);
+			load_maps(s, p);
 		p->used = s->clock;
 		return p;
 	}
@@ -498,14 +460,14 @@ static struct proc *proc_get(struct bootstrap_symbolizer *s, pid_t pid, uint64_t
 	}
 	if (memcmp(&id, &p->id, sizeof(id)) != 0 || !p->maps) {
 		p->id = id;
-		load_maps(p);
+		load_maps(s, p);
 	}
 	p->checked_ns = now;
 	p->used = s->clock;
 	return p;
 }
 
-static const struct mapping *find_mapping(const struct proc *p, uint64_t addr)
+static const struct bs_mapped *find_mapping(const struct proc *p, uint64_t addr)
 {
 	size_t lo = 0, hi = p->n_maps;
 
@@ -524,7 +486,7 @@ static const struct mapping *find_mapping(const struct proc *p, uint64_t addr)
 
 static bool user_symbol(struct bootstrap_symbolizer *s, struct proc *p, uint64_t addr, struct bootstrap_symbol *out)
 {
-	const struct mapping *m = find_mapping(p, addr);
+	const struct bs_mapped *m = find_mapping(p, addr);
 	struct file *f;
 
 	if (!m || !m->path)
@@ -552,7 +514,7 @@ static void evict(struct bootstrap_symbolizer *s)
 					oldest = p;
 		proc_unlink(s, oldest);
 	}
-	while (s->n_files > MAX_FILES) {
+	while (s->n_files > MAX_FILES || s->file_bytes > MAX_FILE_BYTES) {
 		struct file **oldest = NULL, *gone;
 
 		for (int b = 0; b < BUCKETS; b++)
@@ -561,9 +523,21 @@ static void evict(struct bootstrap_symbolizer *s)
 					oldest = f;
 		gone = *oldest;
 		*oldest = gone->next;
+		s->file_bytes -= gone->sf.size;
 		file_free(gone);
 		s->n_files--;
 	}
+}
+
+void bs_symbolizer_debug_root(struct bootstrap_symbolizer *s, const char *dir)
+{
+	s->debug_root = dir;
+}
+
+void bs_symbolizer_counts(const struct bootstrap_symbolizer *s, uint64_t *files_skipped, uint64_t *maps_truncated)
+{
+	*files_skipped = s->files_skipped;
+	*maps_truncated = s->maps_truncated;
 }
 
 void bs_symbolizer_next(struct bootstrap_symbolizer *s)

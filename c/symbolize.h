@@ -14,4 +14,11 @@ int bs_symbolize(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid, const
  * (never within one event, whose frames and serializations must agree). */
 void bs_symbolizer_next(struct bootstrap_symbolizer *s);
 
+/* Where separate debuginfo is looked up by build-id (DIR/.build-id/xx/yyyy.debug);
+ * /usr/lib/debug unless changed (tests). dir must outlive s. */
+void bs_symbolizer_debug_root(struct bootstrap_symbolizer *s, const char *dir);
+
+/* The losses so far: mapped files given up, processes whose maps were read in part. */
+void bs_symbolizer_counts(const struct bootstrap_symbolizer *s, uint64_t *files_skipped, uint64_t *maps_truncated);
+
 #endif

@@ -4,6 +4,9 @@
  * "binary:function"), a library name is resolved to a path the way the dynamic loader
  * searches, and each target is checked before anything is loaded, so a missing one is
  * skipped with one line saying which and why instead of an attach error deep in libbpf.
+ * A binary or library is opened as anything another user may control is
+ * (bs_open_regular: never blocking, a regular file only): a library is found by name
+ * in directories, and even a path given on the command line may name a FIFO.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "open_safe.h"
 #include "perf_event.h"
 #include "targets.h"
 
@@ -36,8 +40,12 @@ const char *bootstrap_kind_name(enum bootstrap_kind kind)
 static bool is_regular_file(const char *path)
 {
 	struct stat st;
+	int fd = bs_open_regular(path, &st);
 
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 static bool try_dir(const char *dir, size_t dir_len, const char *name, char *out, size_t cap)
@@ -204,16 +212,16 @@ static int find_function(Elf *elf, const char *path, const char *function, char 
 
 static int check_elf_function(const char *path, const char *function, char *why, size_t cap)
 {
+	struct stat st;
 	int fd, err;
 	Elf *elf;
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -ENOTSUP;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = bs_open_regular(path, &st);
 	if (fd < 0) {
-		err = -errno;
-		snprintf(why, cap, "cannot open %s: %s", path, strerror(errno));
-		return err;
+		snprintf(why, cap, fd == -EINVAL ? "%s is not a regular file" : "cannot open %s: %s", path, strerror(-fd));
+		return fd;
 	}
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {

@@ -22,11 +22,14 @@ $(TEST_BIN)/unit: $(wildcard tests/unit/*.c) $(LIB) $(HEADERS)
 	$(Q)$(CC) $(CFLAGS) -Itests $(filter %.c,$^) $(LIB) $(LIBS) -lcriterion -o $@
 
 # The symbolizer's fixture (tests/unit/test_symbolize.c): one program built as a PIE,
-# a non-PIE executable and a stripped PIE with its symbols in a debuginfo file found by
-# its debuglink, all calling into a shared library found through $ORIGIN. Defined before
-# test-unit: make expands a rule's prerequisites where it reads the rule.
+# a non-PIE executable, a stripped PIE with its symbols in a debuginfo file under a
+# debug directory of its own (found by build-id; its debuglink, which names a copy
+# beside it, must be ignored), and a stripped PIE without build-id whose debuglink names
+# a FIFO the test makes, all calling into a shared library found through $ORIGIN.
+# Defined before test-unit: make expands a rule's prerequisites where it reads the rule.
 SYMFIX_DIR := $(TEST_BIN)/symbolize
-SYMFIX := $(SYMFIX_DIR)/symfix-pie $(SYMFIX_DIR)/symfix-nopie $(SYMFIX_DIR)/symfix-stripped
+SYMFIX := $(SYMFIX_DIR)/symfix-pie $(SYMFIX_DIR)/symfix-nopie $(SYMFIX_DIR)/symfix-stripped \
+	  $(SYMFIX_DIR)/symfix-fifolink
 test-unit: $(TEST_BIN)/unit $(SYMFIX)
 	$(Q)$(TEST_BIN)/unit $(CRITERION_FLAGS)
 
@@ -49,6 +52,16 @@ $(SYMFIX_DIR)/symfix-stripped: $(SYMFIX_DIR)/symfix-pie
 	$(call msg,STRIP,$@)
 	$(Q)objcopy --only-keep-debug $< $@.debug
 	$(Q)objcopy --strip-all --add-gnu-debuglink=$@.debug $< $@
+	$(Q)id=$$(readelf -n $@ | sed -n 's/.*Build ID: *//p'); \
+	    test -n "$$id" && mkdir -p $(SYMFIX_DIR)/debug/.build-id/$$(echo $$id | cut -c1-2) && \
+	    cp $@.debug $(SYMFIX_DIR)/debug/.build-id/$$(echo $$id | cut -c1-2)/$$(echo $$id | cut -c3-).debug
+
+$(SYMFIX_DIR)/symfix-fifolink: tests/fixtures/symbolize/symfix.c $(SYMFIX_DIR)/libsymfix.so
+	$(call msg,CCLD,$@)
+	$(Q)$(CC) $(CFLAGS) -fPIE -pie -Wl,--build-id=none $< $(SYMFIX_LINK) -o $@.full
+	$(Q)touch $@.debug
+	$(Q)objcopy --strip-all --add-gnu-debuglink=$@.debug $@.full $@
+	$(Q)rm -f $@.full $@.debug
 
 test-install: $(LIB)
 	$(Q)tests/install_test.sh

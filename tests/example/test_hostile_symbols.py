@@ -1,8 +1,14 @@
-"""The symbolizer among hostile processes: an unprivileged user (nobody) runs a stripped
-program without a build-id whose .gnu_debuglink names a FIFO beside it, or a relative
-path to /dev/zero. A symbolizer that followed the debuglink would block in open() on the
-FIFO (SIGINT blocked, only SIGKILL ends it) or read /dev/zero forever. The tracer must
-end on its own, with that process's samples named from the program's own .dynsym.
+"""Files other users control, opened by the tracer as root.
+
+The symbolizer: an unprivileged user (nobody) runs a stripped program without a
+build-id whose .gnu_debuglink names a FIFO beside it, or a relative path to /dev/zero.
+A symbolizer that followed the debuglink would block in open() on the FIFO (SIGINT
+blocked, only SIGKILL ends it) or read /dev/zero forever. The tracer must end on its
+own, with that process's samples named from the program's own .dynsym.
+
+The uprobe target resolver: a library found by name in a directory of nobody's, who
+holds a write lease on it. A blocking open() waits until the kernel breaks the lease
+(fs.lease-break-time, 45 s by default); the resolver's open does not wait, and skips it.
 """
 import os
 import pathlib
@@ -10,6 +16,7 @@ import pwd
 import shutil
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import zlib
@@ -17,6 +24,17 @@ import zlib
 import pytest
 
 from conftest import ROOT, read_ndjson, run_example
+
+SYMFIX_LIB = ROOT / "build" / "tests" / "symbolize" / "libsymfix.so"  # exports symfix_lib_addr
+LEASED = "libbs_leased.so"
+LEASE_HOLDER = """
+import fcntl, os, signal, sys
+signal.signal(signal.SIGIO, signal.SIG_IGN)  # the lease break's notice: not killed, not giving in
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
+print("leased", flush=True)
+sys.stdin.read()
+"""
 
 COMM = "bs-symvictim"  # the attacker's program: its comm, unique on the machine
 BURN_SOURCE = ROOT / "tests" / "fixtures" / "burn.c"
@@ -120,3 +138,20 @@ def test_debuglink_is_never_followed(program, attacker_dir, tmp_path, link, fold
         assert all(ev["comm"] == COMM for ev in samples)
         frames = [f for ev in samples for f in ev["payload"]["ustack"]]
         assert any(f.startswith("burn_cpu+0x") and f.endswith(f" ({COMM})") for f in frames), frames
+
+
+def test_library_under_a_lease_is_skipped_without_waiting(attacker_dir):
+    lib = attacker_dir / LEASED
+    with open(SYMFIX_LIB, "rb") as data:
+        run_as_nobody("sh", "-c", 'cat > "$1"', "sh", lib, stdin=data)
+    holder = subprocess.Popen(["runuser", "-u", "nobody", "--", sys.executable, "-c", LEASE_HOLDER, str(lib)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline() == b"leased\n"
+        result = run_example("--uprobe", f"{LEASED}:symfix_lib_addr", "-d", "0.1", "-o", "/dev/null",
+                             env={**os.environ, "LD_LIBRARY_PATH": str(attacker_dir)})
+    finally:
+        holder.stdin.close()
+        holder.wait()
+    assert result.returncode == 1, result.stderr
+    assert f"library {LEASED} not found where the dynamic loader looks; skipped" in result.stderr.decode()

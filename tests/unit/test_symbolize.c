@@ -1,19 +1,25 @@
 /* test_symbolize.c: the symbolizer without BPF, on a known fixture (tests/fixtures/
  * symbolize): its functions named in a PIE, a non-PIE executable, a shared library and a
- * stripped PIE with separate debuginfo; return addresses; a process that exec'd, one
- * that exited, a pid whose upid is another process; kernel symbols; the frame text and
- * a stack field in an NDJSON line. */
+ * stripped PIE with separate debuginfo found by build-id, never by debuglink (one names
+ * a FIFO); a maps line longer than PATH_MAX; a file too large, given up and counted;
+ * return addresses; a process that exec'd, one that exited, a pid whose upid is another
+ * process; kernel symbols; the frame text and a stack field in an NDJSON line. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "symbolize.h"
+#include "symfile.h"
 
 #define FIXTURES "build/tests/symbolize/"
 /* Longer than the symbolizer's recheck period of a process (10 ms). */
@@ -91,9 +97,8 @@ static void assert_named(struct bootstrap_symbol sym, const char *name, const ch
 	cr_assert_str_eq(sym.module, module);
 }
 
-static void assert_fixture_named(const char *binary, const char *module)
+static void assert_named_with(struct bootstrap_symbolizer *s, const char *binary, const char *module)
 {
-	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
 	struct fixture f;
 
 	start(&f, binary);
@@ -101,7 +106,23 @@ static void assert_fixture_named(const char *binary, const char *module)
 	assert_named(one(s, f.pid, 0, f.global), "symfix_global", module);
 	assert_named(one(s, f.pid, 0, f.lib), "symfix_lib_local", "libsymfix.so");
 	stop(&f);
+}
+
+static void assert_fixture_named(const char *binary, const char *module)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+
+	assert_named_with(s, binary, module);
 	bootstrap_symbolizer_free(s);
+}
+
+static void assert_counts(const struct bootstrap_symbolizer *s, uint64_t files_skipped, uint64_t maps_truncated)
+{
+	uint64_t files, maps;
+
+	bs_symbolizer_counts(s, &files, &maps);
+	cr_assert_eq(files, files_skipped);
+	cr_assert_eq(maps, maps_truncated);
 }
 
 Test(symbolize, pie_executable_and_library)
@@ -114,9 +135,122 @@ Test(symbolize, non_pie_executable)
 	assert_fixture_named(FIXTURES "symfix-nopie", "symfix-nopie");
 }
 
-Test(symbolize, stripped_executable_with_debuginfo)
+Test(symbolize, stripped_executable_with_debuginfo_by_build_id)
 {
-	assert_fixture_named(FIXTURES "symfix-stripped", "symfix-stripped");
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+
+	bs_symbolizer_debug_root(s, FIXTURES "debug");
+	assert_named_with(s, FIXTURES "symfix-stripped", "symfix-stripped");
+	assert_counts(s, 0, 0);
+	bootstrap_symbolizer_free(s);
+}
+
+/* The file its debuglink names, beside it, holds its symbols: never read. */
+Test(symbolize, debuglink_is_not_followed)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+	struct bootstrap_symbol sym;
+	struct fixture f;
+
+	start(&f, FIXTURES "symfix-stripped");
+	sym = one(s, f.pid, 0, f.local);
+	cr_assert_null(sym.name);
+	cr_assert_str_eq(sym.module, "symfix-stripped");
+	assert_named(one(s, f.pid, 0, f.lib), "symfix_lib_local", "libsymfix.so");
+	stop(&f);
+	assert_counts(s, 0, 0);
+	bootstrap_symbolizer_free(s);
+}
+
+/* A program without build-id whose debuglink names a FIFO beside it: opening that
+ * would block until a writer comes (the timeout only detects the hang). */
+Test(symbolize, debuglink_to_a_fifo_is_not_opened, .timeout = 120)
+{
+	static const char fifo[] = FIXTURES "symfix-fifolink.debug";
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+	struct bootstrap_symbol sym;
+	struct fixture f;
+
+	unlink(fifo);
+	cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo: %s", strerror(errno));
+	start(&f, FIXTURES "symfix-fifolink");
+	sym = one(s, f.pid, 0, f.local);
+	cr_assert_null(sym.name);
+	cr_assert_str_eq(sym.module, "symfix-fifolink");
+	assert_named(one(s, f.pid, 0, f.lib), "symfix_lib_local", "libsymfix.so");
+	stop(&f);
+	unlink(fifo);
+	assert_counts(s, 0, 0);
+	bootstrap_symbolizer_free(s);
+}
+
+#define DEEP_LEVELS 24
+#define DEEP_NAME_LEN 200
+
+/* A copy of libsymfix.so mapped executable by this process, at a path longer than
+ * PATH_MAX: its maps line is read whole, so the frame's module is the file's own name. */
+Test(symbolize, maps_line_longer_than_path_max)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+	char top[] = FIXTURES "deepXXXXXX", component[DEEP_NAME_LEN + 1], buf[65536];
+	int dirs[DEEP_LEVELS + 1], in, out;
+	struct bootstrap_symbol sym;
+	ssize_t n;
+	void *map;
+
+	memset(component, 'd', DEEP_NAME_LEN);
+	component[DEEP_NAME_LEN] = '\0';
+	cr_assert_not_null(mkdtemp(top));
+	cr_assert_geq(dirs[0] = open(top, O_RDONLY | O_DIRECTORY), 0);
+	for (int i = 1; i <= DEEP_LEVELS; i++) {
+		cr_assert_eq(mkdirat(dirs[i - 1], component, 0700), 0);
+		cr_assert_geq(dirs[i] = openat(dirs[i - 1], component, O_RDONLY | O_DIRECTORY), 0);
+	}
+	cr_assert_geq(in = open(FIXTURES "libsymfix.so", O_RDONLY), 0);
+	cr_assert_geq(out = openat(dirs[DEEP_LEVELS], "libdeep.so", O_RDWR | O_CREAT | O_EXCL, 0700), 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		cr_assert_eq(write(out, buf, n), n);
+	close(in);
+	map = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, out, 0);
+	cr_assert_neq(map, MAP_FAILED);
+	sym = one(s, getpid(), 0, (uintptr_t)map);
+	cr_assert_str_eq(sym.module, "libdeep.so");
+	assert_counts(s, 0, 0);
+	munmap(map, 4096);
+	close(out);
+	unlinkat(dirs[DEEP_LEVELS], "libdeep.so", 0);
+	for (int i = DEEP_LEVELS; i > 0; i--) {
+		close(dirs[i]);
+		unlinkat(dirs[i - 1], component, AT_REMOVEDIR);
+	}
+	close(dirs[0]);
+	rmdir(top);
+	bootstrap_symbolizer_free(s);
+}
+
+/* A mapped file over the size read is given up, counted once, and not tried again. */
+Test(symbolize, file_too_large_is_given_up_and_counted)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+	char path[] = FIXTURES "hugeXXXXXX";
+	struct bootstrap_symbol sym;
+	int fd = mkstemp(path);
+	void *map;
+
+	cr_assert_geq(fd, 0);
+	unlink(path);
+	cr_assert_eq(ftruncate(fd, (off_t)BS_SYMFILE_MAX_BYTES + 1), 0);
+	map = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	cr_assert_neq(map, MAP_FAILED);
+	sym = one(s, getpid(), 0, (uintptr_t)map);
+	cr_assert_null(sym.name);
+	cr_assert_not_null(strstr(path, sym.module));
+	assert_counts(s, 1, 0);
+	one(s, getpid(), 0, (uintptr_t)map + 16);
+	assert_counts(s, 1, 0);
+	munmap(map, 4096);
+	close(fd);
+	bootstrap_symbolizer_free(s);
 }
 
 Test(symbolize, return_addresses_are_looked_up_one_byte_back)

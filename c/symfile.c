@@ -1,0 +1,236 @@
+/* symfile.c: a file some process maps, read for the symbolizer without trusting the
+ * process or the file's owner.
+ *
+ * The file is opened by the tracer itself, through /proc/PID/map_files (the very file
+ * mapped, even when deleted or replaced) or else the mapping's path under
+ * /proc/PID/root, never blocking (bs_open_regular), and must be a regular file with the
+ * mapping's device and inode. Its bytes are read into memory, so that the owner cannot
+ * fault the tracer by truncating a file libelf had mapped, and libdwfl gets them from
+ * callbacks of our own: separate debuginfo only by build-id under the system's debug
+ * directory, never by a name the file carries (.gnu_debuglink may name a FIFO,
+ * /dev/zero or a watchdog device), and no MiniDebugInfo, whose xz stream decompresses
+ * to whatever size its author chose. A file on a FUSE mount is not read at all: its
+ * server, which may be the process being traced, can leave any read blocked forever.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "open_safe.h"
+#include "symfile.h"
+
+/* The most of /proc/PID/mountinfo looked at (a process may make many mounts). */
+#define MOUNTINFO_MAX_BYTES (4u << 20)
+
+/* Whether device dev is a FUSE mount in pid's mount namespace. */
+static bool on_fuse(pid_t pid, dev_t dev)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0, seen = 0;
+	bool fuse = false;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	/* "36 35 0:52 / /mnt rw,nosuid shared:1 - fuse.sshfs host:/ rw,user_id=0" */
+	while (!fuse && seen < MOUNTINFO_MAX_BYTES && (n = getline(&line, &cap, f)) > 0) {
+		unsigned int major, minor;
+		const char *sep = strstr(line, " - ");
+
+		seen += (size_t)n;
+		fuse = sscanf(line, "%*s %*s %u:%u", &major, &minor) == 2 && makedev(major, minor) == dev && sep &&
+		       strncmp(sep + 3, "fuse", 4) == 0;
+	}
+	free(line);
+	fclose(f);
+	return fuse;
+}
+
+/* The mapped file itself, opened read-only: a descriptor, or a negative errno. */
+static int open_mapping(pid_t pid, const struct bs_mapped *m, struct stat *st)
+{
+	char path[PATH_MAX + 64];
+	int fd;
+
+	if (!m->path || m->path[0] != '/')
+		return -ENOENT;
+	if (on_fuse(pid, m->dev))
+		return -EREMOTE;
+	/* map_files needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE); root/ does not. */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start, m->end);
+	fd = bs_open_regular(path, st);
+	if (fd < 0 && fd != -EINVAL) {
+		if ((size_t)snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path) >= sizeof(path))
+			return -ENAMETOOLONG;
+		fd = bs_open_regular(path, st);
+	}
+	if (fd >= 0 && (st->st_dev != m->dev || st->st_ino != m->ino)) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+/* The whole file, at most BS_SYMFILE_MAX_BYTES. */
+static int read_image(struct bs_symfile *f, int fd, const struct stat *st)
+{
+	if (st->st_size <= 0 || (uint64_t)st->st_size > BS_SYMFILE_MAX_BYTES)
+		return -EFBIG;
+	if (!(f->image = malloc(st->st_size)))
+		return -ENOMEM;
+	while (f->size < (size_t)st->st_size) {
+		ssize_t n = pread(fd, f->image + f->size, st->st_size - f->size, f->size);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) /* an error, or truncated meanwhile: what was read is the file */
+			break;
+		f->size += (size_t)n;
+	}
+	return f->size ? 0 : -EIO;
+}
+
+/* Renames a .gnu_debugdata section to "" (index 0 of the section-name table), so that
+ * libdwfl does not decompress it. The field sh_name comes first in both ELF classes. */
+static void hide_minidebuginfo(struct bs_symfile *f, Elf *elf)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	GElf_Ehdr eh;
+
+	if (!gelf_getehdr(elf, &eh) || elf_getshdrstrndx(elf, &shstrndx))
+		return;
+	while ((scn = elf_nextscn(elf, scn))) {
+		uint64_t at = eh.e_shoff + (uint64_t)elf_ndxscn(scn) * eh.e_shentsize;
+		const char *name;
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && (name = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+		    strcmp(name, ".gnu_debugdata") == 0 && at + 4 <= f->size)
+			memset(f->image + at, 0, 4);
+	}
+}
+
+/* The PT_LOAD segments, and the span of addresses they cover. */
+static int read_loads(struct bs_symfile *f, Elf *elf, GElf_Addr *low, GElf_Addr *high)
+{
+	size_t n_phdrs;
+
+	*low = UINT64_MAX;
+	*high = 0;
+	if (elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &n_phdrs) || !n_phdrs)
+		return -ENOEXEC;
+	if (!(f->loads = calloc(n_phdrs, sizeof(*f->loads))))
+		return -ENOMEM;
+	for (size_t i = 0; i < n_phdrs; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		f->loads[f->n_loads++] = (struct bs_load){ ph.p_offset, ph.p_filesz, ph.p_vaddr };
+		if (ph.p_vaddr < *low)
+			*low = ph.p_vaddr;
+		if (ph.p_vaddr + ph.p_memsz > *high)
+			*high = ph.p_vaddr + ph.p_memsz;
+	}
+	return f->n_loads && *low < *high ? 0 : -ENOEXEC;
+}
+
+/* libdwfl's find_elf: the bytes already read (libdwfl ends the Elf, not the bytes). */
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base, char **file_name,
+		    Elf **elfp)
+{
+	struct bs_symfile *f = *userdata;
+
+	(void)mod, (void)name, (void)base, (void)file_name;
+	*elfp = elf_memory(f->image, f->size);
+	return -1;
+}
+
+/* libdwfl's find_debuginfo: DEBUG_ROOT/.build-id/xx/yyyy.debug, where xxyyyy is the
+ * file's build-id; the debuglink is ignored. errno is left 0 on a miss, so that libdwfl
+ * falls back to .dynsym. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+			  const char *file_name, const char *debuglink, GElf_Word crc, char **debuginfo_name)
+{
+	const struct bs_symfile *f = *userdata;
+	const unsigned char *id;
+	char path[PATH_MAX];
+	GElf_Addr at;
+	struct stat st;
+	int len = dwfl_module_build_id(mod, &id, &at), n, fd;
+
+	(void)name, (void)base, (void)file_name, (void)debuglink, (void)crc, (void)debuginfo_name;
+	if (len < 2 || len > 64)
+		return -1;
+	n = snprintf(path, sizeof(path), "%s/.build-id/%02x/", f->debug_root, id[0]);
+	for (int i = 1; i < len && n > 0 && (size_t)n < sizeof(path); i++)
+		n += snprintf(path + n, sizeof(path) - n, "%02x", id[i]);
+	if (n <= 0 || (size_t)n + sizeof(".debug") > sizeof(path))
+		return -1;
+	memcpy(path + n, ".debug", sizeof(".debug"));
+	fd = bs_open_regular(path, &st);
+	errno = 0;
+	return fd >= 0 ? fd : -1;
+}
+
+static const Dwfl_Callbacks callbacks = {
+	.find_elf = find_elf,
+	.find_debuginfo = find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+/* The file's bytes as an ELF image reported to a Dwfl of its own. */
+static int report(struct bs_symfile *f, const char *name)
+{
+	GElf_Addr low, high;
+	void **userdata;
+	Elf *elf = elf_memory(f->image, f->size);
+	int err = elf ? read_loads(f, elf, &low, &high) : -ENOEXEC;
+
+	if (!err)
+		hide_minidebuginfo(f, elf);
+	elf_end(elf);
+	if (err)
+		return err;
+	if (!(f->dwfl = dwfl_begin(&callbacks)))
+		return -ENOMEM;
+	f->mod = dwfl_report_module(f->dwfl, name, low, high);
+	dwfl_report_end(f->dwfl, NULL, NULL);
+	if (!f->mod)
+		return -ENOEXEC;
+	dwfl_module_info(f->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
+	*userdata = f;
+	return dwfl_module_getelf(f->mod, &f->bias) ? 0 : -ENOEXEC;
+}
+
+int bs_symfile_open(struct bs_symfile *f, pid_t pid, const struct bs_mapped *m, const char *name)
+{
+	struct stat st;
+	int fd = open_mapping(pid, m, &st), err;
+
+	if (fd < 0)
+		return fd;
+	err = read_image(f, fd, &st);
+	close(fd);
+	return err ? err : report(f, name);
+}
+
+void bs_symfile_close(struct bs_symfile *f)
+{
+	if (f->dwfl)
+		dwfl_end(f->dwfl);
+	free(f->image);
+	free(f->loads);
+	memset(f, 0, sizeof(*f));
+}
