@@ -3,11 +3,11 @@
  * Kernel addresses: /proc/kallsyms, read once, sorted, binary search (a symbol ends
  * where the next begins). User addresses: the process's executable mappings from
  * /proc/PID/maps turn an address into a file and a file offset, the file's program
- * headers turn that into the ELF address, and elfutils' libdwfl names the function from
- * the symbol table, .dynsym of a stripped file, or the installed debuginfo (symfile.c
- * reads each file without trusting the process that maps it). A file given up is
- * remembered and counted (files_skipped), so is a process whose maps exceed what is
- * read of them (maps_truncated). Files are
+ * headers turn that into the ELF address, and the function is found in the symbols
+ * elfutils' libdwfl reads (the symbol table, .dynsym of a stripped file, or installed
+ * debuginfo), sorted once per file. symfile.c reads each file without trusting the
+ * process that maps it: a file given up is remembered and counted (files_skipped), so
+ * is a process whose maps exceed what is read of them (maps_truncated). Files are
  * cached by device and inode, shared by every process that maps them (libc is read once
  * for a whole system), at most MAX_FILES of them holding at most MAX_FILE_BYTES;
  * processes by pid, rechecked at most every PROC_RECHECK_NS: a
@@ -18,7 +18,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -265,14 +264,10 @@ static bool file_symbol(struct file *f, uint64_t off, struct bootstrap_symbol *o
 {
 	for (size_t i = 0; f->sf.dwfl && i < f->sf.n_loads; i++) {
 		const struct bs_load *l = &f->sf.loads[i];
-		GElf_Off sym_off;
-		GElf_Sym sym;
 
 		if (off < l->off || off >= l->off + l->filesz)
 			continue;
-		out->name = dwfl_module_addrinfo(f->sf.mod, off - l->off + l->vaddr + f->sf.bias, &sym_off, &sym,
-						 NULL, NULL, NULL);
-		out->offset = sym_off;
+		out->name = bs_symfile_symbol(&f->sf, off - l->off + l->vaddr + f->sf.bias, &out->offset);
 		return out->name != NULL;
 	}
 	return false;

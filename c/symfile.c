@@ -184,6 +184,68 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *name, D
 	return fd >= 0 ? fd : -1;
 }
 
+static int func_cmp(const void *a, const void *b)
+{
+	const struct bs_func *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return (int)x->local - (int)y->local;
+}
+
+/* The defined functions of the symbol table libdwfl chose (.symtab, the separate
+ * debuginfo's, or .dynsym), sorted; of several at one address, a global one. */
+static int index_functions(struct bs_symfile *f)
+{
+	int n = dwfl_module_getsymtab(f->mod);
+	size_t kept = 0;
+
+	if (n <= 1)
+		return 0;  /* nothing to name frames with: the module is still known */
+	if (!(f->funcs = calloc(n, sizeof(*f->funcs))))
+		return -ENOMEM;
+	for (int i = 1; i < n; i++) {
+		GElf_Addr addr;
+		GElf_Sym sym;
+		GElf_Word shndx;
+		const char *name = dwfl_module_getsym_info(f->mod, i, &sym, &addr, &shndx, NULL, NULL);
+		int type = name ? GELF_ST_TYPE(sym.st_info) : STT_NOTYPE;
+
+		if ((type == STT_FUNC || type == STT_GNU_IFUNC) && *name && shndx != SHN_UNDEF)
+			f->funcs[kept++] = (struct bs_func){ addr, sym.st_size, name,
+							     GELF_ST_BIND(sym.st_info) == STB_LOCAL };
+	}
+	qsort(f->funcs, kept, sizeof(*f->funcs), func_cmp);
+	for (size_t i = 0; i < kept; i++) {
+		if (!f->n_funcs || f->funcs[f->n_funcs - 1].addr != f->funcs[i].addr)
+			f->funcs[f->n_funcs++] = f->funcs[i];
+	}
+	return 0;
+}
+
+const char *bs_symfile_symbol(const struct bs_symfile *f, uint64_t addr, uint64_t *offset)
+{
+	size_t lo = 0, hi = f->n_funcs;
+	const struct bs_func *fn;
+
+	/* The last function at or below addr. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->funcs[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	fn = &f->funcs[lo - 1];
+	if (fn->size && addr - fn->addr >= fn->size)
+		return NULL;  /* past its end: padding, or code no symbol covers */
+	*offset = addr - fn->addr;
+	return fn->name;
+}
+
 static const Dwfl_Callbacks callbacks = {
 	.find_elf = find_elf,
 	.find_debuginfo = find_debuginfo,
@@ -211,7 +273,7 @@ static int report(struct bs_symfile *f, const char *name)
 		return -ENOEXEC;
 	dwfl_module_info(f->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
 	*userdata = f;
-	return dwfl_module_getelf(f->mod, &f->bias) ? 0 : -ENOEXEC;
+	return dwfl_module_getelf(f->mod, &f->bias) ? index_functions(f) : -ENOEXEC;
 }
 
 int bs_symfile_open(struct bs_symfile *f, pid_t pid, const struct bs_mapped *m, const char *name)
@@ -232,5 +294,6 @@ void bs_symfile_close(struct bs_symfile *f)
 		dwfl_end(f->dwfl);
 	free(f->image);
 	free(f->loads);
+	free(f->funcs);
 	memset(f, 0, sizeof(*f));
 }

@@ -4,6 +4,7 @@
 #define BOOTSTRAP_SYMFILE_H
 
 #include <elfutils/libdwfl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -21,6 +22,12 @@ struct bs_load {            /* a PT_LOAD segment */
 	uint64_t off, filesz, vaddr;
 };
 
+struct bs_func {            /* a function symbol, at its address in the module */
+	uint64_t addr, size;    /* size 0: up to the next one */
+	const char *name;       /* in libdwfl's string table, valid while dwfl lives */
+	bool local;             /* STB_LOCAL: a global one at the same address is preferred */
+};
+
 struct bs_symfile {
 	char *image;            /* the file's bytes, read once: libelf never maps the file,
 				   which its owner could truncate under it (SIGBUS) */
@@ -31,12 +38,19 @@ struct bs_symfile {
 	GElf_Addr bias;
 	struct bs_load *loads;
 	size_t n_loads;
+	/* Its functions sorted by address: a lookup is a binary search, where libdwfl's
+	 * own (dwfl_module_addrinfo) scans every symbol, each frame of each sample. */
+	struct bs_func *funcs;
+	size_t n_funcs;
 };
 
 /* Reads mapping m of process pid into f and reports it to libdwfl as name: 0, or a negative
  * errno when the file is given up (not a regular file, not the mapping's inode, too
  * large, on a FUSE mount, not ELF). f->debug_root is set by the caller. */
 int bs_symfile_open(struct bs_symfile *f, pid_t pid, const struct bs_mapped *m, const char *name);
+/* The function at address addr of the module (an ELF address plus f->bias), and addr's
+ * offset in it; NULL when none. */
+const char *bs_symfile_symbol(const struct bs_symfile *f, uint64_t addr, uint64_t *offset);
 void bs_symfile_close(struct bs_symfile *f);
 
 #endif
