@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "open_safe.h"
@@ -29,6 +30,10 @@
 
 /* The most of /proc/PID/mountinfo looked at (a process may make many mounts). */
 #define MOUNTINFO_MAX_BYTES (4u << 20)
+/* A file is read in chunks for at most READ_BUDGET_NS (a slow network file system),
+ * so that one file cannot hold the event loop for longer. */
+#define READ_CHUNK (1u << 20)
+#define READ_BUDGET_NS 1000000000ull
 
 /* Whether device dev is a FUSE mount in pid's mount namespace. */
 static bool on_fuse(pid_t pid, dev_t dev)
@@ -81,21 +86,34 @@ static int open_mapping(pid_t pid, const struct bs_mapped *m, struct stat *st)
 	return fd;
 }
 
-/* The whole file, at most BS_SYMFILE_MAX_BYTES. */
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* The whole file, at most BS_SYMFILE_MAX_BYTES, within READ_BUDGET_NS. */
 static int read_image(struct bs_symfile *f, int fd, const struct stat *st)
 {
+	uint64_t started = monotonic_ns();
+
 	if (st->st_size <= 0 || (uint64_t)st->st_size > BS_SYMFILE_MAX_BYTES)
 		return -EFBIG;
 	if (!(f->image = malloc(st->st_size)))
 		return -ENOMEM;
 	while (f->size < (size_t)st->st_size) {
-		ssize_t n = pread(fd, f->image + f->size, st->st_size - f->size, f->size);
+		size_t want = st->st_size - f->size < READ_CHUNK ? st->st_size - f->size : READ_CHUNK;
+		ssize_t n = pread(fd, f->image + f->size, want, f->size);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) /* an error, or truncated meanwhile: what was read is the file */
 			break;
 		f->size += (size_t)n;
+		if (monotonic_ns() - started > READ_BUDGET_NS)
+			return -ETIMEDOUT;
 	}
 	return f->size ? 0 : -EIO;
 }

@@ -46,7 +46,8 @@ struct bs_symfile {
 
 /* Reads mapping m of process pid into f and reports it to libdwfl as name: 0, or a negative
  * errno when the file is given up (not a regular file, not the mapping's inode, too
- * large, on a FUSE mount, not ELF). f->debug_root is set by the caller. */
+ * large, not read within a second, on a FUSE mount, not ELF). f->debug_root is set by
+ * the caller. */
 int bs_symfile_open(struct bs_symfile *f, pid_t pid, const struct bs_mapped *m, const char *name);
 /* The function at address addr of the module (an ELF address plus f->bias), and addr's
  * offset in it; NULL when none. */
