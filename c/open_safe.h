@@ -4,11 +4,11 @@
 
 #include <sys/stat.h>
 
-/* Opens path read-only as a regular file and nothing else: never blocking in open()
- * (a FIFO without a writer, a file whose owner holds a lease), never making a terminal
- * the tracer's own, then fstat()ed into *st. Returns the descriptor (close-on-exec), a
- * negative errno from open or fstat, or -EINVAL when it is not a regular file (closed
- * again before anything was read from it). */
+/* Opens path for reading if it is a regular file, and nothing else is ever opened: no
+ * device's driver is called (opening a watchdog arms it), no FIFO waited on, no
+ * terminal made the tracer's, no lease waited for; *st is the file's fstat. Returns the
+ * descriptor (close-on-exec), a negative errno, or -EINVAL when path is not a regular
+ * file. */
 int bs_open_regular(const char *path, struct stat *st);
 
 #endif
