@@ -1,7 +1,8 @@
 /* test_symbolize.c: the symbolizer without BPF, on a known fixture (tests/fixtures/
  * symbolize): its functions named in a PIE, a non-PIE executable, a shared library and a
  * stripped PIE with separate debuginfo found by build-id, never by debuglink (one names
- * a FIFO); a maps line longer than PATH_MAX; a file too large, given up and counted;
+ * a FIFO); a maps line longer than PATH_MAX, maps longer than what is read; a file
+ * too large, given up and counted;
  * return addresses; a process that exec'd, one that exited, a pid whose upid is another
  * process; kernel symbols; the frame text and a stack field in an NDJSON line. */
 #include <criterion/criterion.h>
@@ -187,44 +188,91 @@ Test(symbolize, debuglink_to_a_fifo_is_not_opened, .timeout = 120)
 #define DEEP_LEVELS 24
 #define DEEP_NAME_LEN 200
 
-/* A copy of libsymfix.so mapped executable by this process, at a path longer than
- * PATH_MAX: its maps line is read whole, so the frame's module is the file's own name. */
+/* A copy of libsymfix.so at a path longer than PATH_MAX (made and removed through
+ * directory descriptors: the path itself is too long for open()). */
+struct deep {
+	char top[sizeof(FIXTURES "deepXXXXXX")];
+	char component[DEEP_NAME_LEN + 1];
+	int dirs[DEEP_LEVELS + 1];
+	int fd;
+};
+
+static void deep_make(struct deep *d)
+{
+	char buf[65536];
+	ssize_t n;
+	int in;
+
+	memcpy(d->top, FIXTURES "deepXXXXXX", sizeof(d->top));
+	memset(d->component, 'd', DEEP_NAME_LEN);
+	d->component[DEEP_NAME_LEN] = '\0';
+	cr_assert_not_null(mkdtemp(d->top));
+	cr_assert_geq(d->dirs[0] = open(d->top, O_RDONLY | O_DIRECTORY), 0);
+	for (int i = 1; i <= DEEP_LEVELS; i++) {
+		cr_assert_eq(mkdirat(d->dirs[i - 1], d->component, 0700), 0);
+		cr_assert_geq(d->dirs[i] = openat(d->dirs[i - 1], d->component, O_RDONLY | O_DIRECTORY), 0);
+	}
+	cr_assert_geq(in = open(FIXTURES "libsymfix.so", O_RDONLY), 0);
+	cr_assert_geq(d->fd = openat(d->dirs[DEEP_LEVELS], "libdeep.so", O_RDWR | O_CREAT | O_EXCL, 0700), 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		cr_assert_eq(write(d->fd, buf, n), n);
+	close(in);
+}
+
+static void deep_remove(struct deep *d)
+{
+	close(d->fd);
+	unlinkat(d->dirs[DEEP_LEVELS], "libdeep.so", 0);
+	for (int i = DEEP_LEVELS; i > 0; i--) {
+		close(d->dirs[i]);
+		unlinkat(d->dirs[i - 1], d->component, AT_REMOVEDIR);
+	}
+	close(d->dirs[0]);
+	rmdir(d->top);
+}
+
+/* The deep file mapped executable by this process: its maps line is read whole, so
+ * the frame's module is the file's own name. */
 Test(symbolize, maps_line_longer_than_path_max)
 {
 	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
-	char top[] = FIXTURES "deepXXXXXX", component[DEEP_NAME_LEN + 1], buf[65536];
-	int dirs[DEEP_LEVELS + 1], in, out;
 	struct bootstrap_symbol sym;
-	ssize_t n;
+	struct deep d;
 	void *map;
 
-	memset(component, 'd', DEEP_NAME_LEN);
-	component[DEEP_NAME_LEN] = '\0';
-	cr_assert_not_null(mkdtemp(top));
-	cr_assert_geq(dirs[0] = open(top, O_RDONLY | O_DIRECTORY), 0);
-	for (int i = 1; i <= DEEP_LEVELS; i++) {
-		cr_assert_eq(mkdirat(dirs[i - 1], component, 0700), 0);
-		cr_assert_geq(dirs[i] = openat(dirs[i - 1], component, O_RDONLY | O_DIRECTORY), 0);
-	}
-	cr_assert_geq(in = open(FIXTURES "libsymfix.so", O_RDONLY), 0);
-	cr_assert_geq(out = openat(dirs[DEEP_LEVELS], "libdeep.so", O_RDWR | O_CREAT | O_EXCL, 0700), 0);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		cr_assert_eq(write(out, buf, n), n);
-	close(in);
-	map = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, out, 0);
+	deep_make(&d);
+	map = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, d.fd, 0);
 	cr_assert_neq(map, MAP_FAILED);
 	sym = one(s, getpid(), 0, (uintptr_t)map);
 	cr_assert_str_eq(sym.module, "libdeep.so");
 	assert_counts(s, 0, 0);
 	munmap(map, 4096);
-	close(out);
-	unlinkat(dirs[DEEP_LEVELS], "libdeep.so", 0);
-	for (int i = DEEP_LEVELS; i > 0; i--) {
-		close(dirs[i]);
-		unlinkat(dirs[i - 1], component, AT_REMOVEDIR);
-	}
-	close(dirs[0]);
-	rmdir(top);
+	deep_remove(&d);
+	bootstrap_symbolizer_free(s);
+}
+
+/* More of /proc/PID/maps than is read (16 MiB): thousands of mappings of the deep
+ * file, each line about 5 KiB. What was read is used, and the cut is counted. */
+#define MANY_MAPS 4000
+Test(symbolize, maps_read_in_part_is_counted)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+	struct bootstrap_symbol sym;
+	struct deep d;
+	char *area;
+
+	deep_make(&d);
+	/* Every other page, so that no two mappings merge into one line. */
+	area = mmap(NULL, 2 * MANY_MAPS * 4096ul, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(area, MAP_FAILED);
+	for (size_t i = 0; i < MANY_MAPS; i++)
+		cr_assert_neq(mmap(area + 2 * i * 4096, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, d.fd, 0),
+			      MAP_FAILED);
+	sym = one(s, getpid(), 0, (uintptr_t)area);
+	cr_assert_str_eq(sym.module, "libdeep.so");
+	assert_counts(s, 0, 1);
+	munmap(area, 2 * MANY_MAPS * 4096ul);
+	deep_remove(&d);
 	bootstrap_symbolizer_free(s);
 }
 
