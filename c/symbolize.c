@@ -61,7 +61,8 @@ struct file {
 	struct file *next;
 	dev_t dev;
 	ino_t ino;
-	struct bs_symfile sf;  /* sf.dwfl NULL: given up (remembered, not retried) */
+	struct bs_symfile sf;  /* sf.dwfl NULL: not read (given up, unless retry) */
+	bool retry;        /* not read because the process or its mapping was gone */
 	char *name;        /* its base name, the frames' module */
 	uint64_t used;
 };
@@ -223,6 +224,23 @@ static void file_free(struct file *f)
 	free(f);
 }
 
+/* Reads f through mapping m of pid. A file given up is remembered (and counted), so
+ * that it costs nothing more; one not reached because the process exited or unmapped
+ * it meanwhile (a short-lived process) is tried again through the next mapping of it. */
+static void file_read(struct bootstrap_symbolizer *s, struct file *f, pid_t pid, const struct bs_mapped *m)
+{
+	int err;
+
+	f->sf.debug_root = s->debug_root;
+	err = bs_symfile_open(&f->sf, pid, m, f->name);
+	f->retry = err == -ENOENT;
+	if (err) {
+		bs_symfile_close(&f->sf);
+		s->files_skipped += !f->retry;
+	}
+	s->file_bytes += f->sf.size;
+}
+
 static struct file *file_get(struct bootstrap_symbolizer *s, pid_t pid, const struct bs_mapped *m)
 {
 	static const char deleted[] = " (deleted)";
@@ -245,16 +263,13 @@ static struct file *file_get(struct bootstrap_symbolizer *s, pid_t pid, const st
 			free(f);
 			return NULL;
 		}
-		f->sf.debug_root = s->debug_root;
-		if (bs_symfile_open(&f->sf, pid, m, f->name)) {
-			bs_symfile_close(&f->sf);
-			s->files_skipped++;
-		}
-		s->file_bytes += f->sf.size;
+		f->retry = true;
 		f->next = *bucket;
 		*bucket = f;
 		s->n_files++;
 	}
+	if (f->retry)
+		file_read(s, f, pid, m);
 	f->used = s->clock;
 	return f;
 }

@@ -4,13 +4,14 @@
  * The file is opened by the tracer itself, through /proc/PID/map_files (the very file
  * mapped, even when deleted or replaced) or else the mapping's path under
  * /proc/PID/root, never blocking (bs_open_regular), and must be a regular file with the
- * mapping's device and inode. Its bytes are read into memory, so that the owner cannot
- * fault the tracer by truncating a file libelf had mapped, and libdwfl gets them from
- * callbacks of our own: separate debuginfo only by build-id under the system's debug
- * directory, never by a name the file carries (.gnu_debuglink may name a FIFO,
- * /dev/zero or a watchdog device), and no MiniDebugInfo, whose xz stream decompresses
- * to whatever size its author chose. A file on a FUSE mount is not read at all: its
- * server, which may be the process being traced, can leave any read blocked forever.
+ * mapping's device and inode. What names its functions is read into memory (so that
+ * the owner cannot fault the tracer by truncating a file libelf had mapped), and
+ * libdwfl gets it from callbacks of our own: separate debuginfo only by build-id under
+ * the system's debug directory, never by a name the file carries (.gnu_debuglink may
+ * name a FIFO, /dev/zero or a watchdog device), and no MiniDebugInfo, whose xz stream
+ * decompresses to whatever size its author chose. A file on a FUSE mount is not read
+ * at all: its server, which may be the process being traced, can leave any read
+ * blocked forever.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -94,49 +95,96 @@ static uint64_t monotonic_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* The whole file, at most BS_SYMFILE_MAX_BYTES, within READ_BUDGET_NS. */
-static int read_image(struct bs_symfile *f, int fd, const struct stat *st)
-{
-	uint64_t started = monotonic_ns();
+struct reader {
+	struct bs_symfile *f;
+	int fd;
+	uint64_t started;
+};
 
-	if (st->st_size <= 0 || (uint64_t)st->st_size > BS_SYMFILE_MAX_BYTES)
-		return -EFBIG;
-	if (!(f->image = malloc(st->st_size)))
-		return -ENOMEM;
-	while (f->size < (size_t)st->st_size) {
-		size_t want = st->st_size - f->size < READ_CHUNK ? st->st_size - f->size : READ_CHUNK;
-		ssize_t n = pread(fd, f->image + f->size, want, f->size);
+/* Bytes [off, off + len) of the file into the image, clipped to the file; -ETIMEDOUT
+ * once READ_BUDGET_NS has passed since the first read. A file truncated meanwhile
+ * leaves zeros, which libelf reads as whatever they are. */
+static int read_range(struct reader *r, uint64_t off, uint64_t len)
+{
+	struct bs_symfile *f = r->f;
+
+	if (off >= f->size)
+		return 0;
+	if (len > f->size - off)
+		len = f->size - off;
+	while (len) {
+		ssize_t n = pread(r->fd, f->image + off, len < READ_CHUNK ? len : READ_CHUNK, (off_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) /* an error, or truncated meanwhile: what was read is the file */
-			break;
-		f->size += (size_t)n;
-		if (monotonic_ns() - started > READ_BUDGET_NS)
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+		if (monotonic_ns() - r->started > READ_BUDGET_NS)
 			return -ETIMEDOUT;
 	}
-	return f->size ? 0 : -EIO;
+	return 0;
 }
 
-/* Renames a .gnu_debugdata section to "" (index 0 of the section-name table), so that
- * libdwfl does not decompress it. The field sh_name comes first in both ELF classes. */
-static void hide_minidebuginfo(struct bs_symfile *f, Elf *elf)
+/* Whether libdwfl reads a section of this type to name functions: symbol tables,
+ * their strings (and the section names), notes (the build-id). */
+static bool needed_section(GElf_Word type)
 {
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
-	GElf_Ehdr eh;
+	return type == SHT_SYMTAB || type == SHT_DYNSYM || type == SHT_STRTAB || type == SHT_SYMTAB_SHNDX ||
+	       type == SHT_NOTE;
+}
 
-	if (!gelf_getehdr(elf, &eh) || elf_getshdrstrndx(elf, &shstrndx))
-		return;
-	while ((scn = elf_nextscn(elf, scn))) {
-		uint64_t at = eh.e_shoff + (uint64_t)elf_ndxscn(scn) * eh.e_shentsize;
-		const char *name;
+/* The parts of the file that name its functions, at their offsets in an image of the
+ * file's size whose other pages are never touched (calloc: no memory until written).
+ * Code and data are never read, nor is MiniDebugInfo (.gnu_debugdata: libdwfl finds
+ * zeros, not an xz stream that decompresses to whatever size its author chose). A
+ * file without section headers is read whole: libdwfl then finds .dynsym through the
+ * dynamic segment. */
+static int read_image(struct bs_symfile *f, int fd, const struct stat *st)
+{
+	struct reader r = { f, fd, monotonic_ns() };
+	size_t n_scns = 0;
+	GElf_Ehdr eh;
+	Elf *elf;
+	int err;
+
+	if (st->st_size <= 0 || (uint64_t)st->st_size > BS_SYMFILE_MAX_BYTES)
+		return -EFBIG;
+	if (!(f->image = calloc(1, st->st_size)))
+		return -ENOMEM;
+	f->size = st->st_size;
+	if ((err = read_range(&r, 0, sizeof(Elf64_Ehdr))))
+		return err;
+	elf = elf_memory(f->image, f->size);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
+		elf_end(elf);
+		return -ENOEXEC;
+	}
+	elf_end(elf);
+	if (eh.e_shnum == 0)
+		return read_range(&r, 0, f->size);
+	if ((err = read_range(&r, eh.e_phoff, (uint64_t)eh.e_phnum * eh.e_phentsize)) ||
+	    (err = read_range(&r, eh.e_shoff, (uint64_t)eh.e_shnum * eh.e_shentsize)))
+		return err;
+	/* Now that the tables are in, a handle that reads them. */
+	elf = elf_memory(f->image, f->size);
+	if (elf_getshdrnum(elf, &n_scns))
+		err = -ENOEXEC;
+	for (size_t i = 1; !err && i < n_scns; i++) {
 		GElf_Shdr sh;
 
-		if (gelf_getshdr(scn, &sh) && (name = elf_strptr(elf, shstrndx, sh.sh_name)) &&
-		    strcmp(name, ".gnu_debugdata") == 0 && at + 4 <= f->size)
-			memset(f->image + at, 0, 4);
+		if (gelf_getshdr(elf_getscn(elf, i), &sh) && needed_section(sh.sh_type))
+			err = read_range(&r, sh.sh_offset, sh.sh_size);
 	}
+	for (size_t i = 0; !err && i < eh.e_phnum; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_NOTE)
+			err = read_range(&r, ph.p_offset, ph.p_filesz);
+	}
+	elf_end(elf);
+	return err;
 }
 
 /* The PT_LOAD segments, and the span of addresses they cover. */
@@ -278,8 +326,6 @@ static int report(struct bs_symfile *f, const char *name)
 	Elf *elf = elf_memory(f->image, f->size);
 	int err = elf ? read_loads(f, elf, &low, &high) : -ENOEXEC;
 
-	if (!err)
-		hide_minidebuginfo(f, elf);
 	elf_end(elf);
 	if (err)
 		return err;

@@ -29,8 +29,9 @@ struct bs_func {            /* a function symbol, at its address in the module *
 };
 
 struct bs_symfile {
-	char *image;            /* the file's bytes, read once: libelf never maps the file,
-				   which its owner could truncate under it (SIGBUS) */
+	char *image;            /* the file's size, its symbol tables and notes read in:
+				   libelf never maps the file, which its owner could
+				   truncate under it (SIGBUS) */
 	size_t size;
 	const char *debug_root; /* separate debuginfo: DEBUG_ROOT/.build-id/xx/yyyy.debug */
 	Dwfl *dwfl;

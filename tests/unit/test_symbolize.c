@@ -3,8 +3,8 @@
  * stripped PIE with separate debuginfo found by build-id, never by debuglink (one names
  * a FIFO); a maps line longer than PATH_MAX, maps longer than what is read; a file
  * too large, given up and counted;
- * return addresses; a process that exec'd, one that exited, a pid whose upid is another
- * process; kernel symbols; the frame text and a stack field in an NDJSON line. */
+ * return addresses; a process that exec'd, one that exited (also before its file was
+ * read), a pid whose upid is another process; kernel symbols; the frame text and a stack field in an NDJSON line. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -374,6 +374,31 @@ Test(symbolize, exited_process_keeps_what_was_known)
 	cr_assert_null(one(fresh, f.pid, upid, f.global).name);
 	bootstrap_symbolizer_free(s);
 	bootstrap_symbolizer_free(fresh);
+}
+
+/* A file first met in a process that had exited (a short-lived one) cannot be opened
+ * through it: that is not the file's fault, and the next process mapping it names it. */
+Test(symbolize, file_of_an_exited_process_is_read_through_the_next)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+	struct bootstrap_symbol sym;
+	struct fixture first, next;
+	uint64_t upid;
+
+	start(&first, FIXTURES "symfix-pie");
+	upid = upid_of(first.pid);
+	/* Its maps are known from a frame in the library; the executable is not read yet. */
+	assert_named(one(s, first.pid, upid, first.lib), "symfix_lib_local", "libsymfix.so");
+	stop(&first);
+	usleep(AFTER_RECHECK_US);
+	sym = one(s, first.pid, upid, first.local);
+	cr_assert_null(sym.name);
+	cr_assert_str_eq(sym.module, "symfix-pie");
+	start(&next, FIXTURES "symfix-pie");
+	assert_named(one(s, next.pid, 0, next.local), "symfix_local", "symfix-pie");
+	stop(&next);
+	assert_counts(s, 0, 0);
+	bootstrap_symbolizer_free(s);
 }
 
 Test(symbolize, upid_of_another_process_is_not_resolved)
