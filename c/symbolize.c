@@ -88,7 +88,7 @@ struct bootstrap_symbolizer {
 	struct file *files[BUCKETS];
 	struct proc *procs[BUCKETS];
 	size_t n_files, n_procs;
-	uint64_t file_bytes;   /* held by the cached files */
+	uint64_t file_bytes;   /* read in by the cached files */
 	const char *debug_root;
 	uint64_t files_skipped, maps_truncated;
 	/* The current event (bs_symbolizer_next(), or one public call): what is known of a
@@ -238,7 +238,7 @@ static void file_read(struct bootstrap_symbolizer *s, struct file *f, pid_t pid,
 		bs_symfile_close(&f->sf);
 		s->files_skipped += !f->retry;
 	}
-	s->file_bytes += f->sf.size;
+	s->file_bytes += f->sf.held;
 }
 
 static struct file *file_get(struct bootstrap_symbolizer *s, pid_t pid, const struct bs_mapped *m)
@@ -533,7 +533,7 @@ static void evict(struct bootstrap_symbolizer *s)
 					oldest = f;
 		gone = *oldest;
 		*oldest = gone->next;
-		s->file_bytes -= gone->sf.size;
+		s->file_bytes -= gone->sf.held;
 		file_free(gone);
 		s->n_files--;
 	}

@@ -121,6 +121,7 @@ static int read_range(struct reader *r, uint64_t off, uint64_t len)
 			return n < 0 ? -errno : 0;
 		off += (uint64_t)n;
 		len -= (uint64_t)n;
+		f->held += (size_t)n;
 		if (monotonic_ns() - r->started > READ_BUDGET_NS)
 			return -ETIMEDOUT;
 	}

@@ -33,6 +33,7 @@ struct bs_symfile {
 				   libelf never maps the file, which its owner could
 				   truncate under it (SIGBUS) */
 	size_t size;
+	size_t held;            /* the bytes read in: the memory it holds */
 	const char *debug_root; /* separate debuginfo: DEBUG_ROOT/.build-id/xx/yyyy.debug */
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
