@@ -8,6 +8,9 @@
  * O_NONBLOCK (a lease another user holds answers EWOULDBLOCK instead of holding the
  * tracer for lease-break-time) and O_NOCTTY.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* O_PATH */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
