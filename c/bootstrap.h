@@ -201,7 +201,9 @@ const char *bootstrap_strerror(int err);
 
 /* Symbolizer: stack addresses to function names. Kernel addresses from /proc/kallsyms;
  * user addresses from the process's mappings (/proc/PID/maps) and the symbol tables of
- * its executable and libraries, or their debuginfo when installed (elfutils' libdwfl).
+ * its executable and libraries, or their debuginfo installed under /usr/lib/debug,
+ * found by build-id (elfutils' libdwfl). A mapped file is opened through the process
+ * (/proc/PID/map_files) and read only as a regular file of the mapping's inode.
  * Cached per process (an exec or a reused pid is noticed) and per file (shared by every
  * process that maps it). Usable without a tracer. One thread at a time per symbolizer. */
 struct bootstrap_symbolizer;
