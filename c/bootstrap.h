@@ -159,9 +159,10 @@ struct bootstrap_stats {
 	uint64_t arena_lapped;       /* user: events whose payload position was stale */
 	uint64_t map_bytes;          /* memory the kernel charges for this instance's maps */
 	/* user, the symbolizer: mapped files it gave up (not a regular file, not the mapped
-	 * inode, too large, not read within a second, on a FUSE mount, not ELF), and
-	 * processes whose /proc/PID/maps was read only in part (too long) */
-	uint64_t sym_files_skipped, sym_maps_truncated;
+	 * inode, too large, not read within a second, on a FUSE mount, not ELF), processes
+	 * whose /proc/PID/maps was read only in part (too long), and lookups left unnamed
+	 * because its reading ration (a quarter of each second) was used up */
+	uint64_t sym_files_skipped, sym_maps_truncated, sym_deferred;
 };
 
 int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out);

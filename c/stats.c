@@ -109,7 +109,13 @@ int bootstrap_stats(const struct bootstrap *b, struct bootstrap_stats *out)
 	bpf_object__for_each_map(map, b->skel->obj)
 		out->map_bytes += map_memlock(bpf_map__fd(map));
 	out->arena_lapped = b->arena_lapped;
-	if (b->sym)
-		bs_symbolizer_counts(b->sym, &out->sym_files_skipped, &out->sym_maps_truncated);
+	if (b->sym) {
+		struct bs_symbolizer_counts c;
+
+		bs_symbolizer_counts(b->sym, &c);
+		out->sym_files_skipped = c.files_skipped;
+		out->sym_maps_truncated = c.maps_truncated;
+		out->sym_deferred = c.deferred;
+	}
 	return 0;
 }

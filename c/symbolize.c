@@ -7,7 +7,11 @@
  * elfutils' libdwfl reads (the symbol table, .dynsym of a stripped file, or installed
  * debuginfo), sorted once per file. symfile.c reads each file without trusting the
  * process that maps it: a file given up is remembered and counted (files_skipped), so
- * is a process whose maps exceed what is read of them (maps_truncated). Files are
+ * is a process whose maps exceed what is read of them (maps_truncated). Reading is
+ * rationed (io_budget of every IO_WINDOW_NS) so that no input holds the event loop,
+ * however many new processes with long maps or new files with large symbol tables it
+ * brings: past the ration, a file or a process's maps waits for a later event, and
+ * the lookup is counted (deferred). Files are
  * cached by device and inode, shared by every process that maps them (libc is read once
  * for a whole system), at most MAX_FILES of them holding at most MAX_FILE_BYTES;
  * processes by pid, rechecked at most every PROC_RECHECK_NS: a
@@ -39,6 +43,8 @@
 #define MAPS_MAX_BYTES (16u << 20)
 #define MAPS_MAX_EXEC 65536
 #define DEBUG_ROOT "/usr/lib/debug"
+#define IO_WINDOW_NS 1000000000ull
+#define IO_BUDGET_NS 250000000ull
 #define PROC_RECHECK_NS (10 * 1000000ull)
 #define AT_ENTRY_KEY 9
 #define AT_PHDR_KEY 3
@@ -90,7 +96,8 @@ struct bootstrap_symbolizer {
 	size_t n_files, n_procs;
 	uint64_t file_bytes;   /* read in by the cached files */
 	const char *debug_root;
-	uint64_t files_skipped, maps_truncated;
+	uint64_t io_budget, io_window, io_spent;  /* ns: the ration, its window's start, used */
+	struct bs_symbolizer_counts counts;
 	/* The current event (bs_symbolizer_next(), or one public call): what is known of a
 	 * process is decided once per event, so two serializations of an event agree. Also
 	 * the LRU stamp. */
@@ -113,6 +120,7 @@ struct bootstrap_symbolizer *bootstrap_symbolizer_new(void)
 	if (s) {
 		s->clk_tck = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
 		s->debug_root = DEBUG_ROOT;
+		s->io_budget = IO_BUDGET_NS;
 	}
 	return s;
 }
@@ -215,6 +223,30 @@ static bool kernel_symbol(struct bootstrap_symbolizer *s, uint64_t addr, struct 
 	return true;
 }
 
+/* --- the reading ration ------------------------------------------------------------- */
+
+/* Whether reading may start now (*started is then when); else the lookup is deferred. */
+static bool io_begin(struct bootstrap_symbolizer *s, uint64_t *started)
+{
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+	if (now - s->io_window >= IO_WINDOW_NS) {
+		s->io_window = now;
+		s->io_spent = 0;
+	}
+	if (s->io_spent >= s->io_budget) {
+		s->counts.deferred++;
+		return false;
+	}
+	*started = now;
+	return true;
+}
+
+static void io_end(struct bootstrap_symbolizer *s, uint64_t started)
+{
+	s->io_spent += now_ns(CLOCK_MONOTONIC) - started;
+}
+
 /* --- files ------------------------------------------------------------------------ */
 
 static void file_free(struct file *f)
@@ -236,7 +268,7 @@ static void file_read(struct bootstrap_symbolizer *s, struct file *f, pid_t pid,
 	f->retry = err == -ENOENT;
 	if (err) {
 		bs_symfile_close(&f->sf);
-		s->files_skipped += !f->retry;
+		s->counts.files_skipped += !f->retry;
 	}
 	s->file_bytes += f->sf.held;
 }
@@ -247,6 +279,7 @@ static struct file *file_get(struct bootstrap_symbolizer *s, pid_t pid, const st
 	struct file **bucket = &s->files[(m->dev ^ m->ino) % BUCKETS], *f;
 	const char *base = strrchr(m->path, '/') ? strrchr(m->path, '/') + 1 : m->path;
 	size_t len = strlen(base);
+	uint64_t started;
 
 	for (f = *bucket; f; f = f->next) {
 		if (f->dev == m->dev && f->ino == m->ino)
@@ -268,8 +301,10 @@ static struct file *file_get(struct bootstrap_symbolizer *s, pid_t pid, const st
 		*bucket = f;
 		s->n_files++;
 	}
-	if (f->retry)
+	if (f->retry && io_begin(s, &started)) {
 		file_read(s, f, pid, m);
+		io_end(s, started);
+	}
 	f->used = s->clock;
 	return f;
 }
@@ -375,7 +410,7 @@ static bool load_maps(struct bootstrap_symbolizer *s, struct proc *p)
 		int name_at = 0;
 
 		if ((seen += (size_t)len) > MAPS_MAX_BYTES || p->n_maps == MAPS_MAX_EXEC) {
-			s->maps_truncated++;
+			s->counts.maps_truncated++;
 			break;
 		}
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %lu %n", &m.start, &m.end, perms,
@@ -401,6 +436,17 @@ static bool load_maps(struct bootstrap_symbolizer *s, struct proc *p)
 	free(line);
 	fclose(f);
 	return true;
+}
+
+/* load_maps() within the ration; else the maps are read at a later event. */
+static void read_maps(struct bootstrap_symbolizer *s, struct proc *p)
+{
+	uint64_t started;
+
+	if (io_begin(s, &started)) {
+		load_maps(s, p);
+		io_end(s, started);
+	}
 }
 
 static void proc_unlink(struct bootstrap_symbolizer *s, struct proc *p)
@@ -444,7 +490,7 @@ static struct proc *proc_get(struct bootstrap_symbolizer *s, pid_t pid, uint64_t
 	if (p && now - p->checked_ns < PROC_RECHECK_NS && (!upid || same_process(&p->id, upid))) {
 		/* Mapped since the last look (dlopen, JIT): looked again at most once a period. */
 		if (now - p->maps_ns >= PROC_RECHECK_NS && any_unmapped(p, addrs, n))
-			load_maps(s, p);
+			read_maps(s, p);
 		p->used = s->clock;
 		return p;
 	}
@@ -468,10 +514,12 @@ static struct proc *proc_get(struct bootstrap_symbolizer *s, pid_t pid, uint64_t
 		s->procs[pid % BUCKETS] = p;
 		s->n_procs++;
 	}
-	if (memcmp(&id, &p->id, sizeof(id)) != 0 || !p->maps) {
+	if (memcmp(&id, &p->id, sizeof(id)) != 0) {  /* another image: its maps are others */
 		p->id = id;
-		load_maps(s, p);
+		proc_maps_free(p);
 	}
+	if (!p->maps)
+		read_maps(s, p);
 	p->checked_ns = now;
 	p->used = s->clock;
 	return p;
@@ -544,10 +592,14 @@ void bs_symbolizer_debug_root(struct bootstrap_symbolizer *s, const char *dir)
 	s->debug_root = dir;
 }
 
-void bs_symbolizer_counts(const struct bootstrap_symbolizer *s, uint64_t *files_skipped, uint64_t *maps_truncated)
+void bs_symbolizer_io_budget(struct bootstrap_symbolizer *s, uint64_t ns)
 {
-	*files_skipped = s->files_skipped;
-	*maps_truncated = s->maps_truncated;
+	s->io_budget = ns;
+}
+
+void bs_symbolizer_counts(const struct bootstrap_symbolizer *s, struct bs_symbolizer_counts *out)
+{
+	*out = s->counts;
 }
 
 void bs_symbolizer_next(struct bootstrap_symbolizer *s)

@@ -18,7 +18,16 @@ void bs_symbolizer_next(struct bootstrap_symbolizer *s);
  * /usr/lib/debug unless changed (tests). dir must outlive s. */
 void bs_symbolizer_debug_root(struct bootstrap_symbolizer *s, const char *dir);
 
-/* The losses so far: mapped files given up, processes whose maps were read in part. */
-void bs_symbolizer_counts(const struct bootstrap_symbolizer *s, uint64_t *files_skipped, uint64_t *maps_truncated);
+/* The reading ration: at most ns of reading files and maps in every second (a quarter
+ * of it unless changed: tests). */
+void bs_symbolizer_io_budget(struct bootstrap_symbolizer *s, uint64_t ns);
+
+/* The losses so far. */
+struct bs_symbolizer_counts {
+	uint64_t files_skipped;   /* mapped files given up */
+	uint64_t maps_truncated;  /* maps read in part */
+	uint64_t deferred;        /* lookups left unresolved: the ration was used up */
+};
+void bs_symbolizer_counts(const struct bootstrap_symbolizer *s, struct bs_symbolizer_counts *out);
 
 #endif

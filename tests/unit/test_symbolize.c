@@ -1,10 +1,10 @@
 /* test_symbolize.c: the symbolizer without BPF, on a known fixture (tests/fixtures/
  * symbolize): its functions named in a PIE, a non-PIE executable, a shared library and a
  * stripped PIE with separate debuginfo found by build-id, never by debuglink (one names
- * a FIFO); a maps line longer than PATH_MAX, maps longer than what is read; a file
- * too large, given up and counted;
- * return addresses; a process that exec'd, one that exited (also before its file was
- * read), a pid whose upid is another process; kernel symbols; the frame text and a stack field in an NDJSON line. */
+ * a FIFO); a maps line longer than PATH_MAX, maps longer than what is read; a file too
+ * large, given up and counted; the reading ration; return addresses; a process that
+ * exec'd, one that exited (also before its file was read), a pid whose upid is another
+ * process; kernel symbols; the frame text and a stack field in an NDJSON line. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -119,11 +119,12 @@ static void assert_fixture_named(const char *binary, const char *module)
 
 static void assert_counts(const struct bootstrap_symbolizer *s, uint64_t files_skipped, uint64_t maps_truncated)
 {
-	uint64_t files, maps;
+	struct bs_symbolizer_counts c;
 
-	bs_symbolizer_counts(s, &files, &maps);
-	cr_assert_eq(files, files_skipped);
-	cr_assert_eq(maps, maps_truncated);
+	bs_symbolizer_counts(s, &c);
+	cr_assert_eq(c.files_skipped, files_skipped);
+	cr_assert_eq(c.maps_truncated, maps_truncated);
+	cr_assert_eq(c.deferred, 0);
 }
 
 Test(symbolize, pie_executable_and_library)
@@ -262,6 +263,8 @@ Test(symbolize, maps_read_in_part_is_counted)
 	char *area;
 
 	deep_make(&d);
+	/* Reading 16 MiB of maps may take longer than the ration: not what is tested here. */
+	bs_symbolizer_io_budget(s, UINT64_MAX);
 	/* Every other page, so that no two mappings merge into one line. */
 	area = mmap(NULL, 2 * MANY_MAPS * 4096ul, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	cr_assert_neq(area, MAP_FAILED);
@@ -398,6 +401,35 @@ Test(symbolize, file_of_an_exited_process_is_read_through_the_next)
 	assert_named(one(s, next.pid, 0, next.local), "symfix_local", "symfix-pie");
 	stop(&next);
 	assert_counts(s, 0, 0);
+	bootstrap_symbolizer_free(s);
+}
+
+/* With its reading ration used up, the symbolizer reads neither a process's maps nor a
+ * new file: each lookup that needed one is counted, and a later one reads it. */
+Test(symbolize, reading_past_the_ration_waits_and_is_counted)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+	struct bs_symbolizer_counts c;
+	struct bootstrap_symbol sym;
+	struct fixture f;
+
+	start(&f, FIXTURES "symfix-pie");
+	bs_symbolizer_io_budget(s, 0);
+	sym = one(s, f.pid, 0, f.local);  /* its maps wait */
+	cr_assert_null(sym.name);
+	cr_assert_null(sym.module);
+	bs_symbolizer_io_budget(s, 1000000000);
+	assert_named(one(s, f.pid, 0, f.local), "symfix_local", "symfix-pie");
+	bs_symbolizer_io_budget(s, 0);
+	sym = one(s, f.pid, 0, f.lib);  /* the library waits */
+	cr_assert_null(sym.name);
+	cr_assert_str_eq(sym.module, "libsymfix.so");
+	bs_symbolizer_io_budget(s, 1000000000);
+	assert_named(one(s, f.pid, 0, f.lib), "symfix_lib_local", "libsymfix.so");
+	stop(&f);
+	bs_symbolizer_counts(s, &c);
+	cr_assert_eq(c.deferred, 2);
+	cr_assert_eq(c.files_skipped, 0);
 	bootstrap_symbolizer_free(s);
 }
 
