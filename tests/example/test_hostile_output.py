@@ -218,6 +218,17 @@ def test_file_of_another_user_is_refused(shared_dir, kind):
         assert path.read_text() == "nobody's\n"
 
 
+def test_device_of_another_user_is_refused():
+    """A terminal is a device, and the user's; only root's devices (/dev/null) are taken."""
+    master, slave = os.openpty()
+    try:
+        os.fchown(slave, NOBODY, -1)
+        assert_refused(os.ttyname(slave), "it is neither a regular file, a FIFO nor a device of root's")
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
 def test_another_name_of_a_file_of_roots_is_refused(shared_dir, tmp_path):
     """Where fs.protected_hardlinks is off anyone may link to root's files; here root
     makes the link."""
