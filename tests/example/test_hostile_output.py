@@ -5,7 +5,7 @@ System-wide, ./example leaves out the processes of its own pipeline that hold it
 later from elsewhere: anyone may open a FIFO of mode 0666, any process of the reader's
 user /proc/<reader>/fd/0, and excluded, its children would vanish from the trace. And
 -o FILE, in a directory another user can write to, refuses the names they planted: a
-symlink, a file or FIFO of theirs, another name of a file of root's.
+symlink, a file, FIFO or device of theirs, another name of a file of root's.
 """
 import os
 import pathlib
