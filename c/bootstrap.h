@@ -180,7 +180,10 @@ void bootstrap_close(struct bootstrap *b);
 /* Leaves process tgid, all its threads, out of the trace from now on (excluded true),
  * whatever the other options select, or traces it again (false): for the processes
  * that read the caller's own output, whose events would otherwise feed the trace back
- * into itself. An exclusion lasts until it is removed, also after the process has
+ * into itself. Exclude only the caller's own pipeline (./example: a reader in its
+ * session, or one there when the output was opened), never any process that holds the
+ * output: anyone may open a FIFO of mode 0666 later, and so hide what its children do.
+ * An exclusion lasts until it is removed, also after the process has
  * exited, when its pid may be reused. At most 1024 processes at a time. Returns 0
  * (also for a process already in the requested state), -EINVAL for a tgid <= 0,
  * -E2BIG when 1024 are excluded, or another -errno. Not async-signal-safe, and not to

@@ -3,8 +3,7 @@
  * event, and written through stdio: a 1 MiB buffer when the output is a pipe or file so
  * that many events go out per write(), line buffering on a terminal so each appears at
  * once. The trace loop flushes after every batch, which bounds the latency.
- * A file it creates is readable by its owner only: a trace may hold typed passwords
- * and TLS plaintext. */
+ * -o FILE is opened by outfile.c: a trace may hold typed passwords and TLS plaintext. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio_ext.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "output.h"
 
 #define STDIO_BUFFER (1u << 20)
@@ -21,12 +21,10 @@ int output_open(struct output *out, const char *path)
 {
 	memset(out, 0, sizeof(*out));
 	if (path) {
-		/* fopen's "w" with mode 0600 instead of 0666: an existing file keeps its mode
-		 * (and a FIFO or terminal is opened as it is). */
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int fd = outfile_open(path, out->refused, sizeof(out->refused));
 
 		if (fd < 0)
-			return -errno;
+			return fd;
 		out->f = fdopen(fd, "w");
 		if (!out->f) {
 			int err = -errno;

@@ -17,9 +17,11 @@ struct output {
 	bool closed;       /* the reader went away (EPIPE): a normal end, not an error */
 	int error;         /* errno of a failed write, other than EPIPE */
 	struct folded *folded; /* --folded: stacks counted, written at close instead of lines */
+	char refused[128];     /* why output_open() would not write to FILE, when it would not */
 };
 
-/* Opens path (NULL = stdout). Returns 0 or -errno. */
+/* Opens path (NULL = stdout; outfile.h says how a FILE is opened). Returns 0 or -errno,
+ * with the reason in out->refused when FILE was refused. */
 int output_open(struct output *out, const char *path);
 /* A bootstrap_event_fn: writes the event's line (or with folded, counts its stacks);
  * non-zero stops the poll once the output can take no more. */

@@ -11,6 +11,13 @@
  *    rules, whatever is at the other end of that stdout. A master holder whose stdout
  *    is /dev/null or a socket (tmux, sshd, a terminal emulator) displays or sends what
  *    it reads rather than copying it, and stays traced (README, "Readers are left out").
+ *
+ * Exclusion is granted only to the tracer's own pipeline: a relay (an ancestor), and a
+ * holder of a pipe in the session of the process whose output it is (the tracer, or a
+ * relay) or one that held it at the first look. Anyone may open a FIFO of mode 0666,
+ * and any process of jq's user /proc/<jq>/fd/0: were every holder left out, such a
+ * process and the children it forks would vanish from the trace. A holder that came
+ * later from elsewhere stays traced, and -v names it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,10 +42,19 @@
 #define PTMX_MINOR 2
 #define DEV_NULL_MINOR 3
 
-/* One hop of the chain: a process's output, and how the messages name it. */
+/* What the chain needs of /proc/PID/stat. */
+struct proc_ids {
+	pid_t ppid;
+	pid_t session;
+	unsigned long long start;  /* since boot, in clock ticks: with the pid, one process */
+};
+
+/* One hop of the chain: a process's output, and how the messages name them. */
 struct stream {
 	pid_t pid;
 	int fd;
+	struct proc_ids ids;       /* of pid: its session is the pipeline's */
+	char owner[40];            /* "the tracer", "pid 12 (sudo)" */
 	char name[64];
 };
 
@@ -104,24 +120,32 @@ static void read_comm(pid_t pid, char comm[16])
 	fclose(f);
 }
 
-/* The parent's pid from /proc/PID/stat, 0 when there is none (or pid is gone). The
- * comm before it may hold spaces and parentheses: the fields start after the last ')'. */
-static pid_t parent_of(pid_t pid)
+/* Fields 7 to 21 of /proc/PID/stat, between the session and the start time. */
+#define SKIP_15 "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s"
+
+/* pid's ids from /proc/PID/stat; false once pid is gone. The comm before them may hold
+ * spaces and parentheses: the fields start after the last ')'. */
+static bool read_ids(pid_t pid, struct proc_ids *ids)
 {
-	char path[64], buf[512], *p;
-	int ppid = 0;
+	char path[64], buf[1024], *p;
 	size_t n = 0;
 	FILE *f;
 
 	if (!proc_path(path, sizeof(path), pid, "stat", -1) || !(f = fopen(path, "re")))
-		return 0;
+		return false;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
-		return 0;
-	return ppid;
+	return p && sscanf(p + 1, " %*c %d %*d %d " SKIP_15 " %llu", &ids->ppid, &ids->session, &ids->start) == 3;
+}
+
+/* The parent's pid, 0 when there is none (or pid is gone). */
+static pid_t parent_of(pid_t pid)
+{
+	struct proc_ids ids;
+
+	return read_ids(pid, &ids) ? ids.ppid : 0;
 }
 
 typedef bool (*fd_match)(pid_t pid, int fd, const struct stat *st, const void *ctx);
@@ -173,8 +197,8 @@ static const struct reader *find(const struct reader *v, size_t n, pid_t pid)
 	return NULL;
 }
 
-__attribute__((format(printf, 3, 4)))
-static struct reader *found_add(struct found *f, pid_t pid, const char *fmt, ...)
+__attribute__((format(printf, 4, 5)))
+static struct reader *found_add(struct found *f, pid_t pid, bool own, const char *fmt, ...)
 {
 	struct reader *r;
 	va_list ap;
@@ -194,6 +218,7 @@ static struct reader *found_add(struct found *f, pid_t pid, const char *fmt, ...
 	}
 	r = &f->v[f->n++];
 	r->pid = pid;
+	r->own = own;
 	read_comm(pid, r->comm);
 	va_start(ap, fmt);
 	vsnprintf(r->why, sizeof(r->why), fmt, ap);
@@ -214,7 +239,7 @@ static int compare_pids(const void *a, const void *b)
  * fd costs about 4 us each). A named FIFO anyone may open at any time. */
 static bool worth_a_look(const struct readers *r, bool anonymous, pid_t pid)
 {
-	return !anonymous || !r->seen.v || find(r->set, r->n, pid) ||
+	return !anonymous || !r->seen.v || find(r->set, r->n, pid) || find(r->late, r->n_late, pid) ||
 	       !bsearch(&pid, r->seen.v, r->seen.n, sizeof(pid), compare_pids);
 }
 
@@ -239,15 +264,58 @@ static bool pid_list_add(struct pid_list *l, pid_t pid)
 	return true;
 }
 
-static void add_holder(struct found *f, const struct stream *s, pid_t pid, int fd)
+static bool is_founder(const struct readers *r, pid_t pid, unsigned long long start)
+{
+	for (size_t i = 0; i < r->n_founders; i++)
+		if (r->founders[i].pid == pid && r->founders[i].start == start)
+			return true;
+	return false;
+}
+
+/* Remembers a holder of the first look; false when out of memory. */
+static bool founder_add(struct readers *r, pid_t pid, unsigned long long start)
+{
+	if (r->n_founders == r->founders_cap) {
+		size_t cap = r->founders_cap ? 2 * r->founders_cap : 8;
+		struct founder *grown = realloc(r->founders, cap * sizeof(*grown));
+
+		if (!grown)
+			return false;
+		r->founders = grown;
+		r->founders_cap = cap;
+	}
+	r->founders[r->n_founders++] = (struct founder){ .pid = pid, .start = start };
+	return true;
+}
+
+/* pid, holding the pipe s writes to on fd, added to f: excluded when it belongs to the
+ * pipeline, else named as one that stays traced. */
+static void add_holder(struct readers *r, struct found *f, const struct stream *s, pid_t pid, int fd)
 {
 	unsigned long flags = 0;
+	struct proc_ids ids;
+	char holds[128];
 
+	if (!read_ids(pid, &ids))
+		return;
 	fdinfo_value(pid, fd, "flags", 8, &flags);
 	if ((flags & O_ACCMODE) == O_WRONLY)
-		found_add(f, pid, "holds the write end of %s, a pipe, too", s->name);
+		snprintf(holds, sizeof(holds), "holds the write end of %s, a pipe, too", s->name);
 	else
-		found_add(f, pid, "reads %s, a pipe", s->name);
+		snprintf(holds, sizeof(holds), "reads %s, a pipe", s->name);
+	/* A process group lies within its session, so this covers both. Nobody can join a
+	 * session but by being forked in it. */
+	if (ids.session == s->ids.session) {
+		found_add(f, pid, true, "%s, in the session of %s", holds, s->owner);
+	} else if (!r->looked || is_founder(r, pid, ids.start)) {
+		/* Not remembered (out of memory), it is traced again from the next look. */
+		if (!r->looked && !founder_add(r, pid, ids.start))
+			f->err = -ENOMEM;
+		found_add(f, pid, true, "%s, since the trace started", holds);
+	} else {
+		found_add(f, pid, false, "%s, taken up after the trace started, outside the session of %s", holds,
+			  s->owner);
+	}
 }
 
 /* Every process but the tracer and the stream's own holding the pipe s writes to. */
@@ -279,7 +347,7 @@ static void add_holders(struct readers *r, struct found *f, const struct stream 
 		complete &= pid_list_add(&seen, pid);
 		if (pid != self && pid != s->pid && worth_a_look(r, anonymous, pid) &&
 		    (fd = find_fd(pid, same_file, pipe)) >= 0)
-			add_holder(f, s, pid, fd);
+			add_holder(r, f, s, pid, fd);
 	}
 	closedir(proc);
 	pid_list_free(&r->seen);
@@ -320,22 +388,28 @@ static bool follow_relay(struct found *f, struct stream *s, const struct stat *p
 	pid_t relay = master_holder(s->pid, index);
 	struct reader *r;
 
-	if (!relay || !copies_to_stdout(relay))
+	/* An ancestor: nobody becomes one later. */
+	if (!relay || !copies_to_stdout(relay) || !read_ids(relay, &s->ids))
 		return false;
-	r = found_add(f, relay, "relays %s, pty %u, to its own stdout", s->name, index);
+	r = found_add(f, relay, true, "relays %s, pty %u, to its own stdout", s->name, index);
 	if (!r)
 		return false;
 	s->pid = relay;
 	s->fd = STDOUT_FILENO;
-	snprintf(s->name, sizeof(s->name), "the stdout of pid %d (%s)", (int)relay, r->comm);
+	snprintf(s->owner, sizeof(s->owner), "pid %d (%s)", (int)relay, r->comm);
+	snprintf(s->name, sizeof(s->name), "the stdout of %s", s->owner);
 	return true;
 }
 
 static void find_chain(struct readers *r, struct found *f)
 {
-	struct stream s = { .pid = getpid(), .fd = r->fd };
+	struct stream s = { .pid = getpid(), .fd = r->fd, .owner = "the tracer" };
 	struct stat st;
 
+	if (!read_ids(s.pid, &s.ids)) {
+		f->err = errno ? -errno : -EINVAL;
+		return;
+	}
 	snprintf(s.name, sizeof(s.name), "the tracer's %s", r->fd == STDOUT_FILENO ? "stdout" : "output");
 	for (int hop = 0; hop < MAX_HOPS && fd_stat(s.pid, s.fd, &st); hop++) {
 		if (S_ISFIFO(st.st_mode)) {
@@ -354,57 +428,95 @@ bool readers_possible(int fd)
 	return fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || isatty(fd));
 }
 
-void readers_init(struct readers *r, int fd, bool report)
+void readers_init(struct readers *r, int fd, bool verbose)
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
-	r->report = report;
+	r->verbose = verbose;
 }
 
-static void exclude(const struct readers *r, struct bootstrap *b, const struct reader *p)
+/* Every exclusion is said: what the trace leaves out is never a secret. */
+static void exclude(struct bootstrap *b, const struct reader *p)
 {
 	int err = bootstrap_exclude_pid(b, p->pid, true);
 
 	if (err)
 		fprintf(stderr, "example: cannot exclude pid %d (%s): %s\n", (int)p->pid, p->comm, strerror(-err));
-	else if (r->report)
+	else
 		fprintf(stderr, "example: excluded pid %d (%s): %s\n", (int)p->pid, p->comm, p->why);
 }
 
-static void trace_again(const struct readers *r, struct bootstrap *b, const struct reader *p)
+static void trace_again(struct bootstrap *b, const struct reader *p)
 {
 	int err = bootstrap_exclude_pid(b, p->pid, false);
 
 	if (err)
 		fprintf(stderr, "example: cannot trace pid %d (%s) again: %s\n", (int)p->pid, p->comm, strerror(-err));
-	else if (r->report)
+	else
 		fprintf(stderr, "example: pid %d (%s) traced again: no longer at the other end of the output\n",
 			(int)p->pid, p->comm);
+}
+
+/* Moves f's entries of the pipeline to the front, in order; returns how many. */
+static size_t own_first(struct found *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].own) {
+			struct reader t = f->v[i];
+
+			memmove(&f->v[n + 1], &f->v[n], (i - n) * sizeof(t));
+			f->v[n++] = t;
+		}
+	return n;
+}
+
+/* The holders that stay traced: named once each (with -v) while they hold the output. */
+static void keep_late(struct readers *r, const struct reader *v, size_t n)
+{
+	struct reader *late = n ? malloc(n * sizeof(*late)) : NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (r->verbose && !find(r->late, r->n_late, v[i].pid))
+			fprintf(stderr, "example: pid %d (%s) stays traced: %s\n", (int)v[i].pid, v[i].comm, v[i].why);
+	/* Short of memory, one may be named again. */
+	if (late)
+		memcpy(late, v, n * sizeof(*late));
+	free(r->late);
+	r->late = late;
+	r->n_late = late ? n : 0;
 }
 
 void readers_refresh(struct readers *r, struct bootstrap *b)
 {
 	struct found now = { 0 };
+	size_t n_own;
 
 	find_chain(r, &now);
+	r->looked = true;
 	if (now.err)
 		fprintf(stderr, "example: looking for the output's readers: %s\n", strerror(-now.err));
+	n_own = own_first(&now);
 	for (size_t i = 0; i < r->n; i++)
-		if (!find(now.v, now.n, r->set[i].pid))
-			trace_again(r, b, &r->set[i]);
+		if (!find(now.v, n_own, r->set[i].pid))
+			trace_again(b, &r->set[i]);
 	/* One that could not be excluded stays in the set all the same: said only once. */
-	for (size_t i = 0; i < now.n; i++)
+	for (size_t i = 0; i < n_own; i++)
 		if (!find(r->set, r->n, now.v[i].pid))
-			exclude(r, b, &now.v[i]);
+			exclude(b, &now.v[i]);
+	keep_late(r, now.v + n_own, now.n - n_own);
 	free(r->set);
 	r->set = now.v;
-	r->n = now.n;
+	r->n = n_own;
 }
 
 void readers_free(struct readers *r)
 {
 	free(r->set);
-	r->set = NULL;
-	r->n = 0;
+	free(r->late);
+	free(r->founders);
 	pid_list_free(&r->seen);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
 }

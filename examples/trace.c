@@ -154,7 +154,7 @@ static void start_readers(struct session *s)
 
 	if (o->command || o->n_pids || o->trace_readers || !readers_possible(fd))
 		return;
-	readers_init(&s->readers, fd, o->stats || o->verbose);
+	readers_init(&s->readers, fd, o->verbose);
 	readers_refresh(&s->readers, s->b);
 }
 
@@ -176,11 +176,13 @@ static int start(struct session *s)
 	err = output_open(&s->out, s->opts->output);
 	if (!err && s->opts->folded && !(s->out.folded = folded_new()))
 		err = -ENOMEM;
-	if (err) {
+	if (err && s->out.refused[0])
+		fprintf(stderr, "example: will not write to '%s': %s\n", s->opts->output, s->out.refused);
+	else if (err)
 		fprintf(stderr, "example: cannot open '%s': %s\n", s->opts->output ? s->opts->output : "stdout",
 			strerror(-err));
+	if (err)
 		return err;
-	}
 	start_readers(s);
 	s->wall_offset_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	report_start(&s->report);

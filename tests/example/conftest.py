@@ -8,8 +8,12 @@ import json
 import os
 import pathlib
 import re
+import select
+import signal
 import subprocess
+import sys
 import threading
+import time
 import tomllib
 
 import pytest
@@ -67,6 +71,17 @@ def stats_counts(stderr, row="total"):
     return dict(zip(head.group(1).split(), map(int, values.group(1).split())))
 
 
+# The unprivileged attacker of the hostile-process tests.
+NOBODY = 65534
+
+
+def as_nobody():
+    """A preexec_fn: the child runs as nobody, with no supplementary group."""
+    os.setgid(NOBODY)
+    os.setgroups([])
+    os.setuid(NOBODY)
+
+
 def run_example(*args, **kwargs):
     kwargs.setdefault("capture_output", True)
     kwargs.setdefault("timeout", HANG_TIMEOUT)
@@ -90,6 +105,44 @@ def read_ndjson(path):
         assert keys[len(CONTRACT_KEYS):] in ([], ["truncated"], ["lost"], ["truncated", "lost"])
         events.append(ev)
     return events
+
+
+def poll_until(done):
+    """Polls done() until it is true, for as long as a hang may take."""
+    deadline = time.monotonic() + HANG_TIMEOUT
+    while not done():
+        assert time.monotonic() < deadline, "gave up waiting"
+        select.select([], [], [], 0.02)
+
+
+def blocked_reading_a_pipe(pid):
+    with open(f"/proc/{pid}/wchan") as f:
+        return "pipe_read" in f.read()
+
+
+def wait_reading(proc):
+    """Until proc is blocked reading a pipe: from then on, only what the tracer writes
+    wakes it up, so none of its events can come before the tracer's first look."""
+    poll_until(lambda: proc.poll() is not None or blocked_reading_a_pipe(proc.pid))
+    assert proc.poll() is None
+
+
+def open_marks(path, count):
+    """count opens of path (each fails: ENOENT), from a child process."""
+    code = f"import os\nfor _ in range({count}):\n    try: os.open({str(path)!r}, os.O_RDONLY)\n    except OSError: pass"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=HANG_TIMEOUT)
+
+
+def stop(tracer, *others):
+    """SIGINT ends the trace; then it and the others must exit with status 0."""
+    tracer.send_signal(signal.SIGINT)
+    assert tracer.wait(HANG_TIMEOUT) == 0
+    for proc in others:
+        assert proc.wait(HANG_TIMEOUT) == 0
+
+
+def pids_in(events, *pids):
+    return [ev for ev in events if ev["pid"] in pids]
 
 
 @pytest.fixture(scope="session")

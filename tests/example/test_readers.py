@@ -1,7 +1,8 @@
 """System-wide, ./example leaves out of the trace the processes at the other end of its
-output: the readers of its pipe or FIFO (also one that comes later), the relay of its
-pseudo-terminal (as sudo with use_pty) and the relay's own readers. --trace-readers
-keeps them in the trace.
+output that belong to its pipeline: the readers of its pipe or FIFO in its session (also
+one that comes later), the relay of its pseudo-terminal (as sudo with use_pty) and the
+relay's own readers. --trace-readers keeps them in the trace. (A holder from elsewhere:
+test_hostile_output.py.)
 
 Each test makes a known workload (MARKS opens of a path of its own) while a reader
 copies the trace, and asserts on the reader's own pid: the machine may be busy with
@@ -14,11 +15,11 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
-from conftest import EXAMPLE, HANG_TIMEOUT, ROOT, Lines, read_ndjson
+from conftest import (EXAMPLE, HANG_TIMEOUT, ROOT, Lines, open_marks, pids_in, poll_until, read_ndjson, stop,
+                      wait_reading)
 
 PTY_RELAY = ROOT / "tests" / "fixtures" / "pty_relay.py"
 MARKS = 200
@@ -49,32 +50,6 @@ class Drain:
         return bytes(self.data)
 
 
-def poll_until(done):
-    """Polls done() until it is true, for as long as a hang may take."""
-    deadline = time.monotonic() + HANG_TIMEOUT
-    while not done():
-        assert time.monotonic() < deadline, "gave up waiting"
-        select.select([], [], [], 0.02)
-
-
-def blocked_reading_a_pipe(pid):
-    with open(f"/proc/{pid}/wchan") as f:
-        return "pipe_read" in f.read()
-
-
-def wait_reading(proc):
-    """Until proc is blocked reading a pipe: from then on, only what the tracer writes
-    wakes it up, so none of its events can come before the tracer's first look."""
-    poll_until(lambda: proc.poll() is not None or blocked_reading_a_pipe(proc.pid))
-    assert proc.poll() is None
-
-
-def open_marks(path):
-    """MARKS opens of path (each fails: ENOENT), from a child process."""
-    code = f"import os\nfor _ in range({MARKS}):\n    try: os.open({str(path)!r}, os.O_RDONLY)\n    except OSError: pass"
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=HANG_TIMEOUT)
-
-
 def assert_marks(events, path, stats):
     """Every open of the workload is in the trace, but for those --stats counts lost."""
     opens = [ev for ev in events if ev["event_type"] == "syscalls/sys_enter_openat"]
@@ -90,17 +65,6 @@ def start_tracer(*args, stdout):
     return tracer, Lines(tracer.stderr)
 
 
-def stop(tracer, *others):
-    tracer.send_signal(signal.SIGINT)
-    assert tracer.wait(HANG_TIMEOUT) == 0
-    for proc in others:
-        assert proc.wait(HANG_TIMEOUT) == 0
-
-
-def pids_in(events, *pids):
-    return [ev for ev in events if ev["pid"] in pids]
-
-
 @pytest.mark.parametrize("reader", [["jq", "-c", "."], ["cat"]], ids=["jq", "cat"])
 def test_pipe_reader_is_left_out(tmp_path, reader):
     out = tmp_path / "trace.ndjson"
@@ -111,8 +75,9 @@ def test_pipe_reader_is_left_out(tmp_path, reader):
     wait_reading(consumer)
     tracer, err = start_tracer(stdout=w)
     os.close(w)
-    err.wait_for(rf"^example: excluded pid {consumer.pid} \({reader[0]}\): reads the tracer's stdout, a pipe$")
-    open_marks(tmp_path / "mark")
+    err.wait_for(rf"^example: excluded pid {consumer.pid} \({reader[0]}\): reads the tracer's stdout, a pipe, "
+                 "in the session of the tracer$")
+    open_marks(tmp_path / "mark", MARKS)
     stop(tracer, consumer)
     events = read_ndjson(out)
     # Before, it was a loop: jq's writes of the events it read were traced, printed, read...
@@ -144,8 +109,9 @@ def test_reader_that_comes_later_is_left_out_and_one_that_leaves_traced_again(tm
     with open(tmp_path / "cat.ndjson", "wb") as f:
         cat = subprocess.Popen(["cat"], stdin=r, stdout=f)
     # Started after the tracer's first look: found by a later one.
-    err.wait_for(rf"^example: excluded pid {cat.pid} \(cat\): reads the tracer's stdout, a pipe$")
-    open_marks(tmp_path / "mark")
+    err.wait_for(rf"^example: excluded pid {cat.pid} \(cat\): reads the tracer's stdout, a pipe, "
+                 "in the session of the tracer$")
+    open_marks(tmp_path / "mark", MARKS)
     wait_for_mark(tmp_path / "cat.ndjson", tmp_path / "mark")
     cat.kill()
     cat.wait(HANG_TIMEOUT)
@@ -187,7 +153,7 @@ def test_trace_readers_keeps_them_in_the_trace(tmp_path):
     os.close(w)
     # The old loop: cat's copy of the events brings events of cat.
     needle = f'"pid":{cat.pid},'.encode()
-    poll_until(lambda: open_marks(tmp_path / "mark") or needle in out.read_bytes())
+    poll_until(lambda: open_marks(tmp_path / "mark", MARKS) or needle in out.read_bytes())
     stop(tracer, cat)
     assert pids_in(read_ndjson(out), cat.pid)
     assert "excluded" not in err.all()
@@ -206,8 +172,9 @@ def test_pty_relay_and_its_reader_are_left_out(tmp_path):
     tracer = int(err.wait_for(r"^pty_relay: command pid (\d+)$")[1])
     err.wait_for(rf"^example: excluded pid {relay.pid} \(.+\): relays the tracer's stdout, pty \d+, "
                  "to its own stdout$")
-    err.wait_for(rf"^example: excluded pid {cat.pid} \(cat\): reads the stdout of pid {relay.pid} \(.+\), a pipe$")
-    open_marks(tmp_path / "mark")
+    err.wait_for(rf"^example: excluded pid {cat.pid} \(cat\): reads the stdout of pid {relay.pid} \(.+\), a pipe, "
+                 rf"in the session of pid {relay.pid} \(.+\)$")
+    open_marks(tmp_path / "mark", MARKS)
     os.kill(tracer, signal.SIGINT)
     assert relay.wait(HANG_TIMEOUT) == 0
     assert cat.wait(HANG_TIMEOUT) == 0
