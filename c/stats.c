@@ -108,5 +108,6 @@ int bootstrap_stats(const struct bootstrap *b, struct bootstrap_stats *out)
 	bpf_object__for_each_map(map, b->skel->obj)
 		out->map_bytes += map_memlock(bpf_map__fd(map));
 	out->arena_lapped = b->arena_lapped;
+	out->records_malformed = b->records_malformed;
 	return 0;
 }

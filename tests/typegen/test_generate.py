@@ -123,9 +123,9 @@ def test_added_syscall_event_gets_a_reflection_entry(added_gen):
     source = (added_gen / 'json.gen.c').read_text()
     assert textwrap.dedent('''\
         static const struct bootstrap_field_info fields_syscalls_sys_enter_mkdirat[] = {
-        \t{ "dfd", BOOTSTRAP_T_S32, "s32", 0, -1, false },
-        \t{ "pathname", BOOTSTRAP_T_BYTES, "char[]", 4, 0, false },
-        \t{ "mode", BOOTSTRAP_T_U32, "u32", 12, -1, false },
+        \t{ "dfd", BOOTSTRAP_T_S32, "s32", 0, -1, false, 0 },
+        \t{ "pathname", BOOTSTRAP_T_BYTES, "char[]", 4, 0, false, 4096 },
+        \t{ "mode", BOOTSTRAP_T_U32, "u32", 12, -1, false, 0 },
         };
         ''') in source
     assert ('\t{ 1031, "syscalls/sys_enter_mkdirat", "Directory creation, syscall entry", '
@@ -212,11 +212,12 @@ def test_only_changed_outputs_are_rewritten(tmp_path):
     generate(schema, out)
     assert [(out / name).stat().st_mtime for name in GEN_FILES] == [old] * len(GEN_FILES)
 
-    # A field's max appears in the payload struct comments (C and Rust) and in the handler only.
+    # A field's max appears in the payload struct comments (C and Rust), in the handler and
+    # in the reflection table (the bound of its length in user space) only.
     schema.write_text(openat.format(2048))
     generate(schema, out)
     assert [name for name in GEN_FILES if (out / name).stat().st_mtime != old] == [
-        'events.gen.h', 'fill.gen.bpf.h', 'types.gen.rs']
+        'events.gen.h', 'fill.gen.bpf.h', 'json.gen.c', 'types.gen.rs']
 
 
 def test_events_header_compiles_for_user_space(gen):
