@@ -97,8 +97,8 @@ static size_t make_record(struct rec *r, int idx, unsigned int cpu, uint64_t *rn
 		d = var_of(r, f);
 		d->off = pos - r->h.arena_start;
 		d->len = len;
-		for (__u32 k = 0; k < len; k++)
-			mem[cpu * bs_arena_stride(REGION) + ((pos + k) & (REGION - 1))] = (char)next(rng);
+		for (__u32 k = 0; k < len; k++)  /* from its start on, into the slack */
+			mem[cpu * bs_arena_stride(REGION) + (pos & (REGION - 1)) + k] = (char)next(rng);
 		pos += len;
 		if (next(rng) % 8 == 0) {
 			r->h.lost_mask |= 1u << i;
@@ -423,15 +423,20 @@ Test(records, a_header_no_program_writes_is_dropped)
 	cr_assert_not(outcome(&r, sizeof(r.h) - 1));
 	cr_assert_not(outcome(&r, size - 1), "shorter than the event's payload");
 	cr_assert_not(outcome(&r, size + 8), "longer than the event's payload");
-	bad = r, bad.h.event_index = BOOTSTRAP_N_EVENTS;
+	bad = r;
+	bad.h.event_index = BOOTSTRAP_N_EVENTS;
 	cr_assert_not(outcome(&bad, size));
-	bad = r, bad.h.event_id++;
+	bad = r;
+	bad.h.event_id++;
 	cr_assert_not(outcome(&bad, size));
-	bad = r, bad.h.cpu = NCPU;
+	bad = r;
+	bad.h.cpu = NCPU;
 	cr_assert_not(outcome(&bad, size));
-	bad = r, bad.h.lost_mask = 1u << info_of(&r)->n_fields;
+	bad = r;
+	bad.h.lost_mask = 1u << info_of(&r)->n_fields;
 	cr_assert_not(outcome(&bad, size), "a mask bit of no field");
-	bad = r, bad.h.truncated_mask = 1u << 31;
+	bad = r;
+	bad.h.truncated_mask = 1u << 31;
 	cr_assert_not(outcome(&bad, size));
 	cr_assert(outcome(&r, size));
 }
@@ -443,9 +448,11 @@ Test(records, a_span_the_kernel_never_writes_is_dropped)
 	size_t size = sound(&r, BOOTSTRAP_T_BYTES, 6, &f);
 	struct rec bad;
 
-	bad = r, bad.h.arena_end = bad.h.arena_start - 1;
+	bad = r;
+	bad.h.arena_end = bad.h.arena_start - 1;
 	cr_assert_not(outcome(&bad, size), "inverted");
-	bad = r, bad.h.arena_end = bad.h.arena_start + REGION + 1;
+	bad = r;
+	bad.h.arena_end = bad.h.arena_start + REGION + 1;
 	cr_assert_not(outcome(&bad, size), "longer than the region");
 	consumed[1] = ctl[1].released = r.h.arena_start - REGION + 5;
 	cr_assert_not(outcome(&r, size), "ends past released + region, where the kernel never writes");
