@@ -29,7 +29,10 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Ic -I$(GEN) -I$(BUILD)
+# SANITIZE: sanitizer flags for the library and its C tests (test-sanitize sets them, with
+# a BUILD of its own); the traced fixtures are built without them.
+SANITIZE ?=
+CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Ic -I$(GEN) -I$(BUILD) $(SANITIZE)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Wno-unused-function -Wno-unused-parameter \
 	-Ivendor -I$(GEN) -Iinclude -Ibpf
@@ -47,7 +50,7 @@ LIB_SRCS := $(wildcard c/*.c)
 LIB_OBJS := $(patsubst c/%.c,$(BUILD)/c/%.o,$(LIB_SRCS)) $(BUILD)/c/json.gen.o $(BUILD)/c/attach.gen.o $(BUILD)/c/aggregate.gen.o
 HEADERS := $(wildcard c/*.h include/*.h) $(GEN)/events.gen.h
 
-.PHONY: all examples test test-typegen test-unit test-install test-e2e test-example test-import test-aggregate test-rust test-rust-crate test-embed-cpp bench install clean vmlinux FORCE
+.PHONY: all examples test test-typegen test-unit test-sanitize test-install test-e2e test-example test-import test-aggregate test-rust test-rust-crate test-embed-cpp bench install clean vmlinux FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 

@@ -32,10 +32,16 @@ static inline size_t bs_arena_stride(__u64 region)
 void bs_arena_init(struct arena *a, char *data, struct bootstrap_arena_ctl *ctl, __u64 *consumed,
 		unsigned int ncpu, __u64 region);
 
-/* True when the header's payload span is one the kernel could have written without
- * overwriting unreleased bytes: on a known CPU, not before what was released, not
- * lapped. Anything else means the bytes cannot be trusted. */
-bool bs_arena_span_ok(const struct arena *a, const struct bootstrap_header *h);
+enum bs_span {
+	BS_SPAN_OK,     /* one the kernel could have written without overwriting unreleased bytes */
+	BS_SPAN_STALE,  /* starts before what was released: its bytes may have been reused */
+	BS_SPAN_BAD,    /* no event spans this: inverted, longer than the region, or ending
+			   past released + region, where the kernel never writes */
+};
+
+/* Where the header's payload span (on CPU h->cpu < ncpu) stands against this CPU's
+ * region. */
+enum bs_span bs_arena_span(const struct arena *a, const struct bootstrap_header *h);
 
 /* The bytes at arena position pos of CPU cpu (valid until released). */
 static inline const char *bs_arena_at(const struct arena *a, unsigned int cpu, __u64 pos)
@@ -45,7 +51,8 @@ static inline const char *bs_arena_at(const struct arena *a, unsigned int cpu, _
 
 /* Marks CPU cpu's region as read up to pos. The kernel may reuse it once released:
  * at once when a sixteenth of the region is pending, else at bs_arena_release_all(). Each
- * release writes a cache line the producing CPU reads, so it is not done per event. */
+ * release writes a cache line the producing CPU reads, so it is not done per event.
+ * A release never goes past the kernel's head, whatever pos a record claimed. */
 void bs_arena_consumed(struct arena *a, unsigned int cpu, __u64 pos);
 void bs_arena_release_all(struct arena *a);
 

@@ -92,6 +92,8 @@ struct bootstrap_field_info {
 	uint32_t offset;        /* in the payload struct (a struct bootstrap_var for variable fields) */
 	int var_index;          /* index into bootstrap_event.vars, or -1 for fixed fields */
 	bool kernel_stack;      /* BOOTSTRAP_T_STACK: kernel frames (kstack), else user (ustack) */
+	uint32_t max_len;       /* variable fields: the most bytes the kernel writes (a longer
+				   len is a corrupt record, dropped); 0 for fixed fields */
 };
 
 struct bootstrap_event_info {
@@ -157,6 +159,8 @@ struct bootstrap_stats {
 	struct bootstrap_event_stats events[BOOTSTRAP_N_EVENTS];
 	uint64_t recursion_misses;   /* kernel: program runs skipped, summed over programs */
 	uint64_t arena_lapped;       /* user: events whose payload position was stale */
+	uint64_t records_malformed;  /* user: records dropped unread: a size, event, cpu, mask,
+					arena span or field length no program of ours writes */
 	uint64_t map_bytes;          /* memory the kernel charges for this instance's maps */
 	/* user, the symbolizer: mapped files it gave up (not a regular file, not the mapped
 	 * inode, too large, not read within a second, on a FUSE mount, not ELF), processes

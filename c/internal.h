@@ -37,6 +37,7 @@ struct bootstrap {
 	bool cb_stop;
 	uint64_t delivered[BOOTSTRAP_N_EVENTS];
 	uint64_t arena_lapped;
+	uint64_t records_malformed;
 	uint64_t map_bytes_planned;  /* what the sizes ask for: quoted when the kernel refuses */
 	unsigned int ncpu;
 	struct bootstrap_symbolizer *sym;   /* names the frames of stack fields, when selected */
@@ -59,8 +60,8 @@ int bs_plan_targets(struct bootstrap *b, const struct bootstrap_opts *o, const c
 int bs_set_autoload(struct bootstrap *b);
 int bs_attach_targets(struct bootstrap *b, const char *tracefs, bool strict);
 
-/* The ring buffer callback: turns one record into a bootstrap_event (poll.c); non-zero
- * ends the batch after this record. */
+/* The ring buffer callback: turns one record into a bootstrap_event (poll.c), or drops
+ * and counts one that fails bs_record_check(); non-zero ends the batch after this record. */
 int bs_on_record(void *ctx, void *data, size_t size);
 
 #endif

@@ -1,6 +1,6 @@
-/* poll.c: delivery. Each ring buffer record becomes a bootstrap_event whose variable
- * fields point into the mmapped arena (zero copy); after the callback returns, the
- * event's arena span is released to the kernel. */
+/* poll.c: delivery. Each ring buffer record, once checked (record.c), becomes a
+ * bootstrap_event whose variable fields point into the mmapped arena (zero copy); after
+ * the callback returns, the event's arena span is released to the kernel. */
 #include <errno.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -8,31 +8,8 @@
 
 #include "bootstrap.skel.h"
 #include "internal.h"
+#include "record.h"
 #include "symbolize.h"
-
-/* Resolves the event's variable fields; all are lost when its arena span is not one the
- * kernel could have written (a stale or lapped position: never hand out such bytes). */
-static void resolve_vars(struct bootstrap *b, const struct bootstrap_header *h, const char *payload,
-			 const struct bootstrap_event_info *info, bool span_ok,
-			 struct bootstrap_field_value *vars)
-{
-	__u64 span = h->arena_end - h->arena_start;
-
-	for (uint32_t i = 0; i < info->n_fields; i++) {
-		const struct bootstrap_field_info *f = &info->fields[i];
-		const struct bootstrap_var *d;
-		struct bootstrap_field_value *v;
-
-		if (f->var_index < 0)
-			continue;
-		d = (const struct bootstrap_var *)(payload + f->offset);
-		v = &vars[f->var_index];
-		v->truncated = (h->truncated_mask >> i) & 1;
-		v->lost = !span_ok || ((h->lost_mask >> i) & 1) || (__u64)d->off + d->len > span;
-		v->data = v->lost ? NULL : bs_arena_at(&b->arena, h->cpu, h->arena_start + d->off);
-		v->len = v->lost ? 0 : d->len;
-	}
-}
 
 /* After a stop: no handler emits any more, so draining the ring buffer ends even under
  * load (a handler already past its filter still commits; it is drained too). */
@@ -51,27 +28,25 @@ int bs_on_record(void *ctx, void *data, size_t size)
 	const struct bootstrap_header *h = data;
 	struct bootstrap *b = ctx;
 	struct bootstrap_event ev;
-	bool span_ok;
+	enum bs_record verdict;
 	int rc;
 
-	if (size < sizeof(*h) || h->event_index >= BOOTSTRAP_N_EVENTS ||
-	    size < sizeof(*h) + bootstrap_events[h->event_index].payload_size)
-		return 0; /* cannot come from our programs */
+	verdict = bs_record_check(&b->arena, data, size, vars);
+	if (verdict == BS_RECORD_MALFORMED) {
+		b->records_malformed++;
+		return 0;
+	}
+	if (verdict == BS_RECORD_STALE)
+		b->arena_lapped++;
 	ev.hdr = h;
 	ev.payload = h + 1;
 	ev.info = &bootstrap_events[h->event_index];
 	ev.vars = vars;
 	ev.symbolizer = b->sym;
-	/* An event without variable fields owns no arena bytes: nothing to check or release
-	 * (a packet event's span is empty, and it may have interrupted another's write). */
-	span_ok = !ev.info->n_vars || bs_arena_span_ok(&b->arena, h);
-	if (!span_ok)
-		b->arena_lapped++;
-	resolve_vars(b, h, ev.payload, ev.info, span_ok, vars);
 	if (b->sym)
 		bs_symbolizer_next(b->sym);
 	rc = b->fn(b->fn_ctx, &ev);
-	if (span_ok && ev.info->n_vars)
+	if (verdict == BS_RECORD_OK && ev.info->n_vars)
 		bs_arena_consumed(&b->arena, h->cpu, h->arena_end);
 	b->delivered[h->event_index]++;
 	if (rc)

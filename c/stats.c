@@ -117,5 +117,6 @@ int bootstrap_stats(const struct bootstrap *b, struct bootstrap_stats *out)
 		out->sym_maps_truncated = c.maps_truncated;
 		out->sym_deferred = c.deferred;
 	}
+	out->records_malformed = b->records_malformed;
 	return 0;
 }

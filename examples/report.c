@@ -140,8 +140,8 @@ void report_summary(struct report *r, struct bootstrap *b)
 		fprintf(stderr, "  not delivered at exit (emitted after the trace ended): %" PRIu64 "\n",
 			s.total.emitted - s.total.delivered);
 	program_times(&s);
-	fprintf(stderr, "  recursion_misses %" PRIu64 ", arena_lapped %" PRIu64 ", maps %.1f MiB\n",
-		s.recursion_misses, s.arena_lapped, s.map_bytes / 1048576.0);
+	fprintf(stderr, "  recursion_misses %" PRIu64 ", arena_lapped %" PRIu64 ", records_malformed %" PRIu64
+		", maps %.1f MiB\n", s.recursion_misses, s.arena_lapped, s.records_malformed, s.map_bytes / 1048576.0);
 	fprintf(stderr, "  sym_files_skipped %" PRIu64 ", sym_maps_truncated %" PRIu64 ", sym_deferred %" PRIu64 "\n",
 		s.sym_files_skipped, s.sym_maps_truncated, s.sym_deferred);
 }

@@ -7,9 +7,11 @@ TEST_BIN := $(BUILD)/tests
 FIXTURES := $(patsubst tests/fixtures/%.c,$(TEST_BIN)/fixtures/%,$(wildcard tests/fixtures/*.c))
 # Criterion forks each test; BPF tests run one at a time so they do not see each other.
 CRITERION_FLAGS ?= --jobs 1
+# Programs the tests trace or symbolize are built without sanitizers (see test-sanitize).
+FIXTURE_CFLAGS = $(filter-out $(SANITIZE),$(CFLAGS))
 
 # The VM run comes last, once the host suites have passed (it would share their 2 CPUs).
-test: test-typegen test-unit test-install test-e2e test-example test-import test-aggregate test-rust test-embed-cpp
+test: test-typegen test-unit test-sanitize test-install test-e2e test-example test-import test-aggregate test-rust test-embed-cpp
 	$(Q)$(MAKE) --no-print-directory vmtest
 
 test-typegen: $(GEN)/.stamp
@@ -38,15 +40,15 @@ SYMFIX_LINK = -L$(SYMFIX_DIR) -lsymfix -Wl,-rpath,'$$ORIGIN'
 $(SYMFIX_DIR)/libsymfix.so: tests/fixtures/symbolize/libsymfix.c
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -fPIC -shared $< -o $@
+	$(Q)$(CC) $(FIXTURE_CFLAGS) -fPIC -shared $< -o $@
 
 $(SYMFIX_DIR)/symfix-pie: tests/fixtures/symbolize/symfix.c $(SYMFIX_DIR)/libsymfix.so
 	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -fPIE -pie $< $(SYMFIX_LINK) -o $@
+	$(Q)$(CC) $(FIXTURE_CFLAGS) -fPIE -pie $< $(SYMFIX_LINK) -o $@
 
 $(SYMFIX_DIR)/symfix-nopie: tests/fixtures/symbolize/symfix.c $(SYMFIX_DIR)/libsymfix.so
 	$(call msg,CCLD,$@)
-	$(Q)$(CC) $(CFLAGS) -fno-pie -no-pie $< $(SYMFIX_LINK) -o $@
+	$(Q)$(CC) $(FIXTURE_CFLAGS) -fno-pie -no-pie $< $(SYMFIX_LINK) -o $@
 
 $(SYMFIX_DIR)/symfix-stripped: $(SYMFIX_DIR)/symfix-pie
 	$(call msg,STRIP,$@)
@@ -63,6 +65,21 @@ $(SYMFIX_DIR)/symfix-fifolink: tests/fixtures/symbolize/symfix.c $(SYMFIX_DIR)/l
 	$(Q)objcopy --strip-all --add-gnu-debuglink=$@.debug $@.full $@
 	$(Q)rm -f $@.full $@.debug
 
+# The unit, end-to-end and embedding tests again, library included, built with
+# AddressSanitizer (leaks too) and UndefinedBehaviorSanitizer under $(BUILD)/sanitize.
+# Any report fails the run: errors abort their test, and every report also goes to a
+# file under $(SANITIZE_LOGS), because a leak is found when a test's process exits,
+# after Criterion has taken its result. The paths some tests name are this tree's
+# (build/tests/symbolize, build/tests/fixtures/burn): built first.
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
+SANITIZE_LOGS := $(abspath $(BUILD))/sanitize/reports
+test-sanitize: $(FIXTURES) $(SYMFIX)
+	$(Q)rm -rf $(SANITIZE_LOGS) && mkdir -p $(SANITIZE_LOGS)
+	$(Q)ASAN_OPTIONS=log_path=$(SANITIZE_LOGS)/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$(SANITIZE_LOGS)/ubsan \
+		$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitize SANITIZE="$(SANITIZE_FLAGS)" test-unit test-e2e; \
+	rc=$$?; if [ -n "$$(ls -A $(SANITIZE_LOGS))" ]; then cat $(SANITIZE_LOGS)/* >&2; \
+		echo "FAIL: sanitizer reports in $(SANITIZE_LOGS)" >&2; exit 1; fi; exit $$rc
+
 test-install: $(LIB)
 	$(Q)tests/install_test.sh
 	$(Q)tests/symbols_test.sh $(LIB_OBJS)
@@ -73,7 +90,7 @@ $(TEST_BIN)/fixtures/burn: CFLAGS += -fno-omit-frame-pointer -fno-optimize-sibli
 $(TEST_BIN)/fixtures/%: tests/fixtures/%.c
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $< -lpthread -o $@
+	$(Q)$(CC) $(FIXTURE_CFLAGS) $< -lpthread -o $@
 
 $(TEST_BIN)/e2e: $(wildcard tests/e2e/*.c tests/e2e/*.h) $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)
@@ -84,7 +101,7 @@ $(TEST_BIN)/e2e: $(wildcard tests/e2e/*.c tests/e2e/*.h) $(LIB) $(HEADERS)
 $(TEST_BIN)/embed: tests/embed/embed.c $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -Ic -I$(GEN) $< $(LIB) -ldw -lelf -lz -o $@
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -Ic -I$(GEN) $(SANITIZE) $< $(LIB) -ldw -lelf -lz -o $@
 
 test-e2e: $(TEST_BIN)/e2e $(TEST_BIN)/embed $(FIXTURES)
 	$(Q)tests/require_bpf.sh $(TEST_BIN)/e2e $(CRITERION_FLAGS)

@@ -85,6 +85,6 @@ def var_call(f, ev, args=None):
 
 
 def stack_call(f):
-    """The bs_var_stack call that captures a stack field (max is in frames of 8 bytes)."""
+    """The bs_var_stack call that captures a stack field."""
     flags = 'BPF_F_USER_STACK' if f.src.kind == 'ustack' else '0'
-    return f'bs_var_stack(e, &p->{f.name}, {f.index}, ctx, {f.max * 8}, {flags})'
+    return f'bs_var_stack(e, &p->{f.name}, {f.index}, ctx, {f.max_bytes}, {flags})'

@@ -26,6 +26,7 @@ def protocol_constant(name, path=PROTOCOL_H):
 FIELD_MAX_BYTES = protocol_constant('BOOTSTRAP_FIELD_MAX_BYTES')
 MAX_FIELDS = protocol_constant('BOOTSTRAP_MAX_FIELDS')
 TARGET_NAME_MAX = protocol_constant('BOOTSTRAP_TARGET_NAME_MAX')
+STACK_FRAME_BYTES = 8  # a stack field holds __u64 addresses
 
 # type: (C type, size, signed)
 INT_TYPES = {
@@ -147,6 +148,15 @@ class Field:
     @property
     def max(self):
         return self.raw.get('max')
+
+    @property
+    def max_bytes(self):
+        """The most bytes the kernel writes for this variable field (emit.bpf.h), which
+        bounds the length user space accepts: a stack's max is in frames, and a char*[]
+        block may end one byte past max, with the NUL of a last string cut there."""
+        if self.type == 'stack':
+            return self.max * STACK_FRAME_BYTES
+        return self.max + 1 if self.type == 'char*[]' else self.max
 
     @property
     def sources(self):

@@ -11,8 +11,8 @@ import tomllib
 
 import aggregate
 from kinds import KINDS, MAX_ARGS, MAX_FREQUENCY, PKT_SOURCES
-from model import (FIELD_MAX_BYTES, FIXED_TYPES, INT_TYPES, MAX_FIELDS, TARGET_NAME_MAX, VAR_TYPES, Event, Field,
-                   Schema, Source, layout)
+from model import (FIELD_MAX_BYTES, FIXED_TYPES, INT_TYPES, MAX_FIELDS, STACK_FRAME_BYTES, TARGET_NAME_MAX, VAR_TYPES,
+                   Event, Field, Schema, Source, layout)
 
 MAX_ITEMS_CAP = 1024
 
@@ -54,7 +54,6 @@ SOURCE_TEXT = {'arg': 'args[N]', 'ret': 'ret', 'ctx': 'ctx.FIELD', 'dataloc': 'd
 STACK_SOURCES = ('kstack', 'ustack')
 # Frames a stack field keeps by default: the kernel's default perf_event_max_stack.
 STACK_DEFAULT_FRAMES = 127
-STACK_FRAME_BYTES = 8
 
 
 def kind_text(ev):

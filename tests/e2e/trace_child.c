@@ -104,6 +104,7 @@ void trace_child(const struct trace_opts *opts, int (*fn)(void *arg), void *arg,
 	cr_assert_eq(err, 0);
 	out->stats.sz = sizeof(out->stats);
 	cr_assert_eq(bootstrap_stats(b, &out->stats), 0);
+	cr_assert_eq(out->stats.records_malformed, 0, "a record the kernel wrote failed the reader's checks");
 	bootstrap_close(b);
 }
 

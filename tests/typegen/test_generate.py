@@ -123,9 +123,9 @@ def test_added_syscall_event_gets_a_reflection_entry(added_gen):
     source = (added_gen / 'json.gen.c').read_text()
     assert textwrap.dedent('''\
         static const struct bootstrap_field_info fields_syscalls_sys_enter_mkdirat[] = {
-        \t{ "dfd", BOOTSTRAP_T_S32, "s32", 0, -1, false },
-        \t{ "pathname", BOOTSTRAP_T_BYTES, "char[]", 4, 0, false },
-        \t{ "mode", BOOTSTRAP_T_U32, "u32", 12, -1, false },
+        \t{ "dfd", BOOTSTRAP_T_S32, "s32", 0, -1, false, 0 },
+        \t{ "pathname", BOOTSTRAP_T_BYTES, "char[]", 4, 0, false, 4096 },
+        \t{ "mode", BOOTSTRAP_T_U32, "u32", 12, -1, false, 0 },
         };
         ''') in source
     assert ('\t{ 1031, "syscalls/sys_enter_mkdirat", "Directory creation, syscall entry", '
@@ -212,11 +212,12 @@ def test_only_changed_outputs_are_rewritten(tmp_path):
     generate(schema, out)
     assert [(out / name).stat().st_mtime for name in GEN_FILES] == [old] * len(GEN_FILES)
 
-    # A field's max appears in the payload struct comments (C and Rust) and in the handler only.
+    # A field's max appears in the payload struct comments (C and Rust), in the handler and
+    # in the reflection table (the bound of its length in user space) only.
     schema.write_text(openat.format(2048))
     generate(schema, out)
     assert [name for name in GEN_FILES if (out / name).stat().st_mtime != old] == [
-        'events.gen.h', 'fill.gen.bpf.h', 'types.gen.rs']
+        'events.gen.h', 'fill.gen.bpf.h', 'json.gen.c', 'types.gen.rs']
 
 
 def test_events_header_compiles_for_user_space(gen):
@@ -483,3 +484,24 @@ def test_same_name_in_two_categories_is_two_events(tmp_path):
         for i, category in enumerate(('vfs', 'ksys'))))
     assert re.findall(r'^int (\w+)\(struct pt_regs \*ctx\)$', fill, re.M) == ['kprobe__vfs__read', 'kprobe__ksys__read']
     assert re.findall(r'^static __always_inline void bs_fill__(\w+)\(', fill, re.M) == ['vfs_read', 'ksys_read']
+
+
+def test_reflection_bounds_each_field_by_what_its_emit_helper_can_write(tmp_path):
+    # max_len is the longest len user space accepts (longer is a corrupt record): a char*[]
+    # block may end with the NUL of a last string cut at max, a stack's max is in frames.
+    (tmp_path / 'events.toml').write_text(textwrap.dedent('''\
+        [syscalls.sys_enter_execve]
+        id = 1
+        payload = [
+          { name = "filename", type = "char[]", from = "args[0]", max = 100 },
+          { name = "argv", type = "char*[]", from = "args[1]", max = 200 },
+          { name = "ustack", type = "stack", from = "ustack", max = 3 },
+        ]
+        '''))
+    gen = generate(tmp_path / 'events.toml', tmp_path / 'out')
+    assert ('\t{ "filename", BOOTSTRAP_T_BYTES, "char[]", 0, 0, false, 100 },\n'
+            '\t{ "argv", BOOTSTRAP_T_STR_ARRAY, "char*[]", 8, 1, false, 201 },\n'
+            '\t{ "ustack", BOOTSTRAP_T_STACK, "stack", 16, 2, false, 24 },\n') in (gen / 'json.gen.c').read_text()
+    fill = (gen / 'fill.gen.bpf.h').read_text()
+    assert 'bs_var_str_array(e, &p->argv, 1, (const void *)(args[1]), 64, 200)' in fill
+    assert 'bs_var_stack(e, &p->ustack, 2, ctx, 24, BPF_F_USER_STACK)' in fill

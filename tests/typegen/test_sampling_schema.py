@@ -42,8 +42,8 @@ payload = [ { name = "ustack", type = "stack", from = "ustack", when = "1" } ]
     assert '\t\tbs_var_stack(e, &p->ustack, 0, ctx, 1016, BPF_F_USER_STACK);\n' in fill
     json_c = (gen / 'json.gen.c').read_text()
     assert '"cpu-clock@99Hz"' in json_c and 'BOOTSTRAP_KIND_PERF_EVENT' in json_c
-    assert '{ "kstack", BOOTSTRAP_T_STACK, "stack", 0, 0, true },' in json_c
-    assert '{ "ustack", BOOTSTRAP_T_STACK, "stack", 8, 1, false },' in json_c
+    assert '{ "kstack", BOOTSTRAP_T_STACK, "stack", 0, 0, true, 1016 },' in json_c
+    assert '{ "ustack", BOOTSTRAP_T_STACK, "stack", 8, 1, false, 512 },' in json_c
     assert '\tbs_json_stack(w, ev, &ev->vars[1], false);\n' in json_c
 
 
