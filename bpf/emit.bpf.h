@@ -324,18 +324,23 @@ static __always_inline void bs_var_str(struct bs_emit *e, struct bootstrap_var *
 }
 
 /* A NULL-terminated user array of string pointers (execve's argv), as one NUL-separated
- * block of at most max bytes and max_items strings. */
+ * block of at most max bytes and max_items strings. One read per string, each continuing
+ * where the previous one ended, from the field's first byte: user space reads the field
+ * contiguously from there, through the slack past the region's end (never from a
+ * position taken modulo the region, which would wrap to the region's start). */
 static __always_inline void bs_var_str_array(struct bs_emit *e, struct bootstrap_var *v, __u32 idx,
 					     const void *argv, __u32 max_items, __u32 max)
 {
 	const char *const *ptrs = argv;
 	const char *arg;
 	__u32 used = 0, i;
+	char *base;
 
 	bs_var_begin(e, v);
 	if (!bs_user_ok(e, idx, true))
 		return;
-	if (!bs_arena_dst(e, max + 1)) {
+	base = bs_arena_dst(e, max + 1);
+	if (!base) {
 		bs_mark_lost(e, idx, 0);
 		return;
 	}
@@ -350,12 +355,14 @@ static __always_inline void bs_var_str_array(struct bs_emit *e, struct bootstrap
 		}
 		if (!arg)
 			break;
+		/* For the verifier: base + used + room stays inside the region and its slack. */
+		bs_barrier_var(used);
 		bs_barrier_var(room);
-		if (room <= 1 || room > BOOTSTRAP_FIELD_MAX_BYTES + 1) {
+		if (used > BOOTSTRAP_FIELD_MAX_BYTES || room <= 1 || room > BOOTSTRAP_FIELD_MAX_BYTES + 1) {
 			bs_mark_truncated(e, idx);
 			break;
 		}
-		n = bpf_probe_read_user_str(e->region + ((e->head + used) & arena_mask), room, arg);
+		n = bpf_probe_read_user_str(base + used, room, arg);
 		if (n < 0) {
 			bs_mark_fault(e, idx);
 			break;
