@@ -54,6 +54,12 @@ int bs_on_record(void *ctx, void *data, size_t size)
 	bool span_ok;
 	int rc;
 
+	if (size >= sizeof(*h) && h->event_index == BOOTSTRAP_FILLER_INDEX) {
+		/* Only an arena span to release (bpf/emit.bpf.h, bs_discard). */
+		if (bs_arena_span_ok(&b->arena, h))
+			bs_arena_consumed(&b->arena, h->cpu, h->arena_start, h->arena_end);
+		return 0;
+	}
 	if (size < sizeof(*h) || h->event_index >= BOOTSTRAP_N_EVENTS ||
 	    size < sizeof(*h) + bootstrap_events[h->event_index].payload_size)
 		return 0; /* cannot come from our programs */
@@ -72,7 +78,7 @@ int bs_on_record(void *ctx, void *data, size_t size)
 		bs_symbolizer_next(b->sym);
 	rc = b->fn(b->fn_ctx, &ev);
 	if (span_ok && ev.info->n_vars)
-		bs_arena_consumed(&b->arena, h->cpu, h->arena_end);
+		bs_arena_consumed(&b->arena, h->cpu, h->arena_start, h->arena_end);
 	b->delivered[h->event_index]++;
 	if (rc)
 		b->cb_stop = true;

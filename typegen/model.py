@@ -26,6 +26,7 @@ def protocol_constant(name, path=PROTOCOL_H):
 FIELD_MAX_BYTES = protocol_constant('BOOTSTRAP_FIELD_MAX_BYTES')
 MAX_FIELDS = protocol_constant('BOOTSTRAP_MAX_FIELDS')
 TARGET_NAME_MAX = protocol_constant('BOOTSTRAP_TARGET_NAME_MAX')
+ARENA_ALIGN = protocol_constant('BOOTSTRAP_ARENA_ALIGN')
 
 # type: (C type, size, signed)
 INT_TYPES = {

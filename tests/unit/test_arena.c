@@ -13,6 +13,7 @@
 static char *mem;
 static struct bootstrap_arena_ctl ctl[NCPU];
 static __u64 consumed[NCPU];
+static __u64 *done;
 static struct arena a;
 
 static void setup(void)
@@ -20,12 +21,14 @@ static void setup(void)
 	mem = calloc(NCPU, bs_arena_stride(REGION));
 	memset(ctl, 0, sizeof(ctl));
 	memset(consumed, 0, sizeof(consumed));
-	bs_arena_init(&a, mem, ctl, consumed, NCPU, REGION);
+	done = calloc(NCPU * bs_arena_done_words(REGION), sizeof(*done));
+	bs_arena_init(&a, mem, ctl, consumed, done, NCPU, REGION);
 }
 
 static void teardown(void)
 {
 	free(mem);
+	free(done);
 }
 
 TestSuite(arena, .init = setup, .fini = teardown);
@@ -91,16 +94,49 @@ Test(arena, unknown_cpu_and_inverted_span_are_refused)
 
 Test(arena, release_is_batched_moves_forward_only_and_per_cpu)
 {
-	bs_arena_consumed(&a, 0, 500);
+	bs_arena_consumed(&a, 0, 0, 500);
 	cr_assert_eq(ctl[0].released, 0, "a small amount waits for the batch end");
-	bs_arena_consumed(&a, 0, 300);
+	bs_arena_consumed(&a, 0, 0, 300);
 	bs_arena_release_all(&a);
 	cr_assert_eq(ctl[0].released, 500, "release must never move backwards");
 	cr_assert_eq(ctl[1].released, 0);
-	bs_arena_consumed(&a, 1, REGION / 16);
+	bs_arena_consumed(&a, 1, 0, REGION / 16);
 	cr_assert_eq(ctl[1].released, REGION / 16, "a sixteenth of the region is released at once");
 	bs_arena_release_all(&a);
 	cr_assert_eq(ctl[0].released, 500);
+}
+
+Test(arena, spans_read_out_of_order_release_only_once_the_gap_is_read)
+{
+	/* Spans [0,64) [64,128) [128,512) [512,520), read as 64..128, 512..520, 0..64: the
+	 * one at 128 is still being written. */
+	bs_arena_consumed(&a, 0, 64, 128);
+	bs_arena_consumed(&a, 0, 512, 520);
+	bs_arena_release_all(&a);
+	cr_assert_eq(ctl[0].released, 0, "nothing before the first unread span");
+	bs_arena_consumed(&a, 0, 0, 64);
+	bs_arena_release_all(&a);
+	cr_assert_eq(ctl[0].released, 128, "on across the span read ahead, up to the gap");
+	bs_arena_consumed(&a, 0, 128, 512);
+	bs_arena_release_all(&a);
+	cr_assert_eq(ctl[0].released, 520);
+	/* The bitmap is clear again: a lap later the same positions are new spans. */
+	bs_arena_consumed(&a, 0, 520 + REGION, 600 + REGION);
+	bs_arena_consumed(&a, 0, 520, 520 + REGION);
+	bs_arena_release_all(&a);
+	cr_assert_eq(ctl[0].released, 600 + REGION);
+	cr_assert_eq(ctl[1].released, 0, "per CPU");
+}
+
+Test(arena, empty_span_is_neither_checked_nor_released)
+{
+	struct bootstrap_header h = span(0, 100, 100);
+
+	ctl[0].released = 200;  /* an event that got no arena bytes, read after later ones */
+	cr_assert(bs_arena_span_ok(&a, &h));
+	bs_arena_consumed(&a, 0, 100, 100);
+	bs_arena_release_all(&a);
+	cr_assert_eq(ctl[0].released, 200);
 }
 
 /* Delivery through the ring buffer callback, with a fake instance over this arena. */
@@ -171,7 +207,7 @@ Test(arena, delivery_reads_in_place_then_releases)
 	struct seen s;
 
 	memcpy(mem + bs_arena_stride(REGION) + REGION - 3, "abcdef", 6);
-	ctl[1].released = REGION - 3;
+	ctl[1].released = consumed[1] = REGION - 3;  /* everything before it was read */
 	s = deliver(&b, &r);
 	cr_assert_eq(s.content.len, 6);
 	cr_assert_arr_eq(s.content.data, "abcdef", 6);
