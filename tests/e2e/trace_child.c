@@ -2,6 +2,8 @@
  * has put its pid in the in-kernel filter, so its very first syscall is traced. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,4 +164,17 @@ bool kprobes_expected(void)
 		found = strstr(line, " register_kprobe\n") != NULL;
 	fclose(f);
 	return found;
+}
+
+const char *probe_target_path(void)
+{
+	static char path[PATH_MAX];
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	cr_assert_gt(n, 0);
+	self[n] = '\0';
+	snprintf(path, sizeof(path), "%s/fixtures/probe_target", dirname(self));
+	cr_assert_eq(access(path, X_OK), 0, "%s is not built", path);
+	return path;
 }

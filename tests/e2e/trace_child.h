@@ -69,6 +69,9 @@ void trace_result_free(struct trace_result *r);
 const struct captured *find_event(const struct trace_result *r, int index, pid_t pid, size_t nth);
 size_t count_events(const struct trace_result *r, int index, pid_t pid);
 
+/* build/tests/fixtures/probe_target, found from this binary (build/tests/e2e). */
+const char *probe_target_path(void);
+
 #define PAYLOAD(c, name) ((const struct bootstrap_payload_##name *)(c)->payload)
 
 #endif

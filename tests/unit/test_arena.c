@@ -253,3 +253,21 @@ Test(arena, field_beyond_its_event_span_is_lost)
 	r.p.content.len = 7;  /* claims more than the header's span */
 	cr_assert(deliver(&b, &r).content.lost);
 }
+
+Test(arena, filler_record_releases_its_span_and_delivers_nothing)
+{
+	struct bootstrap_header filler = span(1, 0, 64);
+	struct write_record r = write_record(64, 8, 0);
+	struct bootstrap b = { 0 };
+
+	filler.event_index = BOOTSTRAP_FILLER_INDEX;
+	b.arena = a;
+	b.fn = remember;
+	cr_assert_eq(bs_on_record(&b, &filler, sizeof(filler)), 0);
+	cr_assert_eq(b.arena.consumed[1], 64, "the discarded event's span counts as read");
+	cr_assert_eq(deliver(&b, &r).calls, 1, "and the next span goes on from it");
+	bs_arena_release_all(&b.arena);
+	cr_assert_eq(ctl[1].released, 72);
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
+		cr_assert_eq(b.delivered[i], i == BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_WRITE);
+}
