@@ -134,7 +134,9 @@ static __always_inline struct bootstrap_header *bs_reserve(__u32 index, __u32 si
 
 /* Reserves up to need bytes (a multiple of BOOTSTRAP_ARENA_ALIGN) of this CPU's arena
  * for the event: as much as is free, possibly nothing (its fields are then lost and
- * counted). False when every try lost its race (see the top of this file). */
+ * counted). False when every try lost its race (see the top of this file). head starts
+ * at 0 and moves only by whole granules here and in bs_arena_settle(), so every span is
+ * aligned. */
 static __always_inline bool bs_arena_reserve(struct bs_emit *e, __u32 need)
 {
 	struct bootstrap_arena_ctl *ctl = e->ctl;
@@ -148,8 +150,9 @@ static __always_inline bool bs_arena_reserve(struct bs_emit *e, __u32 need)
 		/* released past head would be a confused consumer: then reserve nothing. */
 		if (released > head)
 			end = head;
+		/* Only whole granules, so that head stays aligned whatever released is. */
 		if (head + want > end)
-			want = end - head;
+			want = (end - head) & ~(__u64)(BOOTSTRAP_ARENA_ALIGN - 1);
 		e->head = e->limit = head;
 		if (!want || __sync_val_compare_and_swap(&ctl->head, head, head + want) == head) {
 			e->limit = head + want;
