@@ -2,13 +2,12 @@
  * `aggregate` list update one per-CPU hash per aggregation (aggregate.gen.bpf.h) through
  * bs_agg_slot(); the built-in per-process, per-event count behind `top` is here too.
  *
- * Per-CPU hashes: an update is a plain increment of this CPU's copy, no atomic and no
- * cache line shared with another CPU (user space adds the CPUs up when it reads). Two
- * updates of one map never interleave on a CPU: each map belongs to one event, whose
- * handlers never nest (see emit.bpf.h), and an XDP handler updates only its own events'
- * maps. Maps are not preallocated: memory follows the keys actually seen, up to the
- * bound the loader sets (aggregate_entries); a key beyond it is counted, never dropped
- * silently (aggregate_full). */
+ * Per-CPU hashes: an update is an atomic add to this CPU's copy, no cache line shared
+ * with another CPU (user space adds the CPUs up when it reads); atomic because handlers
+ * of one event may preempt one another on a CPU (see emit.bpf.h). Maps are not
+ * preallocated: memory follows the keys actually seen, up to the bound the loader sets
+ * (aggregate_entries); a key beyond it is counted, never dropped silently
+ * (aggregate_full). */
 #ifndef BOOTSTRAP_AGGREGATE_BPF_H
 #define BOOTSTRAP_AGGREGATE_BPF_H
 
@@ -39,7 +38,7 @@ static __always_inline __u64 *bs_agg_slot(void *map, const void *key, struct boo
 	bpf_map_update_elem(map, key, (const void *)bs_agg_zero, BPF_NOEXIST);
 	v = bpf_map_lookup_elem(map, key);
 	if (!v)
-		cnt->aggregate_full++;
+		bs_count(&cnt->aggregate_full, 1);
 	return v;
 }
 
@@ -87,7 +86,7 @@ static __always_inline void bs_top_count(__u32 index, __u32 tgid)
 	bpf_get_current_comm(k.comm, sizeof(k.comm));
 	v = bs_agg_slot(&bs_top, &k, cnt);
 	if (v)
-		(*v)++;
+		bs_count(v, 1);
 }
 
 #endif

@@ -1,31 +1,49 @@
 /* emit.bpf.h: how one event is emitted; every generated handler goes through it.
  *
- *   bs_begin   filters, reserves header + fixed payload in the ring buffer, fills the header
+ *   bs_begin   filters, reserves header + fixed payload in the ring buffer and, for an event
+ *              with variable fields, its span of this CPU's arena region; fills the header
  *   bs_var_*   appends one variable field to this CPU's arena region (or marks it lost);
  *              bs_var_stack a kernel or user stack
- *   bs_commit  records the arena span in the header, submits, wakes the consumer rarely
+ *   bs_commit  gives back the unused end of the span, records it in the header, submits,
+ *              wakes the consumer rarely
  *   bs_begin_quiet / bs_end_quiet  the same filters for an aggregate-only event, which
  *              sends nothing: its header (only the masks are used) and payload are on
  *              the handler's stack, and only the fields its aggregations read are filled
  *
- * Handlers can interleave on one CPU. Tracepoint, kprobe and perf_event programs run
- * through trace_call_bpf()/bpf_overflow_handler(), which skip any such program while
- * another runs on the same CPU (the per-CPU bpf_prog_active count), but uprobe programs
- * do not take part (they run preemptible, with migration disabled only). So each event
- * takes this CPU's arena for itself: bs_begin() increments arena_ctl.busy atomically and
- * proceeds only from 0; an event that finds it taken is dropped and counted
- * (arena_busy); bs_commit() and bs_discard() release it. Inside, the arena head and the
- * event's counters are plain per-CPU loads and stores.
- * XDP programs run in softirq and may interrupt any handler between its bs_begin and
- * its bs_commit. They cannot corrupt the arena because they never touch it: an xdp
- * event has no variable fields (typegen rejects them), and its begin and commit
- * (packet.bpf.h) neither read nor write arena_ctl; the records carry an empty span,
- * which user space neither checks nor releases (c/poll.c). What they do share is safe
- * in any context: ring buffer reservation (the kernel serializes producers with an
- * irq-safe lock), per-CPU counters and aggregation maps of their own event index only,
- * and the read-only filters.
- * Arena positions are monotonic 64-bit counters; the kernel writes a field only below
- * released + region size, so bytes user space has not released are never overwritten.
+ * Handlers interleave on one CPU. Tracepoint, kprobe and perf_event programs run through
+ * trace_call_bpf()/bpf_overflow_handler(), which skip any such program while another
+ * runs on the same CPU (bpf_prog_active), but uprobe programs run preemptible with only
+ * migration disabled, and on PREEMPT_RT so do the others: a handler may stop anywhere
+ * for as long as the scheduler likes, and other tasks' handlers run on its CPU
+ * meanwhile. XDP runs in softirq and interrupts anything (it never touches the arena:
+ * packet.bpf.h). Nothing here may therefore be owned by an event for its duration.
+ *
+ * Invariant: every arena byte an event writes lies in its own reservation
+ * [arena_start, limit), taken by one compare-and-swap on arena_ctl.head from a head
+ * read before it, and ending at or below released + region as read before that CAS.
+ * - Disjoint: reservations are cut from head by successful CASes, each from the value
+ *   the previous one left, so no two overlap; a CAS that fails changed nothing (another
+ *   handler moved head in between): read again and retry, a bounded number of times,
+ *   then drop the event and count it (arena_busy: it lost the race that many times in
+ *   a row). A preempted handler holds only its reservation: others reserve after it.
+ * - Never over unread bytes: released only grows, so released + region, read before
+ *   the CAS, bounds what user space has not released at any later time.
+ * - Given back at the end: bs_commit() moves head back from limit to the event's
+ *   aligned end (a CAS, so only when nobody reserved after it); otherwise the event
+ *   keeps its whole reservation. Head returns to a value another event saw only through
+ *   reservations that wrote nothing, so a span that holds bytes is never reused early.
+ * - Always reported: user space releases a CPU's region only across spans it has been
+ *   handed, in any order (c/arena.c), so every reservation reaches it in a ring record:
+ *   its event's, or, when a discarded event (a syscall entry held for its exit) cannot
+ *   give its reservation back, a filler record that carries only the span.
+ * - Spans start and end at multiples of BOOTSTRAP_ARENA_ALIGN (the granule of user
+ *   space's out-of-order bookkeeping), and a field is written contiguously from its
+ *   first byte, through the slack past the region's end if need be.
+ * Per-CPU counters and aggregations are shared by every handler of their event on the
+ * CPU, so they are added to atomically (bs_count). Ring buffer reservation is safe in
+ * any context (the kernel serializes producers with an irq-safe lock); the filters are
+ * read-only. A preempted event's ring record holds back the consumer (the ring is read
+ * in order) until it resumes; meanwhile every other event is still recorded.
  */
 #ifndef BOOTSTRAP_EMIT_BPF_H
 #define BOOTSTRAP_EMIT_BPF_H
@@ -37,8 +55,8 @@ struct bs_emit {
 	struct bootstrap_kcounters *cnt;
 	struct bootstrap_arena_ctl *ctl;
 	char *region;  /* this CPU's arena element */
-	__u64 head;    /* next free arena position */
-	__u64 limit;   /* first position that may still hold unreleased bytes */
+	__u64 head;    /* next free position of the event's reservation */
+	__u64 limit;   /* the reservation's end */
 	/* Counted at commit, so that a syscall entry held for its exit counts nothing. */
 	__u32 faults;  /* reads that faulted */
 	__u32 truncs;  /* fields cut at their max */
@@ -105,28 +123,54 @@ static __always_inline struct bootstrap_header *bs_reserve(__u32 index, __u32 si
 		return NULL;
 	h = bpf_ringbuf_reserve(&events_rb, sizeof(*h) + size, 0);
 	if (!h)
-		(*cnt)->ringbuf_full++;
+		bs_count(&(*cnt)->ringbuf_full, 1);
 	return h;
 }
 
-/* Ends this CPU's exclusive use of its arena. Whoever interrupted us has undone its
- * own increment before we resumed, so the count is ours alone: a plain store. */
-static __always_inline void bs_release(struct bootstrap_arena_ctl *ctl)
+/* Times bs_arena_reserve() tries its CAS: each failure means another handler on this
+ * CPU reserved between our read of head and our CAS (it interrupted or preempted us in
+ * that window of a few instructions). */
+#define BS_RESERVE_TRIES 4
+
+/* Reserves up to need bytes (a multiple of BOOTSTRAP_ARENA_ALIGN) of this CPU's arena
+ * for the event: as much as is free, possibly nothing (its fields are then lost and
+ * counted). False when every try lost its race (see the top of this file). head starts
+ * at 0 and moves only by whole granules here and in bs_arena_settle(), so every span is
+ * aligned. */
+static __always_inline bool bs_arena_reserve(struct bs_emit *e, __u32 need)
 {
-	*(volatile __u64 *)&ctl->busy = 0;
+	struct bootstrap_arena_ctl *ctl = e->ctl;
+
+	for (int i = 0; i < BS_RESERVE_TRIES; i++) {
+		__u64 head = *(volatile __u64 *)&ctl->head;
+		__u64 released = *(volatile __u64 *)&ctl->released;
+		__u64 end = released + arena_mask + 1;
+		__u64 want = need;
+
+		/* released past head would be a confused consumer: then reserve nothing. */
+		if (released > head)
+			end = head;
+		/* Only whole granules, so that head stays aligned whatever released is. */
+		if (head + want > end)
+			want = (end - head) & ~(__u64)(BOOTSTRAP_ARENA_ALIGN - 1);
+		e->head = e->limit = head;
+		if (!want || __sync_val_compare_and_swap(&ctl->head, head, head + want) == head) {
+			e->limit = head + want;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Returns the payload (right after the header in the ring record), or NULL when the event
- * is filtered out or dropped (ring buffer full, or the arena taken: counted). size must
- * be a constant. */
-static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, __u32 size)
+ * is filtered out or dropped (ring buffer full, or no arena reservation: counted). size
+ * must be a constant; arena_need is the most its variable fields write (0: none, and the
+ * arena is not touched). */
+static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, __u32 size, __u32 arena_need)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct bootstrap_arena_ctl *ctl;
 	struct bootstrap_kcounters *cnt;
 	struct bootstrap_header *h;
-	__u64 released;
-	char *region;
 	__u32 cpu;
 
 	if (!bs_wanted(index, pid_tgid >> 32))
@@ -136,31 +180,27 @@ static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, 
 		return NULL;
 	}
 	cpu = bpf_get_smp_processor_id();
-	region = bpf_map_lookup_elem(&arena, &cpu);
-	ctl = bpf_map_lookup_elem(&arena_ctl, &cpu);
-	if (!region || !ctl)
-		return NULL;
-	/* This CPU's arena and counters are ours until commit (see the top of this file). */
-	if (__sync_fetch_and_add(&ctl->busy, 1)) {
-		__sync_fetch_and_add(&ctl->busy, -1);
-		cnt = bpf_map_lookup_elem(&counters, &index);
-		if (cnt)
-			__sync_fetch_and_add(&cnt->arena_busy, 1);
-		return NULL;
+	e->region = NULL;
+	e->ctl = NULL;
+	e->head = e->limit = 0;
+	if (arena_need) {
+		e->region = bpf_map_lookup_elem(&arena, &cpu);
+		e->ctl = bpf_map_lookup_elem(&arena_ctl, &cpu);
+		if (!e->region || !e->ctl)
+			return NULL;
 	}
 	h = bs_reserve(index, size, &cnt);
-	if (!h) {
-		bs_release(ctl);
+	if (!h)
+		return NULL;
+	/* Right after the ring record: the less happens in between, the less often the two
+	 * orders differ (user space copes when they do). */
+	if (arena_need && !bs_arena_reserve(e, arena_need)) {
+		bpf_ringbuf_discard(h, BPF_RB_NO_WAKEUP);
+		bs_count(&cnt->arena_busy, 1);
 		return NULL;
 	}
 	e->hdr = h;
 	e->cnt = cnt;
-	e->ctl = ctl;
-	e->region = region;
-	e->head = ctl->head;
-	released = *(volatile __u64 *)&ctl->released;
-	/* released past head would be a confused consumer: then write nothing at all. */
-	e->limit = released <= e->head ? released + arena_mask + 1 : e->head;
 	e->faults = 0;
 	e->truncs = 0;
 	e->losts = 0;
@@ -173,11 +213,29 @@ static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, 
 	return h + 1;
 }
 
-/* Drops the event begun (a syscall entry held for its exit): nothing is counted. */
+/* Gives back the reservation's unused end [end, limit) when no later reservation
+ * follows it; returns where the event's span ends. */
+static __always_inline __u64 bs_arena_settle(struct bs_emit *e, __u64 end)
+{
+	if (end == e->limit || __sync_val_compare_and_swap(&e->ctl->head, e->limit, end) == e->limit)
+		return end;
+	return e->limit;
+}
+
+/* Drops the event begun (a syscall entry held for its exit): nothing is counted. Its
+ * reservation goes back to the arena, or, when another one follows it already, to user
+ * space in a filler record, which releases it like any span. */
 static __always_inline void bs_discard(struct bs_emit *e)
 {
-	bpf_ringbuf_discard(e->hdr, BPF_RB_NO_WAKEUP);
-	bs_release(e->ctl);
+	__u64 start = e->hdr->arena_start;
+
+	if (!e->ctl || bs_arena_settle(e, start) == start) {
+		bpf_ringbuf_discard(e->hdr, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	e->hdr->event_index = BOOTSTRAP_FILLER_INDEX;
+	e->hdr->arena_end = e->limit;
+	bpf_ringbuf_submit(e->hdr, BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline void bs_var_begin(struct bs_emit *e, struct bootstrap_var *v)
@@ -231,7 +289,7 @@ static __always_inline void bs_mark_truncated(struct bs_emit *e, __u32 idx)
 	e->truncs++;
 }
 
-/* Where n more bytes go, or NULL when they would reach unreleased bytes. */
+/* Where n more bytes go, or NULL when they do not fit in the event's reservation. */
 static __always_inline char *bs_arena_dst(struct bs_emit *e, __u64 n)
 {
 	if (e->head + n > e->limit)
@@ -324,18 +382,23 @@ static __always_inline void bs_var_str(struct bs_emit *e, struct bootstrap_var *
 }
 
 /* A NULL-terminated user array of string pointers (execve's argv), as one NUL-separated
- * block of at most max bytes and max_items strings. */
+ * block of at most max bytes and max_items strings. One read per string, each continuing
+ * where the previous one ended, from the field's first byte: user space reads the field
+ * contiguously from there, through the slack past the region's end (never from a
+ * position taken modulo the region, which would wrap to the region's start). */
 static __always_inline void bs_var_str_array(struct bs_emit *e, struct bootstrap_var *v, __u32 idx,
 					     const void *argv, __u32 max_items, __u32 max)
 {
 	const char *const *ptrs = argv;
 	const char *arg;
 	__u32 used = 0, i;
+	char *base;
 
 	bs_var_begin(e, v);
 	if (!bs_user_ok(e, idx, true))
 		return;
-	if (!bs_arena_dst(e, max + 1)) {
+	base = bs_arena_dst(e, max + 1);
+	if (!base) {
 		bs_mark_lost(e, idx, 0);
 		return;
 	}
@@ -350,12 +413,14 @@ static __always_inline void bs_var_str_array(struct bs_emit *e, struct bootstrap
 		}
 		if (!arg)
 			break;
+		/* For the verifier: base + used + room stays inside the region and its slack. */
+		bs_barrier_var(used);
 		bs_barrier_var(room);
-		if (room <= 1 || room > BOOTSTRAP_FIELD_MAX_BYTES + 1) {
+		if (used > BOOTSTRAP_FIELD_MAX_BYTES || room <= 1 || room > BOOTSTRAP_FIELD_MAX_BYTES + 1) {
 			bs_mark_truncated(e, idx);
 			break;
 		}
-		n = bpf_probe_read_user_str(e->region + ((e->head + used) & arena_mask), room, arg);
+		n = bpf_probe_read_user_str(base + used, room, arg);
 		if (n < 0) {
 			bs_mark_fault(e, idx);
 			break;
@@ -415,10 +480,14 @@ static __always_inline bool bs_ring_crossed(__u32 payload_size)
  * the event is final: a syscall entry held for its exit counts nothing. */
 static __always_inline void bs_count_fields(struct bs_emit *e)
 {
-	e->cnt->read_faults += e->faults;
-	e->cnt->truncated += e->truncs;
-	e->cnt->fields_lost += e->losts;
-	e->cnt->payload_bytes_lost += e->lost_bytes;
+	if (e->faults)
+		bs_count(&e->cnt->read_faults, e->faults);
+	if (e->truncs)
+		bs_count(&e->cnt->truncated, e->truncs);
+	if (e->losts) {
+		bs_count(&e->cnt->fields_lost, e->losts);
+		bs_count(&e->cnt->payload_bytes_lost, e->lost_bytes);
+	}
 }
 
 /* Wake the consumer only when the backlog crosses a threshold (this record took it
@@ -426,19 +495,22 @@ static __always_inline void bs_count_fields(struct bs_emit *e)
  * space bounds the latency of what stays below the thresholds. */
 static __always_inline void bs_commit(struct bs_emit *e, __u32 payload_size)
 {
-	__u64 used_after = e->head - e->ctl->released;
-	__u64 used_before = e->hdr->arena_start - e->ctl->released;
 	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u64 end = e->head;
 
-	if (bs_ring_crossed(payload_size) ||
-	    (used_after >= wake_arena_bytes && used_before < wake_arena_bytes))
+	if (e->ctl) {
+		__u64 released = *(volatile __u64 *)&e->ctl->released;
+
+		end = bs_arena_settle(e, (e->head + BOOTSTRAP_ARENA_ALIGN - 1) & ~(__u64)(BOOTSTRAP_ARENA_ALIGN - 1));
+		if (end - released >= wake_arena_bytes && e->hdr->arena_start - released < wake_arena_bytes)
+			flags = BPF_RB_FORCE_WAKEUP;
+	}
+	if (bs_ring_crossed(payload_size))
 		flags = BPF_RB_FORCE_WAKEUP;
-	e->hdr->arena_end = e->head;
-	e->ctl->head = e->head;
-	e->cnt->emitted++;
+	e->hdr->arena_end = end;
+	bs_count(&e->cnt->emitted, 1);
 	bs_count_fields(e);
 	bpf_ringbuf_submit(e->hdr, flags);
-	bs_release(e->ctl);
 }
 
 /* An aggregate-only event: the filters of bs_begin (only enabled[] without a current

@@ -15,7 +15,7 @@ static __always_inline void *bs_entry_take(struct bs_emit *e, void *map, struct 
 
 	if (entry && *entry)
 		return entry;
-	e->cnt->entry_missed++;
+	bs_count(&e->cnt->entry_missed, 1);
 	return NULL;
 }
 

@@ -59,6 +59,10 @@ struct {
 } excluded_tgids SEC(".maps");
 volatile __u32 n_excluded;
 
+/* Adds n to a per-CPU counter or aggregate: atomically, as handlers of one event may
+ * preempt one another on a CPU (emit.bpf.h). */
+#define bs_count(p, n) __sync_fetch_and_add((p), (n))
+
 /* Fixed at load time (read-only: the verifier treats them as constants). */
 const volatile __u64 arena_mask = (2 << 20) - 1;   /* region bytes - 1, a power of two */
 const volatile __u64 wake_ring_bytes = 1 << 20;    /* wake the consumer at this much backlog */

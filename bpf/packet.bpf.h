@@ -100,8 +100,9 @@ static __always_inline void bs_pkt_parse(struct xdp_md *ctx, struct bs_pkt *pkt)
 }
 
 /* bs_begin for a packet: only whether the event is enabled; the header's task fields
- * are zero and the span is empty. */
-static __always_inline void *bs_begin_packet(struct bs_emit *e, __u32 index, __u32 id, __u32 size)
+ * are zero and the span is empty (arena_need is 0: a packet event has no variable
+ * field). */
+static __always_inline void *bs_begin_packet(struct bs_emit *e, __u32 index, __u32 id, __u32 size, __u32 arena_need)
 {
 	struct bootstrap_kcounters *cnt;
 	struct bootstrap_header *h;
@@ -124,7 +125,7 @@ static __always_inline void *bs_begin_packet(struct bs_emit *e, __u32 index, __u
 
 static __always_inline void bs_commit_packet(struct bs_emit *e, __u32 payload_size)
 {
-	e->cnt->emitted++;
+	bs_count(&e->cnt->emitted, 1);
 	bpf_ringbuf_submit(e->hdr, bs_ring_crossed(payload_size) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 

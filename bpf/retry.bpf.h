@@ -64,7 +64,7 @@ static __always_inline void bs_retry_begin(struct bs_emit *e, const struct bs_re
 {
 	e->hdr->timestamp_ns = st->timestamp_ns;
 	e->no_user = st->mm != (__u64)task->mm;
-	e->cnt->fault_retries++;
+	bs_count(&e->cnt->fault_retries, 1);
 }
 
 #endif

@@ -194,9 +194,11 @@ static int map_arena(struct bootstrap *b)
 		return -errno;
 	}
 	b->arena.consumed = calloc(b->ncpu, sizeof(*b->arena.consumed));
-	if (!b->arena.consumed)
+	b->arena.done = calloc((size_t)b->ncpu * bs_arena_done_words(b->arena.region), sizeof(*b->arena.done));
+	if (!b->arena.consumed || !b->arena.done)
 		return -ENOMEM;
-	bs_arena_init(&b->arena, b->arena_mem, b->ctl_mem, b->arena.consumed, b->ncpu, b->arena.region);
+	bs_arena_init(&b->arena, b->arena_mem, b->ctl_mem, b->arena.consumed, b->arena.done, b->ncpu,
+		      b->arena.region);
 	return 0;
 }
 
@@ -346,6 +348,7 @@ void bootstrap_close(struct bootstrap *b)
 		bpf_link__destroy(b->track_links[i]);
 	bs_ringbuf_unmap(&b->ring);
 	free(b->arena.consumed);
+	free(b->arena.done);
 	if (b->arena_mem)
 		munmap(b->arena_mem, b->arena_mem_len);
 	if (b->ctl_mem)

@@ -31,6 +31,14 @@ int bs_on_record(void *ctx, void *data, size_t size)
 	enum bs_record verdict;
 	int rc;
 
+	if (size >= sizeof(*h) && h->event_index == BOOTSTRAP_FILLER_INDEX) {
+		/* Only an arena span to release (bpf/emit.bpf.h, bs_discard). */
+		if (h->cpu < b->arena.ncpu && bs_arena_span(&b->arena, h) == BS_SPAN_OK)
+			bs_arena_consumed(&b->arena, h->cpu, h->arena_start, h->arena_end);
+		else
+			b->records_malformed++;
+		return 0;
+	}
 	verdict = bs_record_check(&b->arena, data, size, vars);
 	if (verdict == BS_RECORD_MALFORMED) {
 		b->records_malformed++;
@@ -47,7 +55,7 @@ int bs_on_record(void *ctx, void *data, size_t size)
 		bs_symbolizer_next(b->sym);
 	rc = b->fn(b->fn_ctx, &ev);
 	if (verdict == BS_RECORD_OK && ev.info->n_vars)
-		bs_arena_consumed(&b->arena, h->cpu, h->arena_end);
+		bs_arena_consumed(&b->arena, h->cpu, h->arena_start, h->arena_end);
 	b->delivered[h->event_index]++;
 	if (rc)
 		b->cb_stop = true;

@@ -81,12 +81,19 @@ struct bootstrap_var {
 	__u32 len;
 };
 
+/* Every event's arena span starts and ends at a multiple of this (bpf/emit.bpf.h). */
+#define BOOTSTRAP_ARENA_ALIGN 8
+
+/* The event_index of a filler record: no event, only an arena span [arena_start,
+ * arena_end) the kernel reserved and could not give back, for user space to release. */
+#define BOOTSTRAP_FILLER_INDEX 0xffff
+
 /* Per-CPU arena bookkeeping, one cache line per writer so the two sides do not
- * share a line: head is written by the kernel only, released by user space only. */
+ * share a line: head is written by the kernel only (each event reserves its span with a
+ * compare-and-swap on it), released by user space only. */
 struct bootstrap_arena_ctl {
 	__u64 head;
-	__u64 busy;  /* an event is being written into this CPU's arena (emit.bpf.h) */
-	__u64 pad0[6];
+	__u64 pad0[7];
 	__u64 released;
 	__u64 pad1[7];
 };
@@ -102,7 +109,7 @@ struct bootstrap_arena_ctl {
 	X(read_faults, "fields whose memory could not be read")                          \
 	X(entry_missed, "return points without a recorded entry: entry fields lost")     \
 	X(fault_retries, "syscall entries whose faulted reads were redone at the exit")   \
-	X(arena_busy, "event dropped: it interrupted another on this CPU mid-write")     \
+	X(arena_busy, "event dropped: others on this CPU kept winning its arena reservation")     \
 	X(aggregate_full, "aggregation updates lost: a new key did not fit in its map")
 
 /* Per-CPU, per-event-type counters (BPF_MAP_TYPE_PERCPU_ARRAY, key = event index).

@@ -4,6 +4,7 @@ The templates ask here how a field's value reads in a given program: the event's
 handler reads arguments as its kind says (kinds.py), while the exit that completes a
 faulted syscall entry reads them from the stash (`args` names that array).
 """
+from model import ARENA_ALIGN
 
 
 def c_string(text):
@@ -82,6 +83,21 @@ def var_call(f, ev, args=None):
         end = expr(f.end, ev, args)
         return f'bs_var_block({head}, (__u64)({src}), (__u64)({end}), {f.max}, {user(f)})'
     return f'bs_var_str_array({head}, (const void *)({src}), {f.raw["max_items"]}, {f.max})'
+
+
+def arena_need(ev):
+    """The most arena bytes the event's variable fields write, what its bs_begin reserves:
+    per field, the most its length can say (max_bytes), plus a string's NUL (kept, not
+    counted) and up to 7 bytes of alignment before a stack, rounded up to the span
+    alignment."""
+    need = 0
+    for f in ev.var_fields:
+        need += f.max_bytes
+        if f.type == 'stack':
+            need += ARENA_ALIGN - 1
+        elif f.type == 'char[]' and not f.len_field:
+            need += 1
+    return -(-need // ARENA_ALIGN) * ARENA_ALIGN
 
 
 def stack_call(f):

@@ -27,6 +27,7 @@ FIELD_MAX_BYTES = protocol_constant('BOOTSTRAP_FIELD_MAX_BYTES')
 MAX_FIELDS = protocol_constant('BOOTSTRAP_MAX_FIELDS')
 TARGET_NAME_MAX = protocol_constant('BOOTSTRAP_TARGET_NAME_MAX')
 STACK_FRAME_BYTES = 8  # a stack field holds __u64 addresses
+ARENA_ALIGN = protocol_constant('BOOTSTRAP_ARENA_ALIGN')
 
 # type: (C type, size, signed)
 INT_TYPES = {

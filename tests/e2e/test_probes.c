@@ -7,7 +7,6 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,20 +18,6 @@
 
 #define DIR_FD 200  /* the dfd of the child's known openat */
 #define OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-
-/* build/tests/fixtures/probe_target, found from this binary (build/tests/e2e). */
-static const char *fixture(void)
-{
-	static char path[PATH_MAX];
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	cr_assert_gt(n, 0);
-	self[n] = '\0';
-	snprintf(path, sizeof(path), "%s/fixtures/probe_target", dirname(self));
-	cr_assert_eq(access(path, X_OK), 0, "%s is not built", path);
-	return path;
-}
 
 /* One known openat: dfd DIR_FD (the root directory), "." , OPEN_FLAGS. Exits with the
  * fd it returned. */
@@ -187,7 +172,7 @@ Test(probes, no_kprobes_is_one_warning_for_many_functions)
 /* A uprobe on a binary that does not exist, and one on a symbol the fixture lacks. */
 static void missing_uprobes(struct bootstrap_attach a[2], char *no_symbol, size_t cap)
 {
-	snprintf(no_symbol, cap, "%s:no_such_function", fixture());
+	snprintf(no_symbol, cap, "%s:no_such_function", probe_target_path());
 	a[0] = (struct bootstrap_attach){ .event = "probe/uprobe", .target = "/nonexistent/probe_target:add_numbers" };
 	a[1] = (struct bootstrap_attach){ .event = "probe/uprobe", .target = no_symbol };
 }
@@ -201,15 +186,15 @@ Test(probes, missing_uprobe_targets_are_skipped_with_one_warning_each)
 	struct trace_result r;
 
 	missing_uprobes(a, no_symbol, sizeof(no_symbol));
-	snprintf(add_numbers, sizeof(add_numbers), "%s:add_numbers", fixture());
+	snprintf(add_numbers, sizeof(add_numbers), "%s:add_numbers", probe_target_path());
 	a[2] = (struct bootstrap_attach){ .event = "probe/uretprobe", .target = add_numbers };
 	trace_child(&(struct trace_opts){ .events = "sched/sched_process_exec", .attach = a, .n_attach = 3, .log = &log },
-		    exec_fixture, (void *)fixture(), &r);
+		    exec_fixture, (void *)probe_target_path(), &r);
 	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
 	snprintf(want[0], sizeof(want[0]), "probe/uprobe (uprobe /nonexistent/probe_target:add_numbers): "
 		 "binary /nonexistent/probe_target does not exist; skipped");
 	snprintf(want[1], sizeof(want[1]), "probe/uprobe (uprobe %s): %s has no function symbol no_such_function; skipped",
-		 no_symbol, fixture());
+		 no_symbol, probe_target_path());
 	cr_assert_eq(log.n, 2);
 	cr_assert_str_eq(log.lines[0], want[0]);
 	cr_assert_str_eq(log.lines[1], want[1]);
@@ -245,7 +230,7 @@ Test(probes, strict_fails_on_a_missing_uprobe_target)
 				 "exist; failing (strict)", a[k].target);
 		else
 			snprintf(want, sizeof(want), "probe/uprobe (uprobe %s): %s has no function symbol no_such_function; "
-				 "failing (strict)", a[k].target, fixture());
+				 "failing (strict)", a[k].target, probe_target_path());
 		cr_assert_str_eq(log.lines[0], want);
 	}
 }

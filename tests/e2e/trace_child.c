@@ -2,9 +2,12 @@
  * has put its pid in the in-kernel filter, so its very first syscall is traced. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,7 +95,7 @@ void trace_child(const struct trace_opts *opts, int (*fn)(void *arg), void *arg,
 	cr_assert_eq(write(go[1], &byte, 1), 1);
 	close(go[1]);
 	for (;;) {
-		pid_t w = waitpid(out->child, &out->status, WNOHANG);
+		pid_t w = wait4(out->child, &out->status, WNOHANG, &out->rusage);
 
 		cr_assert_geq(bootstrap_poll(b, 20, collect, &c), 0);
 		if (w == out->child)
@@ -163,4 +166,17 @@ bool kprobes_expected(void)
 		found = strstr(line, " register_kprobe\n") != NULL;
 	fclose(f);
 	return found;
+}
+
+const char *probe_target_path(void)
+{
+	static char path[PATH_MAX];
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	cr_assert_gt(n, 0);
+	self[n] = '\0';
+	snprintf(path, sizeof(path), "%s/fixtures/probe_target", dirname(self));
+	cr_assert_eq(access(path, X_OK), 0, "%s is not built", path);
+	return path;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "bootstrap.h"
@@ -26,7 +27,8 @@ struct trace_result {
 	struct captured *events;
 	size_t n;
 	pid_t child;
-	int status;  /* from waitpid */
+	int status;  /* from wait4 */
+	struct rusage rusage;  /* the child's, all its threads */
 	struct bootstrap_stats stats;
 };
 
@@ -68,6 +70,9 @@ void trace_result_free(struct trace_result *r);
 /* The n-th event (0-based) of type index produced by pid (0 = any), or NULL. */
 const struct captured *find_event(const struct trace_result *r, int index, pid_t pid, size_t nth);
 size_t count_events(const struct trace_result *r, int index, pid_t pid);
+
+/* build/tests/fixtures/probe_target, found from this binary (build/tests/e2e). */
+const char *probe_target_path(void);
 
 #define PAYLOAD(c, name) ((const struct bootstrap_payload_##name *)(c)->payload)
 

@@ -126,7 +126,7 @@ def test_aggregation_key_struct_map_and_update(agg_gen):
     bpf = (agg_gen / 'aggregate.gen.bpf.h').read_text()
     assert '\t__type(value, __u64[68]);\n' in bpf  # count, one sum, 66 buckets
     assert '\t\tbpf_get_current_comm(k.comm, sizeof(k.comm));\n' in bpf
-    assert '\t\t\tv[1] += (__u64)p->count;\n' in bpf
+    assert '\t\t\tbs_count(&v[1], (__u64)p->count);\n' in bpf
     assert '__u32 b = bs_hist_bucket((__u64)p->ret, true);' in bpf
 
 

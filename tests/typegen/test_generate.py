@@ -259,6 +259,23 @@ def test_task_chain_is_read_where_its_bytes_are(tmp_path, field, read):
     assert f'\t{read}\n' in fill
 
 
+@pytest.mark.parametrize('fields, need', [
+    pytest.param('', 0, id='no-variable-field-reserves-nothing'),
+    pytest.param('{ name = "s", type = "char[]", from = "args[1]", max = 100 }', 104,
+                 id='a-string-and-its-nul-rounded-to-the-alignment'),
+    pytest.param('{ name = "n", type = "u64", from = "args[2]" },'
+                 '{ name = "b", type = "char[]", from = "args[1]", len = "n", max = 64 },'
+                 '{ name = "v", type = "char*[]", from = "args[3]", max_items = 4, max = 32768 },'
+                 '{ name = "k", type = "stack", from = "kstack", max = 10 }', 64 + 32769 + 87,
+                 id='bytes-an-array-and-a-stack-with-its-alignment'),
+])
+def test_begin_reserves_what_the_variable_fields_may_write(tmp_path, fields, need):
+    """bs_begin's arena reservation: the most the event's bs_var_* calls can take."""
+    fill = generated_fill(tmp_path, f'[syscalls.sys_enter_openat]\nid = 1024\npayload = [{fields}]\n')
+    assert (f'\tp = bs_begin(&e, BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_OPENAT, BOOTSTRAP_ID_SYSCALLS_SYS_ENTER_OPENAT, '
+            f'sizeof(*p), {need});\n') in fill
+
+
 def test_syscall_entry_reading_only_through_a_pointer_is_retried_at_the_exit(tmp_path):
     """A *args[N] integer in user memory faults like a string does: held for the exit too."""
     fill = generated_fill(tmp_path, '[syscalls.sys_enter_clock_nanosleep]\nid = 1\n'

@@ -14,6 +14,7 @@
 static char *mem;
 static struct bootstrap_arena_ctl ctl[NCPU];
 static __u64 consumed[NCPU];
+static __u64 *done;
 static struct arena a;
 
 static void setup(void)
@@ -21,12 +22,14 @@ static void setup(void)
 	mem = calloc(NCPU, bs_arena_stride(REGION));
 	memset(ctl, 0, sizeof(ctl));
 	memset(consumed, 0, sizeof(consumed));
-	bs_arena_init(&a, mem, ctl, consumed, NCPU, REGION);
+	done = calloc(NCPU * bs_arena_done_words(REGION), sizeof(*done));
+	bs_arena_init(&a, mem, ctl, consumed, done, NCPU, REGION);
 }
 
 static void teardown(void)
 {
 	free(mem);
+	free(done);
 }
 
 TestSuite(arena, .init = setup, .fini = teardown);
@@ -91,16 +94,50 @@ Test(arena, inverted_span_is_bad)
 Test(arena, release_is_batched_moves_forward_only_and_per_cpu)
 {
 	ctl[0].head = ctl[1].head = REGION;  /* the kernel wrote that far */
-	bs_arena_consumed(&a, 0, 500);
+	bs_arena_consumed(&a, 0, 0, 500);
 	cr_assert_eq(ctl[0].released, 0, "a small amount waits for the batch end");
-	bs_arena_consumed(&a, 0, 300);
+	bs_arena_consumed(&a, 0, 0, 300);
 	bs_arena_release_all(&a);
 	cr_assert_eq(ctl[0].released, 500, "release must never move backwards");
 	cr_assert_eq(ctl[1].released, 0);
-	bs_arena_consumed(&a, 1, REGION / 16);
+	bs_arena_consumed(&a, 1, 0, REGION / 16);
 	cr_assert_eq(ctl[1].released, REGION / 16, "a sixteenth of the region is released at once");
 	bs_arena_release_all(&a);
 	cr_assert_eq(ctl[0].released, 500);
+}
+
+Test(arena, spans_read_out_of_order_release_only_once_the_gap_is_read)
+{
+	/* Spans [0,64) [64,128) [128,512) [512,520), read as 64..128, 512..520, 0..64: the
+	 * one at 128 is still being written. */
+	ctl[0].head = 2 * REGION;  /* the kernel reserved that far */
+	bs_arena_consumed(&a, 0, 64, 128);
+	bs_arena_consumed(&a, 0, 512, 520);
+	bs_arena_release_all(&a);
+	cr_assert_eq(ctl[0].released, 0, "nothing before the first unread span");
+	bs_arena_consumed(&a, 0, 0, 64);
+	bs_arena_release_all(&a);
+	cr_assert_eq(ctl[0].released, 128, "on across the span read ahead, up to the gap");
+	bs_arena_consumed(&a, 0, 128, 512);
+	bs_arena_release_all(&a);
+	cr_assert_eq(ctl[0].released, 520);
+	/* The bitmap is clear again: a lap later the same positions are new spans. */
+	bs_arena_consumed(&a, 0, 520 + REGION, 600 + REGION);
+	bs_arena_consumed(&a, 0, 520, 520 + REGION);
+	bs_arena_release_all(&a);
+	cr_assert_eq(ctl[0].released, 600 + REGION);
+	cr_assert_eq(ctl[1].released, 0, "per CPU");
+}
+
+Test(arena, empty_span_is_neither_checked_nor_released)
+{
+	struct bootstrap_header h = span(0, 100, 100);
+
+	ctl[0].released = 200;  /* an event that got no arena bytes, read after later ones */
+	cr_assert_eq(bs_arena_span(&a, &h), BS_SPAN_OK);
+	bs_arena_consumed(&a, 0, 100, 100);
+	bs_arena_release_all(&a);
+	cr_assert_eq(ctl[0].released, 200);
 }
 
 /* Delivery through the ring buffer callback, with a fake instance over this arena. */
@@ -171,7 +208,7 @@ Test(arena, delivery_reads_in_place_then_releases)
 	struct seen s;
 
 	memcpy(mem + bs_arena_stride(REGION) + REGION - 3, "abcdef", 6);
-	ctl[1].released = REGION - 3;
+	ctl[1].released = consumed[1] = REGION - 3;  /* everything before it was read */
 	ctl[1].head = REGION + 3;
 	s = deliver(&b, &r);
 	cr_assert_eq(s.content.len, 6);
@@ -213,9 +250,28 @@ Test(arena, lapped_event_delivers_fields_as_lost_and_counts)
 Test(arena, release_stops_at_the_kernel_head)
 {
 	ctl[0].head = 4096;
-	bs_arena_consumed(&a, 0, REGION);  /* a record that claimed more than was written */
+	bs_arena_consumed(&a, 0, 0, REGION);  /* a record that claimed more than was written */
 	cr_assert_eq(ctl[0].released, 4096, "released past the head, the kernel would write no more");
 	ctl[0].head = 2 * REGION;
 	bs_arena_release_all(&a);
 	cr_assert_eq(ctl[0].released, REGION);
+}
+
+Test(arena, filler_record_releases_its_span_and_delivers_nothing)
+{
+	struct bootstrap_header filler = span(1, 0, 64);
+	struct write_record r = write_record(64, 8, 0);
+	struct bootstrap b = { 0 };
+
+	filler.event_index = BOOTSTRAP_FILLER_INDEX;
+	ctl[1].head = REGION;  /* the kernel wrote that far */
+	b.arena = a;
+	b.fn = remember;
+	cr_assert_eq(bs_on_record(&b, &filler, sizeof(filler)), 0);
+	cr_assert_eq(b.arena.consumed[1], 64, "the discarded event's span counts as read");
+	cr_assert_eq(deliver(&b, &r).calls, 1, "and the next span goes on from it");
+	bs_arena_release_all(&b.arena);
+	cr_assert_eq(ctl[1].released, 72);
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
+		cr_assert_eq(b.delivered[i], i == BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_WRITE);
 }
