@@ -27,14 +27,15 @@ enum flag { FLAG_TRUNCATED, FLAG_LOST, FLAG_REREAD };
 
 /* Whether field i carries the flag: a variable field as resolved (its bytes may also
  * be lost to a stale arena span), an integer field that can be lost by its header bit
- * (integers are never truncated); reread by its header bit, when it has a value. */
+ * (integers are never truncated); reread by its header bit (of a field that can be
+ * reread), unless the field is lost. */
 static bool flagged(const struct bootstrap_event *ev, uint32_t i, enum flag flag)
 {
 	const struct bootstrap_field_info *f = &ev->info->fields[i];
 	const struct bootstrap_field_value *v;
 
 	if (flag == FLAG_REREAD)
-		return ((ev->hdr->reread_mask >> i) & 1) && !flagged(ev, i, FLAG_LOST);
+		return ((ev->hdr->reread_mask & ev->info->reread_fields) >> i) & 1 && !flagged(ev, i, FLAG_LOST);
 	if (f->var_index < 0)
 		return flag == FLAG_LOST && ((ev->hdr->lost_mask & ev->info->lossy_fields) >> i) & 1;
 	v = &ev->vars[f->var_index];

@@ -111,9 +111,9 @@ def reread_mask(ev):
     from user memory there (a field with `when` only when it held; the caller clears the
     lost ones)."""
     fields = ev.reread_fields
-    parts = [f'{sum(f.bit for f in fields if not f.when_c):#x}']
-    parts += [f'(({f.when_c}) ? {f.bit:#x} : 0)' for f in fields if f.when_c]
-    return ' | '.join(parts)
+    fixed = sum(f.bit for f in fields if not f.when_c)
+    held = [f'(({f.when_c}) ? {f.bit:#x} : 0)' for f in fields if f.when_c]
+    return ' | '.join(([f'{fixed:#x}'] if fixed or not held else []) + held)
 
 
 def stack_call(f):

@@ -283,6 +283,10 @@ class Event:
         return [f for f in self.fields if f.reads_user] if self.retries else []
 
     @property
+    def reread_bits(self):
+        return sum(f.bit for f in self.reread_fields)
+
+    @property
     def new_image_fields(self):
         """The fields that say where a successful exec's new image keeps them (after_exec)."""
         return [f for f in self.fields if f.after_exec]
