@@ -17,6 +17,7 @@
 #include "targets.bpf.h"
 #include "entry.bpf.h"
 #include "retry.bpf.h"
+#include "auxv.bpf.h"
 #include "aggregate.gen.bpf.h"
 #include "fill.gen.bpf.h"
 #include "track.bpf.h"

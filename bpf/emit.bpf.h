@@ -109,6 +109,7 @@ static __always_inline void bs_fill_header(struct bootstrap_header *h, __u64 pid
 	h->cpu = cpu;
 	h->truncated_mask = 0;
 	h->lost_mask = 0;
+	h->reread_mask = 0;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 

@@ -5,9 +5,13 @@
  * that page in during the syscall, so at sys_exit the same read succeeds. An entry that
  * faulted is therefore not sent: its record is discarded, its six arguments and entry
  * time are kept per task (a task is in one syscall at a time), and the exit program of
- * the same syscall fills and sends the event with the entry's timestamp. If the syscall
- * replaced the address space (a successful execve), the user reads are not redone:
- * those fields are lost and counted as read faults. */
+ * the same syscall fills and sends the event with the entry's timestamp, marking the
+ * fields it read again (reread_mask): another thread may have changed that memory
+ * between the entry and the exit. If the syscall replaced the address space (a
+ * successful execve), the memory the arguments pointed into is gone: the fields that say
+ * where the new image keeps their value (after_exec in events.toml: the argument strings
+ * the kernel copied to the new stack, the path as AT_EXECFN) are read there, the others
+ * are lost and counted as read faults. */
 #ifndef BOOTSTRAP_RETRY_BPF_H
 #define BOOTSTRAP_RETRY_BPF_H
 
@@ -65,6 +69,18 @@ static __always_inline void bs_retry_begin(struct bs_emit *e, const struct bs_re
 	e->hdr->timestamp_ns = st->timestamp_ns;
 	e->no_user = st->mm != (__u64)task->mm;
 	bs_count(&e->cnt->fault_retries, 1);
+}
+
+/* Whether a successful exec replaced the address space since the entry. Then the
+ * after_exec fields are read in the new image, which is the current memory, and no
+ * field reads through the arguments (typegen wants after_exec on all that would). An
+ * exec that failed after replacing it (the task is about to die) reads nothing. */
+static __always_inline bool bs_retry_new_image(struct bs_emit *e, const struct trace_event_raw_sys_exit *ctx)
+{
+	if (!e->no_user || ctx->ret)
+		return false;
+	e->no_user = false;
+	return true;
 }
 
 #endif

@@ -110,6 +110,8 @@ struct bootstrap_event_info {
 				   NULL when it is given at run time only (bootstrap_attach) */
 	bool opt_in;            /* traced only when a pattern of opts.events selects it, not
 				   with events = NULL (opt_in = true in events.toml) */
+	uint32_t reread_fields; /* bits of the fields that can be read at the syscall's exit
+				   (hdr->reread_mask, see below) */
 };
 
 /* The generated reflection table, indexed by event index (enum bootstrap_event_index). */
@@ -117,7 +119,12 @@ extern const struct bootstrap_event_info bootstrap_events[BOOTSTRAP_N_EVENTS];
 
 /* Bit i of hdr->truncated_mask / hdr->lost_mask is field i of the event (schema order):
  * a lost integer field (an entry value without an entry, a read through a pointer that
- * faulted) reads 0 in the payload struct and has its bit set. */
+ * faulted) reads 0 in the payload struct and has its bit set. Bit i of
+ * hdr->reread_mask: field i was read at the syscall's exit, not at its entry (an entry
+ * whose reads faulted, completed at the exit; after a successful exec, from the new
+ * image): another thread of the process may have changed that memory in between, so
+ * the value is what the memory held at the exit, not necessarily what the kernel used.
+ * Only bits of info->reread_fields are ever set. */
 
 /* One variable field of a delivered event. data is NULL when lost. A stack's data is
  * len / 8 uint64_t frames, 8-byte aligned. */

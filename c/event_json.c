@@ -22,33 +22,40 @@ void bs_json_named(struct json_writer *w, uint64_t v, const char *const *names, 
 		bs_jw_u64(w, v);
 }
 
+/* The lists after the payload, in the order of the output contract. */
+enum flag { FLAG_TRUNCATED, FLAG_LOST, FLAG_REREAD };
+
 /* Whether field i carries the flag: a variable field as resolved (its bytes may also
  * be lost to a stale arena span), an integer field that can be lost by its header bit
- * (integers are never truncated). */
-static bool flagged(const struct bootstrap_event *ev, uint32_t i, bool lost)
+ * (integers are never truncated); reread by its header bit (of a field that can be
+ * reread), unless the field is lost. */
+static bool flagged(const struct bootstrap_event *ev, uint32_t i, enum flag flag)
 {
 	const struct bootstrap_field_info *f = &ev->info->fields[i];
 	const struct bootstrap_field_value *v;
 
+	if (flag == FLAG_REREAD)
+		return ((ev->hdr->reread_mask & ev->info->reread_fields) >> i) & 1 && !flagged(ev, i, FLAG_LOST);
 	if (f->var_index < 0)
-		return lost && ((ev->hdr->lost_mask & ev->info->lossy_fields) >> i) & 1;
+		return flag == FLAG_LOST && ((ev->hdr->lost_mask & ev->info->lossy_fields) >> i) & 1;
 	v = &ev->vars[f->var_index];
-	return lost ? v->lost : v->truncated;
+	return flag == FLAG_LOST ? v->lost : v->truncated;
 }
 
-/* ,"truncated":["a","b"] or ,"lost":[...] when any field has that flag. */
-static void flag_list(struct json_writer *w, const struct bootstrap_event *ev, bool lost)
+/* ,"truncated":["a","b"], ,"lost":[...] or ,"reread":[...] when any field has that flag. */
+static void flag_list(struct json_writer *w, const struct bootstrap_event *ev, enum flag flag)
 {
+	static const char *const keys[] = { ",\"truncated\":[\"", ",\"lost\":[\"", ",\"reread\":[\"" };
 	const struct bootstrap_event_info *info = ev->info;
 	bool first = true;
 
 	for (uint32_t i = 0; i < info->n_fields; i++) {
 		const struct bootstrap_field_info *f = &info->fields[i];
 
-		if (!flagged(ev, i, lost))
+		if (!flagged(ev, i, flag))
 			continue;
 		if (first)
-			lost ? JW_LIT(w, ",\"lost\":[\"") : JW_LIT(w, ",\"truncated\":[\"");
+			bs_jw_raw(w, keys[flag], strlen(keys[flag]));
 		else
 			JW_LIT(w, ",\"");
 		bs_jw_raw(w, f->name, strlen(f->name));
@@ -127,8 +134,9 @@ size_t bootstrap_event_json(const struct bootstrap_event *ev, char *buf, size_t 
 	}
 	JW_LIT(&w, ",\"payload\":");
 	bs_payload_json[ev->info - bootstrap_events](&w, ev);
-	flag_list(&w, ev, false);
-	flag_list(&w, ev, true);
+	flag_list(&w, ev, FLAG_TRUNCATED);
+	flag_list(&w, ev, FLAG_LOST);
+	flag_list(&w, ev, FLAG_REREAD);
 	JW_LIT(&w, "}\n");
 	return bs_jw_finish(&w);
 }

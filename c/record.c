@@ -22,7 +22,7 @@ static bool header_ok(const struct arena *a, const struct bootstrap_header *h, s
 		return false;
 	info = &bootstrap_events[h->event_index];
 	return size == sizeof(*h) + info->payload_size && h->event_id == info->id && h->cpu < a->ncpu &&
-	       !((h->truncated_mask | h->lost_mask) & ~field_bits(info));
+	       !((h->truncated_mask | h->lost_mask | h->reread_mask) & ~field_bits(info));
 }
 
 /* One variable field: lost (not read) when the header says so or the span is stale;

@@ -64,6 +64,7 @@ struct bootstrap_header {
 	__u32 uid;
 	__u32 truncated_mask; /* bit i: field i (schema order) was cut at its max */
 	__u32 lost_mask;      /* bit i: field i is missing (arena full, read fault, no entry) */
+	__u32 reread_mask;    /* bit i: field i was read at the syscall's exit, not at its entry */
 	__u16 cpu;            /* whose arena region holds the payload */
 	__u16 event_index;    /* dense index into the generated event table */
 	char comm[BOOTSTRAP_COMM_LEN];
@@ -137,7 +138,7 @@ struct bootstrap_top_key {
 
 BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_top_key) == 24, "top key layout");
 BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_target) == 264, "target table entry");
-BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_header) == 96, "header layout is part of the protocol");
+BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_header) == 104, "header layout is part of the protocol");
 BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_var) == 8, "var descriptor layout");
 BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_arena_ctl) == 128, "arena ctl: two cache lines");
 BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_kcounters) == 80, "counter layout");

@@ -2,8 +2,10 @@
 
 The templates ask here how a field's value reads in a given program: the event's own
 handler reads arguments as its kind says (kinds.py), while the exit that completes a
-faulted syscall entry reads them from the stash (`args` names that array).
+faulted syscall entry reads them from the stash (`args` names that array), or, after a
+successful exec, reads the fields where the new image keeps them (after_exec).
 """
+from kinds import AUXV
 from model import ARENA_ALIGN
 
 
@@ -33,6 +35,8 @@ def expr(src, ev, args=None):
         return f'(const char *)ctx + (ctx->__data_loc_{src.arg} & 0xffff)'
     if k == 'task':
         return 'task->' + '->'.join(src.chain)
+    if k == 'auxv':
+        return f'bs_auxv(task, {AUXV[src.arg]})'
     if k == 'entry_arg':
         return f'entry->arg{src.arg}'
     if k == 'elapsed':
@@ -78,10 +82,9 @@ def var_call(f, ev, args=None):
     if f.type == 'char[]' and f.len_field:
         return f'bs_var_bytes({head}, (const void *)({src}), p->{f.len_field.name}, {f.max}, {user(f)})'
     if f.type == 'char[]':
-        return f'bs_var_str({head}, (const void *)({src}), {f.max}, {user(f)})'
+        return str_call(head, src, f.max, user(f))
     if f.type == 'char[][]':
-        end = expr(f.end, ev, args)
-        return f'bs_var_block({head}, (__u64)({src}), (__u64)({end}), {f.max}, {user(f)})'
+        return block_call(head, src, expr(f.end, ev, args), f.max, user(f))
     return f'bs_var_str_array({head}, (const void *)({src}), {f.raw["max_items"]}, {f.max})'
 
 
@@ -98,6 +101,35 @@ def arena_need(ev):
         elif f.type == 'char[]' and not f.len_field:
             need += 1
     return -(-need // ARENA_ALIGN) * ARENA_ALIGN
+
+
+def new_image_call(f, ev):
+    """The bs_var_* call that reads a field where a successful exec's new image keeps it
+    (after_exec): a string, or a NUL-separated block from `from` to `end` (a char*[] too,
+    whose strings the kernel copied there one after the other)."""
+    head = f'e, &p->{f.name}, {f.index}'
+    mem = 'true' if f.exec_mem == 'user' else 'false'
+    if f.exec_end:
+        return block_call(head, expr(f.exec_src, ev), expr(f.exec_end, ev), f.max, mem)
+    return str_call(head, expr(f.exec_src, ev), f.max, mem)
+
+
+def str_call(head, src, max_, mem):
+    return f'bs_var_str({head}, (const void *)({src}), {max_}, {mem})'
+
+
+def block_call(head, start, end, max_, mem):
+    return f'bs_var_block({head}, (__u64)({start}), (__u64)({end}), {max_}, {mem})'
+
+
+def reread_mask(ev):
+    """The header's reread bits, as C, of an entry completed at the exit: the fields read
+    from user memory there (a field with `when` only when it held; the caller clears the
+    lost ones)."""
+    fields = ev.reread_fields
+    fixed = sum(f.bit for f in fields if not f.when_c)
+    held = [f'(({f.when_c}) ? {f.bit:#x} : 0)' for f in fields if f.when_c]
+    return ' | '.join(([f'{fixed:#x}'] if fixed or not held else []) + held)
 
 
 def stack_call(f):

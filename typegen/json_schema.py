@@ -4,8 +4,9 @@ A line is an event or an aggregate line (oneOf). Each event type gets an exact s
 its event_id and event_type as constants, the task keys unless its kind has no task
 (xdp: they are left out, the order of the rest kept), its payload keys with integer
 ranges from the field types, and the names that may appear in "truncated" (its variable
-fields) and "lost" (those, and the integer fields that can be lost: entry values without
-an entry, values read through a pointer). Each aggregation gets the shape of its lines:
+fields), "lost" (those, and the integer fields that can be lost: entry values without
+an entry, values read through a pointer) and "reread" (the fields a syscall entry
+completed at its exit reads there). Each aggregation gets the shape of its lines:
 its key members, and sum and hist exactly when it declares them.
 """
 from model import INT_TYPES
@@ -89,6 +90,7 @@ def _event(ev):
         return {'type': 'array', 'items': {'enum': allowed}, 'minItems': 1, 'uniqueItems': True} if allowed else False
     out['properties']['truncated'] = flag(names)
     out['properties']['lost'] = flag(lostable)
+    out['properties']['reread'] = flag([f.name for f in ev.reread_fields])
     return out
 
 

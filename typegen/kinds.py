@@ -8,9 +8,13 @@ here and, if its handler differs, a block in templates/fill.gen.bpf.h.j2.
 """
 # Sources every kind with a current task has, besides the kind's own. Every such kind is
 # a tracing program, where bpf_get_stack() can take the kernel and the user stack.
-TASK_SOURCES = frozenset({'task', 'target', 'kstack', 'ustack'})
+TASK_SOURCES = frozenset({'task', 'auxv', 'target', 'kstack', 'ustack'})
 ENTRY_SOURCES = frozenset({'entry_arg', 'elapsed'})
 MAX_ARGS = 6
+# auxv.NAME: the entries of the process's auxiliary vector a field can read (the kernel's
+# copy, mm->saved_auxv), by their AT_* number (uapi linux/auxvec.h, the same on every
+# architecture). Each is an integer; the addresses among them point into user memory.
+AUXV = {'AT_PHDR': 3, 'AT_BASE': 7, 'AT_ENTRY': 9, 'AT_PLATFORM': 15, 'AT_RANDOM': 25, 'AT_EXECFN': 31}
 # A perf_event's highest frequency: the kernel's default perf_event_max_sample_rate (it
 # may lower it at run time).
 MAX_FREQUENCY = 100000

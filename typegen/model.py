@@ -41,9 +41,9 @@ FIXED_TYPES = {'ip': ('struct bootstrap_ip', 16, 1)}
 
 
 class Source:
-    """Where a value comes from. kind: arg, ret, ctx, dataloc, task, entry_arg, elapsed,
-    target, kstack, ustack, pkt (a field of the parsed packet, xdp), or deref (an integer
-    read through the pointer `inner` yields)."""
+    """Where a value comes from. kind: arg, ret, ctx, dataloc, task, auxv (an entry of the
+    auxiliary vector), entry_arg, elapsed, target, kstack, ustack, pkt (a field of the
+    parsed packet, xdp), or deref (an integer read through the pointer `inner` yields)."""
 
     def __init__(self, kind, arg=None, chain=(), inner=None):
         self.kind, self.arg, self.chain, self.inner = kind, arg, tuple(chain), inner
@@ -67,9 +67,9 @@ class Source:
         m = re.fullmatch(r'ctx\.([A-Za-z_]\w*)', text)
         if m:
             return Source('ctx', m.group(1))
-        m = re.fullmatch(r'pkt\.([A-Za-z_]\w*)', text)
+        m = re.fullmatch(r'(pkt|auxv)\.([A-Za-z_]\w*)', text)
         if m:
-            return Source('pkt', m.group(1))
+            return Source(m.group(1), m.group(2))
         m = re.fullmatch(r'dataloc\(([A-Za-z_]\w*)\)', text)
         if m:
             return Source('dataloc', m.group(1))
@@ -101,6 +101,10 @@ class Field:
         self.var_index = -1
         self.offset = 0
         self.mem = None  # set by validation: where a pointer source points
+        # after_exec: (from, end) sources of the value in the new image, when a successful
+        # execve replaced the memory the arguments pointed into (end None for char[]).
+        self.exec_src = self.exec_end = None
+        self.exec_mem = None
 
     @property
     def bit(self):
@@ -174,6 +178,10 @@ class Field:
         """Reads user memory (which can fault at a syscall entry): a variable field, or an
         integer read through a pointer, whose `mem` is user."""
         return self.mem == 'user' and (self.is_var or any(s.kind == 'deref' for s in self.sources))
+
+    @property
+    def after_exec(self):
+        return self.exec_src is not None
 
     @property
     def may_be_lost(self):
@@ -250,7 +258,7 @@ class Event:
 
     @property
     def uses_task(self):
-        return 'task' in self._source_kinds() or self.retries
+        return bool(self._source_kinds() & {'task', 'auxv'}) or self.retries
 
     @property
     def needs_task(self):
@@ -278,6 +286,21 @@ class Event:
         # Not with a kernel stack: the exit's would stand in for the entry's.
         return (self.is_sys_enter and self.emit and self.fill != 'custom' and
                 not self._source_kinds() & {'ctx', 'kstack'} and any(f.reads_user for f in self.fields))
+
+    @property
+    def reread_fields(self):
+        """The fields the exit that completes a faulted entry reads again (from user memory),
+        or from the new image after an exec: they may be listed in "reread"."""
+        return [f for f in self.fields if f.reads_user] if self.retries else []
+
+    @property
+    def reread_bits(self):
+        return sum(f.bit for f in self.reread_fields)
+
+    @property
+    def new_image_fields(self):
+        """The fields that say where a successful exec's new image keeps them (after_exec)."""
+        return [f for f in self.fields if f.after_exec]
 
     @property
     def companion_section(self):

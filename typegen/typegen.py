@@ -46,7 +46,7 @@ def render(schema, vmlinux):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(HERE, 'templates')),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              trim_blocks=True, lstrip_blocks=True)
-    for name in ('c_string', 'c_comment', 'int_expr', 'var_call', 'arena_need'):
+    for name in ('c_string', 'c_comment', 'int_expr', 'var_call', 'arena_need', 'new_image_call', 'reread_mask'):
         env.filters[name] = getattr(cgen, name)
     for name in ('camel', 'rust_ident', 'rust_string', 'raw_type', 'view_type', 'mirror_name', 'member_type',
                  'member_default'):

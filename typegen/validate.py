@@ -10,7 +10,7 @@ import re
 import tomllib
 
 import aggregate
-from kinds import KINDS, MAX_ARGS, MAX_FREQUENCY, PKT_SOURCES
+from kinds import AUXV, KINDS, MAX_ARGS, MAX_FREQUENCY, PKT_SOURCES
 from model import (FIELD_MAX_BYTES, FIXED_TYPES, INT_TYPES, MAX_FIELDS, STACK_FRAME_BYTES, TARGET_NAME_MAX, VAR_TYPES,
                    Event, Field, Schema, Source, layout)
 
@@ -39,8 +39,10 @@ ATTACH_KEYS = sorted({k for kind in KINDS.values() for k in kind.attach_keys})
 EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'fill', 'kind', 'runtime', 'opt_in', *ATTACH_KEYS, 'emit',
               'aggregate')
 FIELD_KEYS = ('name', 'type', 'from', 'max', 'mem', 'len', 'end', 'when', 'shift', 'mask',
-              'max_items')
-VAR_ONLY_KEYS = ('max', 'len', 'end', 'when', 'max_items')
+              'max_items', 'after_exec')
+VAR_ONLY_KEYS = ('max', 'len', 'end', 'when', 'max_items', 'after_exec')
+# What after_exec may read: the new image, through the current task.
+NEW_IMAGE_SOURCES = ('task', 'auxv')
 # What each attach key names, and what its value may not contain, for messages.
 ATTACH_VALUES = {'function': ("the function's symbol", 'white space or colons'),
                  'binary': ('a path, or a library name such as libssl.so.3', 'colons'),
@@ -49,7 +51,7 @@ ATTACH_VALUES = {'function': ("the function's symbol", 'white space or colons'),
 RETURN_POINTS = 'kretprobe, uretprobe, syscalls/sys_exit_*'
 # A source kind as a person writes it, in the order messages list them.
 SOURCE_TEXT = {'arg': 'args[N]', 'ret': 'ret', 'ctx': 'ctx.FIELD', 'dataloc': 'dataloc(FIELD)',
-               'task': 'task.A.B', 'entry_arg': 'entry.args[N]', 'elapsed': 'elapsed_ns',
+               'task': 'task.A.B', 'auxv': 'auxv.AT_NAME', 'entry_arg': 'entry.args[N]', 'elapsed': 'elapsed_ns',
                'target': 'target', 'pkt': 'pkt.FIELD', 'kstack': 'kstack', 'ustack': 'ustack'}
 STACK_SOURCES = ('kstack', 'ustack')
 # Frames a stack field keeps by default: the kernel's default perf_event_max_stack.
@@ -245,6 +247,7 @@ class _Checker:
             # another on its CPU (XDP, in softirq) must never write there.
             self.err(ev.label, f'kind {ev.kind.name} takes no variable fields',
                      'integer and ip fields only: its handler may interrupt another\'s arena write')
+        self.check_new_image(ev)
         aggregate.check(self, ev)
         uses_ctx = any(s.kind in ('ctx', 'dataloc') for f in ev.fields for src in f.sources for s in src.walk())
         if ctx_type_ok and ev.ctx_type and (uses_ctx or (ev.fill == 'custom' and 'ctx_type' in ev.raw)):
@@ -320,6 +323,10 @@ class _Checker:
             elif s.kind == 'task':
                 last = self.check_chain(where, s.chain, text)
                 s.in_kernel = last is not None and not last.is_integer
+            elif s.kind == 'auxv' and s.arg not in AUXV:
+                self.err(where, f'{text!r}: auxv.{s.arg} is not an auxiliary vector entry typegen knows',
+                         'auxv.' + ', auxv.'.join(AUXV))
+                return None
             elif s.kind == 'pkt' and s.arg not in PKT_SOURCES:
                 self.err(where, f'{text!r}: the packet has no field {s.arg}',
                          'pkt.' + ', pkt.'.join(PKT_SOURCES))
@@ -456,6 +463,52 @@ class _Checker:
             self.err(where, "key 'max_items' is only for char*[]")
         if 'when' in f.raw:
             f.when_c = self.check_when(where, f.raw['when'], earlier)
+        if 'after_exec' in f.raw:
+            self.check_after_exec(ev, f, where)
+
+    def check_after_exec(self, ev, f, where):
+        """after_exec = { from = SRC[, end = SRC] }: where the new image keeps the field's
+        value once a successful execve replaced the memory the arguments pointed into (the
+        exit that completes a faulted entry reads it there)."""
+        spec = f.raw['after_exec']
+        block = f.type in ('char[][]', 'char*[]')
+        shape = ('{ from = "task.mm.arg_start", end = "task.mm.arg_end" }' if block
+                 else '{ from = "auxv.AT_EXECFN" }')
+        if f.type not in ('char[]', 'char[][]', 'char*[]') or f.len_field or f.mem != 'user':
+            self.err(where, "key 'after_exec' is for strings and string lists read from user memory",
+                     'char[] without len, char[][], char*[]')
+            return
+        if (not isinstance(spec, dict) or set(spec) - {'from', 'end'} or 'from' not in spec or
+                block != ('end' in spec)):
+            self.err(where, f'after_exec {spec!r} is not valid for {f.type}',
+                     f'a table such as {shape}' + (': a NUL-separated block' if block else ''))
+            return
+        found = []
+        for key in ('from', 'end') if block else ('from',):
+            src = self.check_source(ev, where, f'after_exec.{key}', spec[key])
+            if src and src.kind not in NEW_IMAGE_SOURCES:
+                self.err(where, f'after_exec.{key} = {spec[key]!r} does not read the new image',
+                         'task.A.B or auxv.AT_NAME: the arguments point into the memory the exec replaced')
+                src = None
+            found.append(src)
+        if all(found):
+            f.exec_src, f.exec_end = found[0], found[1] if block else None
+            f.exec_mem = self.default_mem(ev, f.exec_src)
+
+    def check_new_image(self, ev):
+        """after_exec applies where a faulted entry is completed at the exit; there, every
+        field read from user memory must say where the new image keeps it, as a successful
+        exec leaves nothing of the old one to read."""
+        if not ev.new_image_fields:
+            return
+        if not ev.retries:
+            self.err(ev.label, "key 'after_exec' applies only where a faulted entry is completed at the exit",
+                     'a syscalls/sys_enter_* event without ctx. or kstack sources, fill = "custom" or emit = false')
+            return
+        for f in ev.fields:
+            if f.reads_user and not f.after_exec:
+                self.err(f'{ev.label} field {f.name!r}', 'reads user memory that a successful exec replaces',
+                         "give it after_exec too, as the event's other fields that read user memory")
 
     def check_stack_field(self, f, where, earlier):
         """A stack: from kstack or ustack only, `max` in frames, `when` allowed."""

@@ -103,6 +103,7 @@ struct CEventInfo {
     lossy_fields: u32,
     target: *const c_char,
     opt_in: bool,
+    reread_fields: u32,
 }
 
 extern "C" {
@@ -552,6 +553,7 @@ mod tests {
             assert_eq!(c.lossy_fields, r.lossy_fields);
             assert_eq!(text(c.target), r.target);
             assert_eq!(c.opt_in, r.opt_in);
+            assert_eq!(c.reread_fields, r.reread_fields);
             assert_eq!(c.n_vars as usize, r.n_vars());
             assert_eq!(c.n_fields as usize, r.fields.len());
             for (i, f) in r.fields.iter().enumerate() {

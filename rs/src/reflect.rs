@@ -43,6 +43,9 @@ pub struct EventInfo {
     pub payload_size: u32,
     /// Bits of the integer fields that can come out lost (see `Header::lost_mask`).
     pub lossy_fields: u32,
+    /// Bits of the fields that can be read at the syscall's exit rather than its entry
+    /// (see `Header::reread_mask` and the README's "Values read at the exit").
+    pub reread_fields: u32,
     pub fields: &'static [FieldInfo],
 }
 

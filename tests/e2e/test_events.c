@@ -420,6 +420,53 @@ Test(events, untouched_page_is_read_again_at_exit)
 	trace_result_free(&r);
 }
 
+/* A fresh child execs with string literals it has not touched (fork copies no page table
+ * entries of a file mapping it never wrote): the entry's reads fault and, at the exit,
+ * the memory is the new image's. The strings come from there (the path from AT_EXECFN,
+ * argv from the new stack), marked as read at the exit. */
+static int exec_literals_in_child(void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	(void)arg;
+	if (pid == 0) {
+		execv("/bin/true", (char *const[]){ "true", "literal argument", NULL });
+		_exit(127);
+	}
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : 1;
+}
+
+Test(events, exec_strings_come_from_the_new_image_after_a_fault)
+{
+	static const char argv[] = "true\0literal argument";
+	const struct captured *e, *exec;
+	struct trace_result r;
+
+	trace_child(&(struct trace_opts){ .events = "syscalls/sys_enter_execve,sched/sched_process_exec" },
+		    exec_literals_in_child, NULL, &r);
+	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	cr_assert_eq(r.n, 2);
+	exec = find_event(&r, BOOTSTRAP_EV_SCHED_SCHED_PROCESS_EXEC, 0, 0);
+	e = find_event(&r, BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_EXECVE, exec->hdr.pid, 0);
+	cr_assert_not_null(e);
+	cr_assert_eq(exec->hdr.ppid, r.child);
+	for (int i = 0; i < 2; i++) {
+		const struct captured *c = i ? exec : e;
+
+		cr_assert_str_eq(c->vars[0].data, "/bin/true");
+		cr_assert_eq(c->vars[1].len, sizeof(argv));
+		cr_assert_arr_eq(c->vars[1].data, argv, sizeof(argv));
+		cr_assert_eq(c->hdr.lost_mask | c->hdr.truncated_mask, 0);
+	}
+	cr_assert_eq(e->hdr.reread_mask, 0x3);
+	cr_assert_not_null(strstr(e->json, "},\"reread\":[\"filename\",\"argv\"]}"));
+	cr_assert_eq(exec->hdr.reread_mask, 0);
+	cr_assert_eq(r.stats.events[BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_EXECVE].fault_retries, 1);
+	cr_assert_eq(r.stats.events[BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_EXECVE].read_faults, 0);
+	trace_result_free(&r);
+}
+
 static int count_opens(void *ctx, const struct bootstrap_event *ev)
 {
 	(*(int *)ctx) += ev->hdr->event_index == BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_OPENAT;

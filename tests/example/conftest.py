@@ -24,9 +24,12 @@ FIXTURES = ROOT / "build" / "tests" / "fixtures"
 HOSTILE = FIXTURES / "hostile"
 PROBE_TARGET = FIXTURES / "probe_target"
 
-# The output contract's keys, in order; "truncated" and "lost" follow only when non-empty.
+# The output contract's keys, in order; "truncated", "lost" and "reread" follow only when
+# non-empty.
 CONTRACT_KEYS = ["event_id", "event_type", "timestamp_ns", "pid", "tid", "ppid", "upid",
                  "uppid", "uid", "cgroup_id", "comm", "payload"]
+
+FLAG_KEYS = ["truncated", "lost", "reread"]
 
 # Only a hang fails on this: nothing here measures how long anything takes.
 HANG_TIMEOUT = 300
@@ -102,7 +105,8 @@ def read_ndjson(path):
         ev = json.loads(line)
         keys = list(ev)
         assert keys[:len(CONTRACT_KEYS)] == CONTRACT_KEYS, f"line {number}: key order {keys}"
-        assert keys[len(CONTRACT_KEYS):] in ([], ["truncated"], ["lost"], ["truncated", "lost"])
+        flags = keys[len(CONTRACT_KEYS):]
+        assert flags == [k for k in FLAG_KEYS if k in flags] and all(ev[k] for k in flags), flags
         events.append(ev)
     return events
 

@@ -1,7 +1,8 @@
 """Strings that fault at syscall entry are read again at the exit: every openat that
 strace sees while gcc compiles a file is in ./example's output, with its name. The
 first paths a new process opens sit in pages it has not touched yet, which BPF cannot
-read at sys_enter; before the retry at sys_exit those came out as null."""
+read at sys_enter; before the retry at sys_exit those came out as null. A name read at
+the exit is listed in "reread"."""
 import collections
 import re
 import shutil
@@ -31,7 +32,8 @@ def test_every_openat_of_a_gcc_run_has_its_name(tmp_path):
     out = tmp_path / "trace.ndjson"
     proc = run_example("-e", "syscalls/sys_enter_openat", "--stats", "-o", out, "--", *compile_cmd)
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
-    traced = [ev["payload"]["filename"] for ev in read_ndjson(out)]
+    events = read_ndjson(out)
+    traced = [ev["payload"]["filename"] for ev in events]
     assert None not in traced, "an openat came out without its name"
 
     log = tmp_path / "strace.log"
@@ -43,3 +45,6 @@ def test_every_openat_of_a_gcc_run_has_its_name(tmp_path):
     assert names(traced) == names(seen)
     counts = stats_counts(proc.stderr, "syscalls/sys_enter_openat")
     assert counts["fault_retries"] > 0 and counts["read_faults"] == 0, counts
+    # Each name read at the exit says so, and only those.
+    reread = [ev["reread"] for ev in events if "reread" in ev]
+    assert reread == [["filename"]] * counts["fault_retries"]

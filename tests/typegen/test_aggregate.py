@@ -99,7 +99,7 @@ CASES = [
                  "may interrupt another's arena write)", id='xdp-variable-field'),
     pytest.param(WRITE.replace('"args[0]" }', '"pkt.len" }', 1),
                  "[syscalls.sys_enter_write] field 'fd': source pkt.FIELD does not exist for tracepoint syscalls/sys_enter_write "
-                 "(allowed here: args[N], ctx.FIELD, task.A.B, target, kstack, ustack)", id='pkt-outside-xdp'),
+                 "(allowed here: args[N], ctx.FIELD, task.A.B, auxv.AT_NAME, target, kstack, ustack)", id='pkt-outside-xdp'),
 ]
 
 

@@ -129,7 +129,7 @@ def test_added_syscall_event_gets_a_reflection_entry(added_gen):
         };
         ''') in source
     assert ('\t{ 1031, "syscalls/sys_enter_mkdirat", "Directory creation, syscall entry", '
-            '16, 3, fields_syscalls_sys_enter_mkdirat, 1, BOOTSTRAP_KIND_TRACEPOINT, 0, "syscalls/sys_enter_mkdirat", false },\n') in source
+            '16, 3, fields_syscalls_sys_enter_mkdirat, 1, BOOTSTRAP_KIND_TRACEPOINT, 0, "syscalls/sys_enter_mkdirat", false, 0x2 },\n') in source
     assert '\tpayload_syscalls_sys_enter_mkdirat,\n' in source
 
 
@@ -155,6 +155,7 @@ def test_added_syscall_event_gets_a_json_schema_branch(added_gen):
         },
         'truncated': flagged,
         'lost': flagged,
+        'reread': flagged,
     }
 
 
@@ -186,7 +187,7 @@ def test_comment_with_comment_markers_and_non_ascii_compiles(tmp_path):
     gen = generate(tmp_path / 'events.toml', tmp_path / 'out')
     assert ('\t{ 1024, "syscalls/sys_enter_openat", "Opens under /proc/*/fd \\342\\200\\224 '
             'na\\303\\257ve \\042quoted\\042 \\360\\237\\232\\200\\001", 4, 1, fields_syscalls_sys_enter_openat, 0, '
-            'BOOTSTRAP_KIND_TRACEPOINT, 0, "syscalls/sys_enter_openat", false },\n') in (gen / 'json.gen.c').read_text()
+            'BOOTSTRAP_KIND_TRACEPOINT, 0, "syscalls/sys_enter_openat", false, 0 },\n') in (gen / 'json.gen.c').read_text()
     assert '/* syscalls/sys_enter_openat (tracepoint): Opens under /proc/ * /fd' in (gen / 'events.gen.h').read_text()
     compile_c(['cc', *CFLAGS, '-Iinclude', '-Ic', f'-I{gen}', '-c', str(gen / 'json.gen.c'), '-o', str(tmp_path / 'json.o')])
     compile_bpf(gen, tmp_path / 'bootstrap.bpf.o')
@@ -448,7 +449,7 @@ def test_attach_table_names_each_kind_its_companion_and_where_it_attaches(kinds_
 
 def test_reflection_entry_has_the_kind_the_lossy_integers_and_the_declared_target(kinds_gen):
     table = (kinds_gen / 'json.gen.c').read_text().split('bootstrap_events[BOOTSTRAP_N_EVENTS] = {\n')[1]
-    entries = re.findall(r'^\t\{ (\d+), "([\w/]+)", "[^"]*", (\d+), (\d+), fields_\w+, (\d+), (\w+), (\w+), (.+), false \},$',
+    entries = re.findall(r'^\t\{ (\d+), "([\w/]+)", "[^"]*", (\d+), (\d+), fields_\w+, (\d+), (\w+), (\w+), (.+), false, 0 \},$',
                          table, re.M)
     # id, event_type, payload size, fields, variable fields, kind, lossy_fields, target (none opt-in)
     assert entries == [

@@ -62,7 +62,7 @@ def test_serialized_write_line_is_the_documented_shape(real_lines):
         f'{{"event_id":1028,"event_type":"syscalls/sys_enter_write","timestamp_ns":{max64},'
         f'"pid":{max32},"tid":{max32},"ppid":{max32},"upid":{max64},"uppid":{max64},"uid":{max32},'
         f'"cgroup_id":{max64},"comm":"ndjson_lines","payload":{{"fd":{max32},"count":{max64},'
-        '"content":"a \\"quoted\\"\\tline\\n\ufffd\ufffd end"},"truncated":["content"]}')
+        '"content":"a \\"quoted\\"\\tline\\n\ufffd\ufffd end"},"truncated":["content"],"reread":["content"]}')
 
 
 def set_payload(key, value):

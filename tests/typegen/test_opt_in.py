@@ -25,11 +25,11 @@ def reflection_line(tmp_path, opt_in):
 
 def test_opt_in_is_in_the_reflection_table(tmp_path):
     assert reflection_line(tmp_path, 'opt_in = true').endswith(
-        'BOOTSTRAP_KIND_URETPROBE, 0, "/bin/bash:readline", true },')
+        'BOOTSTRAP_KIND_URETPROBE, 0, "/bin/bash:readline", true, 0 },')
 
 
 def test_events_are_not_opt_in_unless_declared(tmp_path):
-    assert reflection_line(tmp_path, '').endswith('"/bin/bash:readline", false },')
+    assert reflection_line(tmp_path, '').endswith('"/bin/bash:readline", false, 0 },')
 
 
 def test_opt_in_must_be_a_boolean(tmp_path):

@@ -81,5 +81,5 @@ payload = [
         "(1..4096 frames (8 bytes each within the arena field cap))",
         "events.toml: [profile.cpu] field 'd': key 'mem' is not for stacks (a stack takes max (frames) and when)",
         "events.toml: [profile.cpu] field 'e': source args[N] does not exist for kind perf_event "
-        "(allowed here: task.A.B, target, kstack, ustack)",
+        "(allowed here: task.A.B, auxv.AT_NAME, target, kstack, ustack)",
     ]

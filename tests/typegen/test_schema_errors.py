@@ -16,15 +16,15 @@ payload = [
 '''
 TYPES = 'u8, u16, u32, u64, s8, s16, s32, s64, bool, char[], char[][], char*[], stack, ip'
 # The sources each kind of event may read, as messages list them.
-SYS_ENTER_SOURCES = 'allowed here: args[N], ctx.FIELD, task.A.B, target, kstack, ustack'
-SYS_EXIT_SOURCES = 'allowed here: ret, ctx.FIELD, task.A.B, entry.args[N], elapsed_ns, target, kstack, ustack'
-TRACEPOINT_SOURCES = 'allowed here: ctx.FIELD, dataloc(FIELD), task.A.B, target, kstack, ustack'
-ENTRY_PROBE_SOURCES = 'allowed here: args[N], task.A.B, target, kstack, ustack'
-RETURN_PROBE_SOURCES = 'allowed here: ret, task.A.B, entry.args[N], elapsed_ns, target, kstack, ustack'
+SYS_ENTER_SOURCES = 'allowed here: args[N], ctx.FIELD, task.A.B, auxv.AT_NAME, target, kstack, ustack'
+SYS_EXIT_SOURCES = 'allowed here: ret, ctx.FIELD, task.A.B, auxv.AT_NAME, entry.args[N], elapsed_ns, target, kstack, ustack'
+TRACEPOINT_SOURCES = 'allowed here: ctx.FIELD, dataloc(FIELD), task.A.B, auxv.AT_NAME, target, kstack, ustack'
+ENTRY_PROBE_SOURCES = 'allowed here: args[N], task.A.B, auxv.AT_NAME, target, kstack, ustack'
+RETURN_PROBE_SOURCES = 'allowed here: ret, task.A.B, auxv.AT_NAME, entry.args[N], elapsed_ns, target, kstack, ustack'
 RETURN_POINTS = 'kretprobe, uretprobe, syscalls/sys_exit_*'
 IDENT_FIELD = 'letters, digits, _; not starting with a digit; not a C keyword or macro'
 EVENT_KEYS = 'id, comment, payload, ctx_type, fill, kind, runtime, opt_in, binary, frequency, function, interface, emit, aggregate'
-FIELD_KEYS = 'name, type, from, max, mem, len, end, when, shift, mask, max_items'
+FIELD_KEYS = 'name, type, from, max, mem, len, end, when, shift, mask, max_items, after_exec'
 KINDS = 'tracepoint, kprobe, kretprobe, uprobe, uretprobe, xdp, perf_event'
 # What each attach key's value must be, as messages say.
 ATTACH_VALUES = {'function': "the function's symbol, without white space or colons",
