@@ -74,7 +74,8 @@ static __always_inline bool bs_wanted(__u32 index, __u32 tgid)
 	if (filter_pids && !bpf_map_lookup_elem(&traced_tgids, &tgid))
 		return false;
 	if (filter_comm) {
-		char comm[BOOTSTRAP_COMM_LEN];
+		/* Zeroed: older kernels (6.1) copy the comm without padding the rest. */
+		char comm[BOOTSTRAP_COMM_LEN] = {};
 
 		bpf_get_current_comm(comm, sizeof(comm));
 		if (*(__u64 *)&comm[0] != *(volatile __u64 *)&comm_filter[0] ||

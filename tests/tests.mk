@@ -86,6 +86,8 @@ test-install: $(LIB)
 
 # The sampling tests walk burn's user stack by its frame pointers.
 $(TEST_BIN)/fixtures/burn: CFLAGS += -fno-omit-frame-pointer -fno-optimize-sibling-calls
+# Its recursion stays a recursion (not a loop), one call per level.
+$(TEST_BIN)/fixtures/probe_target: CFLAGS += -fno-optimize-sibling-calls
 
 $(TEST_BIN)/fixtures/%: tests/fixtures/%.c
 	$(call msg,CCLD,$@)

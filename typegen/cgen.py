@@ -40,7 +40,7 @@ def expr(src, ev, args=None):
     if k == 'entry_arg':
         return f'entry->arg{src.arg}'
     if k == 'elapsed':
-        return '(bpf_ktime_get_ns() - entry->ts)'
+        return '(bpf_ktime_get_ns() - entry->call.ts)'
     if k == 'target':
         return 'bs_target_name(ctx)'
     if k == 'pkt':

@@ -15,6 +15,11 @@ MAX_ARGS = 6
 # copy, mm->saved_auxv), by their AT_* number (uapi linux/auxvec.h, the same on every
 # architecture). Each is an integer; the addresses among them point into user memory.
 AUXV = {'AT_PHDR': 3, 'AT_BASE': 7, 'AT_ENTRY': 9, 'AT_PLATFORM': 15, 'AT_RANDOM': 25, 'AT_EXECFN': 31}
+
+# Calls in progress a function's return point keeps the entries of, per task: the
+# outermost ENTRY_DEPTH of a recursion return with their entries, deeper ones without
+# (bpf/entry.bpf.h).
+ENTRY_DEPTH = 8
 # A perf_event's highest frequency: the kernel's default perf_event_max_sample_rate (it
 # may lower it at run time).
 MAX_FREQUENCY = 100000
@@ -59,6 +64,13 @@ class Kind:
     def entry_arg_expr(self, n):
         """Argument n as the entry program reads it."""
         return f'PT_REGS_PARM{n + 1}(ctx)'
+
+    # A return point's calls in progress per task (bpf/entry.bpf.h): how many entries it
+    # keeps, and what identifies a call, as its entry program and as its return handler
+    # compute it: the stack pointer at the entry.
+    entry_depth = ENTRY_DEPTH
+    entry_call_expr = 'PT_REGS_SP(ctx)'
+    return_call_expr = 'bs_entry_sp_at_return(ctx)'
 
     # Whether the handler runs for a current task (task sources, filters and header keys);
     # how it starts and ends an event, and what it returns.
@@ -118,6 +130,10 @@ class Tracepoint(Kind):
 
     def entry_arg_expr(self, n):
         return f'ctx->args[{n}]'
+
+    # A task is in one syscall at a time: its entry replaces any earlier one.
+    entry_depth = 1
+    entry_call_expr = return_call_expr = '0'
 
     def target(self, ev):
         return f'{ev.category}/{ev.name}'

@@ -1,5 +1,6 @@
 """./example's probe options: --uprobe/--uretprobe on the probe_target fixture (exact
-arguments, return values, entry arguments at the return, time in the call, counts),
+arguments, return values, entry arguments at the return, time in the call, counts;
+each return with its own call's entry through recursion, longjmp and a filtered entry),
 --tracepoint on a known open and fork, --uprobe-pid, --kprobe on this kernel (captured
 where it has kprobes; one warning, or with --strict an error, where it has not),
 missing uprobe targets, and what `check` says of each.
@@ -14,8 +15,11 @@ import sys
 
 import pytest
 
-from conftest import (EXAMPLE, HANG_TIMEOUT, NO_KPROBES, PROBE_TARGET, Lines, kprobes_expected, read_ndjson,
-                      run_example)
+from conftest import (EXAMPLE, HANG_TIMEOUT, NO_KPROBES, PROBE_TARGET, ROOT, Lines, kprobes_expected, read_ndjson,
+                      run_example, stats_counts)
+
+sys.path.insert(0, str(ROOT / "typegen"))
+from kinds import ENTRY_DEPTH  # noqa: E402  (entries kept per task and return point)
 
 FIXTURE = str(PROBE_TARGET)
 FIXTURE_STDOUT = b"42\n993\n5000100000\nhello, world!\nhello, tracer!\n"
@@ -86,6 +90,68 @@ def test_uretprobe_elapsed_covers_the_sleep(uprobe_trace):
     (nap,) = payloads(events, "probe/uretprobe", f"{FIXTURE}:nap_ms")
     assert nap["arg0"] & LOW32 == NAP_NS // 1_000_000
     assert NAP_NS <= nap["elapsed_ns"] < 10 * NAP_NS
+
+
+ENTRY_FIELDS = [f"arg{n}" for n in range(6)] + ["elapsed_ns"]
+
+
+def recursion_returns(depth, kept):
+    """The returns of recurse(depth, 0), innermost first, as (arg0, arg1, ret): each
+    level's own depth and the sum of the depths up to it; None for the arguments of the
+    levels past the `kept` outermost, whose entries were not kept."""
+    return [(n, 0, n * (n + 1) // 2) if depth - n < kept else (None, None, n * (n + 1) // 2)
+            for n in range(depth + 1)]
+
+
+def nested_run(tmp_path, depth):
+    """probe_target nest DEPTH under --uretprobe on recurse and survive_longjmp: the
+    returns as (function, arg0, arg1, ret), and entry_missed."""
+    out = tmp_path / "trace.ndjson"
+    proc = run_example("--stats", "--uretprobe", f"{FIXTURE}:recurse", "--uretprobe", f"{FIXTURE}:survive_longjmp",
+                       "-o", out, "--", FIXTURE, "nest", depth)
+    total = depth * (depth + 1) // 2
+    assert (proc.returncode, proc.stdout) == (0, f"{total}\n{total}\n7000\n".encode())
+    returns = []
+    for e in read_ndjson(out):
+        p = e["payload"]
+        lost = [f for f in ENTRY_FIELDS if p[f] is None]
+        # The entry fields come whole, or all lost and listed as such.
+        assert lost in ([], ENTRY_FIELDS) and e.get("lost", []) == lost, e
+        assert lost or p["elapsed_ns"] > 0
+        returns.append((p["target"].rsplit(":", 1)[1], p["arg0"], p["arg1"], p["ret"]))
+    return returns, stats_counts(proc.stderr)["entry_missed"]
+
+
+@pytest.mark.parametrize("depth", [4, ENTRY_DEPTH + 3], ids=["within-the-entries-kept", "deeper"])
+def test_each_return_of_a_recursion_has_its_own_entry(tmp_path, depth):
+    """A recursion, one left by longjmp from its bottom back to main, the same recursion
+    again, then survive_longjmp around one left by longjmp: each return carries its own
+    call's arguments, or none (lost and counted) past the entries kept per task; the
+    calls left by longjmp return nothing, and their entries neither show up at a later
+    return nor take the places of later calls' entries."""
+    returns, missed = nested_run(tmp_path, depth)
+    recursion = [("recurse", *r) for r in recursion_returns(depth, ENTRY_DEPTH)]
+    assert returns == recursion + recursion + [("survive_longjmp", 7000, depth, 7000)]
+    assert missed == sum(1 for _, a0, _, _ in returns if a0 is None)
+
+
+def test_a_return_whose_entry_was_filtered_out_has_no_entry(tmp_path):
+    """rename_self renames its thread: its first call enters under the traced comm and
+    returns under another (its return filtered out), its second enters under the other
+    and returns under the traced one. That return's entry was not recorded, and the first
+    call's, made at the same stack address, must not stand in for it. The process runs
+    as nobody: any user can rename its threads."""
+    out = tmp_path / "trace.ndjson"
+    # Python drops the privileges before exec: the second kernel's system has no setpriv.
+    as_nobody = ("import os, sys; os.setgroups([]); os.setgid(65534); os.setuid(65534); "
+                 "os.execv(sys.argv[1], sys.argv[1:])")
+    proc = run_example("--stats", "-c", "probe_target", "--uretprobe", f"{FIXTURE}:rename_self", "-o", out, "--",
+                       sys.executable, "-I", "-S", "-c", as_nobody, FIXTURE, "rename")
+    assert (proc.returncode, proc.stdout) == (0, b"1\n2\n")
+    (e,) = read_ndjson(out)
+    assert (e["uid"], e["payload"]["ret"], e["lost"]) == (65534, 2, ENTRY_FIELDS)
+    assert [e["payload"][f] for f in ENTRY_FIELDS] == [None] * len(ENTRY_FIELDS)
+    assert stats_counts(proc.stderr)["entry_missed"] == 1
 
 
 # One openat with a known dfd, flags and mode, and one fork; the script prints its pid

@@ -3,7 +3,7 @@ all it takes (root): tables on the probe_target fixture's functions are appended
 copy of events.toml and built on the side; the ./example built traces the fixture with
 the returned string and the arguments exact, --binary moves the tables to a copy of the
 fixture elsewhere, and a table whose function the binary lacks is skipped with one
-warning (check says why).
+warning (check says why). A sys_exit table reading its entry sees its own syscall's.
 
 The expected values mirror main() of tests/fixtures/probe_target.c."""
 import json
@@ -40,6 +40,15 @@ payload = [
   {{ name = "a",   type = "s32", from = "entry.args[0]" }},
   {{ name = "b",   type = "s64", from = "entry.args[1]" }},
   {{ name = "sum", type = "s64", from = "ret" }},
+]
+
+[syscalls.sys_exit_prctl]
+id = 9003
+comment = "prctl returned: its option as the entry saw it"
+payload = [
+  {{ name = "ret",        type = "s64", from = "ret" }},
+  {{ name = "option",     type = "s32", from = "entry.args[0]" }},
+  {{ name = "elapsed_ns", type = "u64", from = "elapsed_ns" }},
 ]
 
 [fixture.missing]
@@ -112,3 +121,29 @@ def test_check_lists_the_declared_targets(example):
         assert re.search(rf'^  \u2713 fixture/{name} \(uretprobe {fixture}:{name}, id \d+\)$', run.stdout, re.M)
     assert re.search(rf'^  \u2717 fixture/missing \(uprobe {fixture}:no_such_function, id 9002\): '
                      rf'{fixture} has no function symbol no_such_function$', run.stdout, re.M)
+
+
+PR_SET_NAME = 15
+
+
+@pytest.mark.parametrize('comm, exits', [
+    (None, [(0, PR_SET_NAME, True), (0, PR_SET_NAME, True)]),
+    # The first prctl's exit is filtered out (it renamed the task), the second's entry
+    # too: the first's entry must not stand in for the second's.
+    ('probe_target', [(0, None, False)]),
+], ids=['every-exit', 'exit-whose-entry-was-filtered-out'])
+def test_sys_exit_reads_its_own_entry(example, tmp_path, comm, exits):
+    """probe_target rename: two prctl(PR_SET_NAME) calls, renaming the task away from its
+    comm and back, as nobody (setpriv's own prctl calls come before, as setpriv)."""
+    out = tmp_path / 'trace.ndjson'
+    run = subprocess.run([str(example), '--stats', '-e', 'syscalls/sys_exit_prctl', *(['-c', comm] if comm else []),
+                          '-o', str(out), '--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
+                          FIXTURE, 'rename'], capture_output=True, timeout=HANG_TIMEOUT, check=False)
+    assert (run.returncode, run.stdout) == (0, b'1\n2\n')
+    events = [e for e in map(json.loads, out.read_text().splitlines()) if e['comm'] in ('probe_target', 'renamed')]
+    assert [(e['payload']['ret'], e['payload']['option'], bool(e['payload']['elapsed_ns'])) for e in events] == exits
+    assert [e.get('lost') for e in events] == [None if entry else ['option', 'elapsed_ns'] for _, _, entry in exits]
+    stats = [line.split() for line in run.stderr.decode().splitlines()]
+    head = next(row for row in stats if row[:1] == ['event'])
+    row = next(row for row in stats if row[:1] == ['syscalls/sys_exit_prctl'])
+    assert int(row[head.index('entry_missed')]) == sum(1 for _, _, entry in exits if not entry)

@@ -5,12 +5,16 @@ generated code compiles for user space and for the BPF target."""
 import json
 import os
 import re
+import sys
 import textwrap
 import tomllib
 
 import pytest
 
-from typegen_support import CFLAGS, EVENTS, GEN_FILES, compile_bpf, compile_c, generate, run_typegen
+from typegen_support import CFLAGS, EVENTS, GEN_FILES, TYPEGEN, compile_bpf, compile_c, generate, run_typegen
+
+sys.path.insert(0, str(TYPEGEN.parent))
+from kinds import ENTRY_DEPTH  # noqa: E402
 
 
 def schema_tables():
@@ -325,7 +329,7 @@ def test_each_kind_has_its_section_and_handler_and_return_points_their_entry_pro
                  '\t\tbs_var_str(e, &p->filename, 1, (const void *)(entry->arg1), 256, true);\n'
                  '\telse\n'
                  '\t\tbs_var_none(e, &p->filename);\n'
-                 '\tp->elapsed_ns = !entry ? 0 : (__u64)((bpf_ktime_get_ns() - entry->ts));\n',
+                 '\tp->elapsed_ns = !entry ? 0 : (__u64)((bpf_ktime_get_ns() - entry->call.ts));\n',
                  id='kretprobe-return-value-entry-argument-and-duration'),
     pytest.param('bash_shell_execve', 'struct pt_regs',
                  '\tbs_var_str(e, &p->command, 0, (const void *)(PT_REGS_PARM1(ctx)), 4096, true);\n'
@@ -350,7 +354,7 @@ def test_each_kind_has_its_section_and_handler_and_return_points_their_entry_pro
     pytest.param('syscalls_sys_exit_read', 'struct trace_event_raw_sys_exit',
                  '\tp->ret = (__s64)(ctx->ret);\n'
                  '\tp->fd = !entry ? 0 : (__u32)(entry->arg0);\n'
-                 '\tp->elapsed_ns = !entry ? 0 : (__u64)((bpf_ktime_get_ns() - entry->ts));\n',
+                 '\tp->elapsed_ns = !entry ? 0 : (__u64)((bpf_ktime_get_ns() - entry->call.ts));\n',
                  id='sys-exit-entry-argument-and-duration'),
 ])
 def test_each_kind_reads_its_sources(kinds_gen, ident, ctx, body):
@@ -360,53 +364,62 @@ def test_each_kind_reads_its_sources(kinds_gen, ident, ctx, body):
             '{\n' + body + '}\n') in (kinds_gen / 'fill.gen.bpf.h').read_text()
 
 
-@pytest.mark.parametrize('ident, prog, section, ctx, stash', [
+@pytest.mark.parametrize('ident, prog, section, ctx, stash, depth, call', [
     pytest.param('files_open_done', 'kretprobe__files__open_done', 'kprobe', 'pt_regs',
-                 {1: 'PT_REGS_PARM2(ctx)'}, id='kretprobe'),
+                 {1: 'PT_REGS_PARM2(ctx)'}, ENTRY_DEPTH, 'PT_REGS_SP(ctx)', id='kretprobe'),
     pytest.param('ssl_read', 'uretprobe__ssl__read', 'uprobe', 'pt_regs', {1: 'PT_REGS_PARM2(ctx)'},
-                 id='uretprobe'),
+                 ENTRY_DEPTH, 'PT_REGS_SP(ctx)', id='uretprobe'),
     pytest.param('ssl_read_ex', 'uretprobe__ssl__read_ex', 'uprobe', 'pt_regs', {3: 'PT_REGS_PARM4(ctx)'},
-                 id='uretprobe-pointer-argument'),
+                 ENTRY_DEPTH, 'PT_REGS_SP(ctx)', id='uretprobe-pointer-argument'),
+    # A task is in one syscall at a time: one entry, and no stack pointer needed.
     pytest.param('syscalls_sys_exit_read', 'tracepoint__syscalls__sys_exit_read', 'tp/syscalls/sys_enter_read',
-                 'trace_event_raw_sys_enter', {0: 'ctx->args[0]'}, id='sys-exit'),
+                 'trace_event_raw_sys_enter', {0: 'ctx->args[0]'}, 1, '0', id='sys-exit'),
 ])
-def test_return_point_stashes_only_the_arguments_it_reads_at_its_entry(kinds_gen, ident, prog, section, ctx, stash):
+def test_return_point_stashes_only_the_arguments_it_reads_at_its_entry(kinds_gen, ident, prog, section, ctx, stash,
+                                                                        depth, call):
     members = ''.join(f'\t__u64 arg{n};\n' for n in stash)
     stores = ''.join(f'\tentry->arg{n} = (__u64)({read});\n' for n, read in stash.items())
     upper = ident.upper()
     assert (f'struct bs_entry__{ident} {{\n'
-            '\t__u64 ts; /* bpf_ktime_get_ns() at the entry; 0 once consumed */\n'
+            '\tstruct bs_entry_call call;\n'
             f'{members}}};\n\n'
+            '/* Per task, the entries of its calls in progress (bpf/entry.bpf.h). */\n'
+            f'struct bs_entries__{ident} {{\n'
+            '\tstruct bs_entry_stack stack;\n'
+            f'\tstruct bs_entry__{ident} slot[{depth}];\n'
+            '};\n'
+            f'_Static_assert(__builtin_offsetof(struct bs_entries__{ident}, slot) == sizeof(struct bs_entry_stack),\n'
+            '\t       "bs_entry_slot() finds the slots right after the stack\'s header");\n\n'
             'struct {\n'
             '\t__uint(type, BPF_MAP_TYPE_TASK_STORAGE);\n'
             '\t__uint(map_flags, BPF_F_NO_PREALLOC);\n'
             '\t__type(key, int);\n'
-            f'\t__type(value, struct bs_entry__{ident});\n'
-            f'}} bs_entry__{ident} SEC(".maps");\n\n'
+            f'\t__type(value, struct bs_entries__{ident});\n'
+            f'}} bs_entries__{ident} SEC(".maps");\n\n'
             f'SEC("{section}")\n'
             f'int {prog}__entry(struct {ctx} *ctx)\n'
             '{\n'
             f'\tstruct bs_entry__{ident} *entry;\n\n'
-            f'\tif (!bs_wanted(BOOTSTRAP_EV_{upper}, bpf_get_current_pid_tgid() >> 32))\n'
-            '\t\treturn 0;\n'
-            f'\tentry = bpf_task_storage_get(&bs_entry__{ident}, bpf_get_current_task_btf(), 0,\n'
-            '\t\t\t\t     BPF_LOCAL_STORAGE_GET_F_CREATE);\n'
+            f'\tentry = bs_entry_push(&bs_entries__{ident}, sizeof(*entry), {depth}, {call},\n'
+            f'\t\t\t      bs_wanted(BOOTSTRAP_EV_{upper}, bpf_get_current_pid_tgid() >> 32));\n'
             '\tif (!entry)\n'
             '\t\treturn 0;\n'
             f'{stores}'
-            '\tentry->ts = bpf_ktime_get_ns();\n'
             '\treturn 0;\n'
             '}\n') in (kinds_gen / 'fill.gen.bpf.h').read_text()
 
 
 def test_return_point_without_its_entry_marks_the_entry_fields_lost(kinds_gen):
-    """Events without an entry program have no such line."""
+    """Events without an entry program have no such line. A function's return finds its
+    call by the stack pointer at the entry; a syscall's has one entry per task."""
     fill = (kinds_gen / 'fill.gen.bpf.h').read_text()
-    handlers = re.findall(r'^\tentry = bs_entry_take\(&e, &bs_entry__(\w+), task\);\n'
+    handlers = re.findall(r'^\tentry = bs_entry_pop\(&e, &bs_entries__(\w+), sizeof\(\*entry\), (\d+), (.+), task\);\n'
                           r'\tbs_fill__\1\(&e, p, ctx, task, entry, NULL\);\n'
-                          r'\tif \(entry\)\n\t\tentry->ts = 0;\n\telse\n'
+                          r'\tif \(!entry\)\n'
                           r'\t\te\.hdr->lost_mask \|= (0x\w+);\n', fill, re.M)
-    assert handlers == list(ENTRY_LOST_MASKS.items())
+    function_return = (str(ENTRY_DEPTH), 'bs_entry_sp_at_return(ctx)')
+    assert handlers == [(ident, *(('1', '0') if 'sys_exit' in ident else function_return), mask)
+                        for ident, mask in ENTRY_LOST_MASKS.items()]
     assert fill.count('lost_mask |=') == len(handlers)
 
 
