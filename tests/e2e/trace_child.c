@@ -92,7 +92,7 @@ void trace_child(const struct trace_opts *opts, int (*fn)(void *arg), void *arg,
 	cr_assert_eq(write(go[1], &byte, 1), 1);
 	close(go[1]);
 	for (;;) {
-		pid_t w = waitpid(out->child, &out->status, WNOHANG);
+		pid_t w = wait4(out->child, &out->status, WNOHANG, &out->rusage);
 
 		cr_assert_geq(bootstrap_poll(b, 20, collect, &c), 0);
 		if (w == out->child)

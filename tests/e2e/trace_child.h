@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "bootstrap.h"
@@ -26,7 +27,8 @@ struct trace_result {
 	struct captured *events;
 	size_t n;
 	pid_t child;
-	int status;  /* from waitpid */
+	int status;  /* from wait4 */
+	struct rusage rusage; /* the child's own (its user and system time), from wait4 */
 	struct bootstrap_stats stats;
 };
 
