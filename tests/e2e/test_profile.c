@@ -93,8 +93,9 @@ Test(profile, user_stack_names_the_busy_function_and_its_caller)
 
 		if (r.events[i].hdr.pid != (__u32)r.child)
 			continue;
+		if (strcmp(r.events[i].hdr.comm, "burn"))
+			continue; /* before its exec: trace_child's code */
 		n++;
-		cr_assert_str_eq(r.events[i].hdr.comm, "burn");
 		ustack = stack_json(&r.events[i], "ustack", buf, sizeof(buf));
 		if (strncmp(ustack, "\"burn_cpu+0x", strlen("\"burn_cpu+0x")))
 			continue; /* in burn_caller's loop or its clock reads */
@@ -157,7 +158,6 @@ Test(profile, kernel_stack_names_kernel_functions)
 struct spin_args {
 	int report;       /* where the child writes its CPU time, ns */
 	double seconds;
-	int cpu;          /* the CPU it runs on, or -1: wherever */
 };
 
 static unsigned long long cpu_ns(void)
@@ -173,12 +173,7 @@ static int spin(void *arg)
 	const struct spin_args *a = arg;
 	unsigned long long until, used;
 	volatile unsigned long x = 0;
-	cpu_set_t one;
 
-	CPU_ZERO(&one);
-	CPU_SET(a->cpu, &one);
-	if (a->cpu >= 0 && sched_setaffinity(0, sizeof(one), &one))
-		return 1;
 	until = cpu_ns() + (unsigned long long)(a->seconds * 1e9);
 	while (cpu_ns() < until)
 		for (int i = 0; i < 100000; i++)
@@ -258,25 +253,38 @@ static size_t ref_count(struct ref_sampler *s, pid_t pid)
 }
 
 /* A busy child sampled at hz (on one CPU, or wherever): the tracer has as many of its
- * samples as the kernel's own sampler at hz on the same CPUs in the same run, within
- * 20% (the two timers' phases differ). Its samples per second of its own CPU time are
- * shown: hz where timer interrupts come on time. */
+ * samples as the kernel's own sampler at hz on the same CPUs in the same run. Where
+ * interrupts come on time the two differ by a sample or two (their timers' phases);
+ * where they come late one interrupt ends a different number of periods for each, and
+ * a sample of the tracer's is missed when another BPF program runs on that CPU: taken
+ * as independent counts, their difference has a variance of at most n + want, and 4
+ * standard deviations are allowed. That still tells hz from twice or half of it. Its
+ * samples per second of its own CPU time are shown: hz where interrupts come on time. */
 static void assert_rate(const char *target, unsigned int hz, double seconds, int cpu)
 {
 	struct bootstrap_attach attach = { .event = "profile/cpu", .target = target };
 	struct trace_opts o = { .events = "profile/cpu", .attach = target ? &attach : NULL, .n_attach = target ? 1 : 0 };
-	struct spin_args a = { .seconds = seconds, .cpu = cpu };
+	struct spin_args a = { .seconds = seconds };
 	unsigned long long used = 0;
 	struct ref_sampler ref;
 	struct trace_result r;
+	cpu_set_t all, one;
 	size_t n = 0, want;
 	int report[2];
 
 	cr_assert_eq(pipe(report), 0);
 	a.report = report[1];
+	/* The child is born on its CPU: pinning itself would leave its first instructions
+	 * wherever it was forked. */
+	CPU_ZERO(&one);
+	if (cpu >= 0)
+		CPU_SET(cpu, &one);
+	cr_assert_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+	cr_assert(cpu < 0 || sched_setaffinity(0, sizeof(one), &one) == 0);
 	ref_open(&ref, hz, cpu);
 	trace_child(&o, spin, &a, &r);
 	want = ref_count(&ref, r.child);
+	cr_assert_eq(sched_setaffinity(0, sizeof(all), &all), 0);
 	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
 	cr_assert_eq(read(report[0], &used, sizeof(used)), sizeof(used));
 	close(report[0]);
@@ -291,8 +299,8 @@ static void assert_rate(const char *target, unsigned int hz, double seconds, int
 	cr_log_info("%s, CPU %d: %zu samples, the kernel's own sampler %zu, in %.2f s of CPU: %.1f/s",
 		    target ? target : "declared", cpu, n, want, used / 1e9, n / (used / 1e9));
 	cr_assert_gt(want, 0);
-	cr_assert(n * 10 >= want * 8 && n * 10 <= want * 12, "CPU %d: %zu samples at %u Hz, the kernel's own sampler %zu",
-		  cpu, n, hz, want);
+	cr_assert((n - (double)want) * (n - (double)want) <= 16.0 * (n + want),
+		  "CPU %d: %zu samples at %u Hz, the kernel's own sampler %zu", cpu, n, hz, want);
 	trace_result_free(&r);
 }
 
