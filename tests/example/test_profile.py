@@ -4,7 +4,7 @@ left out of a trace that does not name it."""
 import json
 import re
 
-import jsonschema
+import pytest
 
 from conftest import FIXTURES, ROOT, read_ndjson, run_example
 
@@ -25,13 +25,15 @@ def delivered(stderr, event):
 
 
 def test_stacks_in_ndjson_follow_the_schema(tmp_path):
+    # The second kernel's image carries pytest but not jsonschema: checked on the host.
+    jsonschema = pytest.importorskip("jsonschema")
     out = tmp_path / "trace.ndjson"
     proc = run_example("-e", "profile/cpu", "-o", out, "--", BURN, "kernel", "1")
     assert proc.returncode == 0, proc.stderr
     schema = json.loads((ROOT / "build" / "gen" / "events.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(schema)
     events = read_ndjson(out)
-    assert events  # how many: tests/e2e/test_profile.c, against the child's CPU time
+    assert events  # how many: tests/e2e/test_profile.c
     for ev in events:
         validator.validate(ev)
     frames = [f for ev in events for f in ev["payload"]["kstack"] + ev["payload"]["ustack"]]

@@ -3,7 +3,7 @@
 # archive (newc, uncompressed: the emulated guest unpacks it faster than it would gunzip
 # it). It holds tests/vm/init, a static busybox, each TEST (a test binary, or a folder of
 # pytest tests) and each FILE they need under /bootstrap at its path in this tree, the
-# list of TESTs that init runs, python3 with its standard library, pytest and jsonschema, bash, jq
+# list of TESTs that init runs, python3 with its standard library and pytest, bash, jq
 # and openssl with its configuration (tests/example runs them; the TLS tests make their
 # certificate with openssl), and every shared library these programs load (from ldd).
 set -eu
@@ -45,13 +45,12 @@ tar -c -C / --exclude="${stdlib#/}/config-*" --exclude="${stdlib#/}/test" \
 	--exclude="${stdlib#/}/lib2to3" --exclude="${stdlib#/}/ensurepip" \
 	--exclude="${stdlib#/}/pydoc_data" --exclude="${stdlib#/}/distutils" "${stdlib#/}" |
 	tar -x -C "$root"
-# pytest, jsonschema (the stack events are checked against the JSON Schema) and the
-# packages they import, from wherever Debian installed them.
+# pytest and the packages it imports, from wherever Debian installed them.
 /usr/bin/python3 -c '
 import os, sys, sysconfig
 stdlib = sysconfig.get_path("stdlib")
 before = set(sys.modules)
-import pytest, jsonschema
+import pytest
 for name in sorted(set(sys.modules) - before):
     path = getattr(sys.modules[name], "__file__", None) or ""
     if "." not in name and path and not path.startswith(stdlib + "/"):

@@ -12,7 +12,7 @@ VM_KERNELS ?= linux-image-amd64 linux-image-cloud-amd64 linux-image-rt-amd64
 # tests/e2e/*.c is part of $(TEST_BIN)/e2e already; a new binary is one more word here.
 VM_TESTS := $(TEST_BIN)/e2e $(TEST_BIN)/embed tests/example
 # What they need besides themselves, at the same paths relative to the tree.
-VM_FILES := example events.toml $(GEN)/events.schema.json $(FIXTURES) $(wildcard tests/fixtures/*.py)
+VM_FILES := example events.toml $(FIXTURES) $(wildcard tests/fixtures/*.py)
 
 .PHONY: vmtest
 
