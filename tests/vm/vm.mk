@@ -16,9 +16,17 @@ VM_FILES := example events.toml $(FIXTURES) $(wildcard tests/fixtures/*.py)
 
 .PHONY: vmtest
 
+# The list of VM_TESTS the image was made with, rewritten when it differs: an image made
+# for `VM_TESTS=... make vmtest` is not reused by a run that wants the whole list.
+VM_LIST := $(VM_DIR)/vm-tests.list
+ifneq ($(file <$(VM_LIST)),$(VM_TESTS))
+$(shell mkdir -p $(VM_DIR))
+$(file >$(VM_LIST),$(VM_TESTS))
+endif
+
 # The files behind each entry: a folder's Python files, or the binary itself.
 $(VM_DIR)/initramfs.cpio: $(foreach t,$(VM_TESTS),$(if $(wildcard $(t)/.),$(wildcard $(t)/*.py),$(t))) \
-		$(VM_FILES) tests/vm/init tests/vm/initramfs.sh tests/vm/fetch.sh
+		$(VM_FILES) $(VM_LIST) tests/vm/init tests/vm/initramfs.sh tests/vm/fetch.sh
 	$(call msg,CPIO,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)busybox=$$(tests/vm/fetch.sh $(VM_DIR) busybox-static ./bin/busybox)/bin/busybox && \
