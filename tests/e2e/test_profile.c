@@ -60,15 +60,20 @@ static double seconds(struct timeval tv)
  * draws with one probability p; the tick is at least as frequent as the 49 Hz samples,
  * so their difference has a variance under 2 n p (1 - p). Allowed: 4 standard
  * deviations, p kept at least 1/n from 0 and 1 (a split with no tick on one side still
- * has an error). */
-static void assert_share(const char *what, size_t k, size_t n, double p)
+ * has an error). One thing the tick sees and the samples cannot: the sampling
+ * interrupt's own handler (the tracer's program), system time; where it is slow (an
+ * emulated CPU: a user loop was a quarter system time on PREEMPT_RT under qemu) a
+ * user share is only a floor, so at_least asks for no more than that. */
+static void assert_share(const char *what, size_t k, size_t n, double p, bool at_least)
 {
 	double q = p < 1.0 / n ? 1.0 / n : p > 1 - 1.0 / n ? 1 - 1.0 / n : p;
 	double d = k - n * p;
 
-	cr_log_info("%zu of %zu samples %s, want %.1f (the child's own split)", k, n, what, n * p);
-	cr_assert(d * d <= 16 * 2 * n * q * (1 - q), "%zu of %zu samples %s, want %.1f from the child's rusage", k, n,
-		  what, n * p);
+	cr_log_info("%zu of %zu samples %s, want %s%.1f (the child's own split)", k, n, what, at_least ? "at least " : "",
+		    n * p);
+	cr_assert((at_least && d >= 0) || d * d <= 16 * 2 * n * q * (1 - q),
+		  "%zu of %zu samples %s, want %s%.1f from the child's rusage", k, n, what, at_least ? "at least " : "",
+		  n * p);
 }
 
 /* The share of the child's CPU time spent in the kernel. */
@@ -109,7 +114,7 @@ Test(profile, user_stack_names_the_busy_function_and_its_caller)
 	cr_log_info("%zu of %zu samples in burn_cpu, %zu of them with burn_caller as its caller", in_cpu, n, in_order);
 	cr_assert_gt(n, 0);
 	/* burn_cpu is all of the loop's user time but for a few instructions. */
-	assert_share("in burn_cpu", in_cpu, n, 1 - system_share(&r.rusage));
+	assert_share("in burn_cpu", in_cpu, n, 1 - system_share(&r.rusage), true);
 	cr_assert_eq(in_order, in_cpu, "every sample in burn_cpu names its caller");
 	trace_result_free(&r);
 }
@@ -152,7 +157,7 @@ Test(profile, kernel_stack_names_kernel_functions)
 	}
 	cr_log_info("%zu samples, %zu in the kernel, %zu all named, %zu in read()", n, in_kernel, named, reads);
 	cr_assert_gt(n, 0);
-	assert_share("in the kernel", in_kernel, n, system_share(&r.rusage));
+	assert_share("in the kernel", in_kernel, n, system_share(&r.rusage), false);
 	cr_assert_eq(named, in_kernel, "every kernel frame is named from /proc/kallsyms");
 	/* Clearing 64 KiB is the loop's kernel work: read() is walked to its entry. */
 	cr_assert_gt(reads, 0);
