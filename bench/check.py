@@ -1,14 +1,14 @@
 """check.py: what the workload really did, to check captured payloads against.
 
-The write payload definition mirrors bench/payload.h and the exec arguments mirror
-bench/wload.c; change them together.
+The write payload definition mirrors bench/payload.h; the exec arguments come from the
+workload itself (`wload argv OP`).
 """
+import subprocess
 
 ALNUM = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 TABLE_LEN = 65536
 PREFIX_LEN = 16
 
-EXEC_ARGV = ["/bin/true", "wload-exec", "--alpha=1", "beta"]
 
 
 def _table():
@@ -41,5 +41,11 @@ def payload_exact(data, size):
     return data == expected_payload(int(digits), size)
 
 
-def argv_exact(argv):
-    return list(argv) == EXEC_ARGV
+def exec_argv(wload, op):
+    """The argv wload's exec operation op gives each child, as strings."""
+    out = subprocess.run([wload, "argv", op], stdout=subprocess.PIPE, check=True).stdout
+    return [a.decode("utf-8", "surrogateescape") for a in out.split(b"\0")[:-1]]
+
+
+def argv_exact(argv, want):
+    return list(argv) == want

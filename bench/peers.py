@@ -63,6 +63,20 @@ def _lines(path):
 TRACER_EVENT = {"openat": "syscalls/sys_enter_openat", "write": "syscalls/sys_enter_write",
                 "exec": "sched/sched_process_exec"}
 TRACER_FIELD = {"openat": "filename", "write": "content", "exec": "argv"}
+# The exec scenarios check argv where the tracer reads it from the caller's memory too
+# (the row counts TRACER_EVENT's, read from the new image); a note gives each event's
+# tally.
+EXEC_EVENTS = ("syscalls/sys_enter_execve", TRACER_EVENT["exec"])
+
+
+def _argv_tally(tally, ev, want):
+    """Adds one exec event to tally (event type -> [delivered, exact, marked, wrong]):
+    argv exact, marked lost or truncated (counted), or wrong (neither)."""
+    t = tally.setdefault(ev["event_type"], [0, 0, 0, 0])
+    marked = "argv" in (ev.get("lost") or []) + (ev.get("truncated") or [])
+    exact = check.argv_exact((ev.get("payload") or {}).get("argv") or [], want)
+    t[0] += 1
+    t[1 if exact else 2 if marked else 3] += 1
 
 
 def _stats_accounting(err, event):
@@ -100,6 +114,7 @@ class Tracer(Tool):
         checked = TRACER_FIELD[sc.kind]
         c = Count(0, 0, 0)
         invalid = lost = truncated = 0
+        tally = {}
         for raw in _lines(out):
             try:
                 ev = json.loads(raw)
@@ -108,13 +123,15 @@ class Tracer(Tool):
             if not isinstance(ev, dict):
                 invalid += 1
                 continue
+            if sc.kind == "exec" and ev.get("event_type") in EXEC_EVENTS and ev.get("ppid") == wpid:
+                _argv_tally(tally, ev, sc.argv)
             if ev.get("event_type") != want:
                 continue
             p = ev.get("payload") or {}
             if sc.kind == "exec":
                 if ev.get("ppid") != wpid:
                     continue
-                ok = check.argv_exact(p.get("argv") or [])
+                ok = check.argv_exact(p.get("argv") or [], sc.argv)
             elif ev.get("pid") != wpid:
                 continue
             elif sc.kind == "openat":
@@ -139,6 +156,10 @@ class Tracer(Tool):
             c.notes.append(f"{lost:,} events with fields marked lost")
         if truncated:
             c.notes.append(f"{truncated:,} events with fields marked truncated")
+        for event in EXEC_EVENTS if sc.kind == "exec" else ():
+            d, e, m, w = tally.get(event, [0, 0, 0, 0])
+            c.notes.append(f"{event}: {d:,} delivered, argv {e:,} exact, {m:,} marked lost or "
+                           f"truncated, {w:,} wrong")
         return c
 
 
@@ -210,7 +231,7 @@ class Strace(Tool):
                     continue  # the workload's own exec
                 argv = rest[rest.index(b"[") + 1:rest.index(b"]")]
                 ok = check.argv_exact([c_unescape(a).decode("utf-8", "replace")
-                                       for a in _C_STRING.findall(argv)])
+                                       for a in _C_STRING.findall(argv)], sc.argv)
             elif sc.kind == "openat":
                 m = _C_STRING.search(rest)
                 ok = bool(m) and c_unescape(m.group(1)) == sc.path.encode()
@@ -268,8 +289,8 @@ class Bpftrace(Tool):
                 if int(f[3]) != wpid:
                     continue
                 block = _R_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), f[8])
-                ok = check.argv_exact(a.decode("utf-8", "replace")
-                                      for a in block.split(b"\0")[:-1])
+                ok = check.argv_exact([a.decode("utf-8", "replace")
+                                       for a in block.split(b"\0")[:-1]], sc.argv)
             elif int(f[1]) != wpid:
                 continue
             elif sc.kind == "openat":
@@ -316,7 +337,7 @@ class LibbpfTools(Tool):
                 ok = len(f) == 5 and f[4] == sc.path.encode()
             else:
                 ok = len(f) == 5 and check.argv_exact(
-                    a.decode("utf-8", "replace") for a in f[4].split())
+                    [a.decode("utf-8", "replace") for a in f[4].split()], sc.argv)
             c.delivered += 1
             c.exact += ok
         return c

@@ -9,7 +9,8 @@ stdout and in bench/RESULTS.md (progress goes to stderr).
 
 Environment (all optional):
   BENCH_RUNS=3            runs of each tool per scenario
-  BENCH_SCENARIOS=a,b     a subset of: openat write64 write4k write32k exec threads cpu
+  BENCH_SCENARIOS=a,b     a subset of: openat write64 write4k write32k exec exec-long
+                          exec-literal threads cpu
   BENCH_TOOLS=a,b         a subset of: floor tracer strace bpftrace libbpf-tools perf-trace
                           tracer-profile-49 tracer-profile-999 perf-record-49
                           perf-record-999 bpftrace-profile-49 bpftrace-profile-999 (the
@@ -34,7 +35,8 @@ import tempfile
 from dataclasses import dataclass
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-import peers  # noqa: E402 (after the line above on purpose)
+import check  # noqa: E402 (after the line above on purpose)
+import peers  # noqa: E402
 import prepare  # noqa: E402
 import report  # noqa: E402
 import runner  # noqa: E402
@@ -47,6 +49,8 @@ SCENARIOS = [  # key, wload arguments, kind (see peers.py)
     ("write4k", ["write", "100000", "4096"], "write"),
     ("write32k", ["write", "20000", "32768"], "write"),
     ("exec", ["exec", "20000"], "exec"),
+    ("exec-long", ["exec-long", "2000"], "exec"),
+    ("exec-literal", ["exec-literal", "5000"], "exec"),
     ("threads", ["threads", "2", "500000", "/etc/hostname"], "openat"),
     ("cpu", ["cpu", "3000000"], "cpu"),
 ]
@@ -75,20 +79,25 @@ class Scenario:
     what: str
     path: str = None
     size: int = None
+    argv: list = None         # exec: the argv each child gets
 
 
-def make_scenario(key, args, kind, scale):
+def make_scenario(key, args, kind, scale, wload):
     args = list(args)
     n_at = 2 if args[0] == "threads" else 1  # the per-thread or total operation count
     args[n_at] = str(max(1, int(int(args[n_at]) * scale)))
     generated = int(args[1]) * (int(args[2]) if args[0] == "threads" else 1)
-    what = {"openat": "openat", "write": "writes to fd 1", "exec": "execs",
-            "cpu": "operations of 1,000 multiply-adds, sampled by CPU profilers"}[kind]
+    what = {"exec-long": "execs of 100 arguments of 300 bytes",
+            "exec-literal": "execs by a fresh child of a string-literal argv"}.get(key) or {
+        "openat": "openat", "write": "writes to fd 1", "exec": "execs",
+        "cpu": "operations of 1,000 multiply-adds, sampled by CPU profilers"}[kind]
     sc = Scenario(key, args, kind, generated, what)
     if kind == "openat":
         sc.path = args[-1]
     if kind == "write":
         sc.size = int(args[2])
+    if kind == "exec":
+        sc.argv = check.exec_argv(wload, args[0])
     return sc
 
 
@@ -288,7 +297,7 @@ def main():
         for key, args, kind in SCENARIOS:
             if key not in chosen_sc:
                 continue
-            sc = make_scenario(key, args, kind, scale)
+            sc = make_scenario(key, args, kind, scale, bench.wload)
             rows = bench.scenario(sc, tools, runs)
             doc += [report.scenario_table(sc, rows), ""]
             for t in tools:

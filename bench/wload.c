@@ -3,6 +3,11 @@
  *   wload openat N PATH        N x (openat(PATH) + close)
  *   wload write N SIZE         N writes of SIZE bytes to fd 1 (see payload.h for the bytes)
  *   wload exec N               N x (fork + exec /bin/true with fixed arguments + wait)
+ *   wload exec-long N          the same with 100 arguments of 300 bytes each
+ *   wload exec-literal N       N x (fork + a fresh child execs /bin/true with an argv of
+ *                              string literals, never touched before by that child + wait)
+ *   wload argv EXEC-OP         prints the argv that EXEC-OP's children get, each string
+ *                              NUL-terminated, on stdout (bench/check.py reads it)
  *   wload threads T N PATH     T threads, each doing N x (openat(PATH) + close)
  *   wload cpu N                N x a fixed block of arithmetic (no system call): CPU-bound
  *
@@ -22,6 +27,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +37,17 @@
 
 #include "payload.h"
 
-/* The arguments each exec'd /bin/true gets; bench/check.py (EXEC_ARGV) checks captured
- * argv against the same list. */
+/* The arguments each exec'd /bin/true gets; bench/check.py asks `wload argv OP` for them
+ * to check captured argv against. */
 static const char *const exec_args[] = { "/bin/true", "wload-exec", "--alpha=1", "beta" };
 #define N_EXEC_ARGS (sizeof(exec_args) / sizeof(exec_args[0]))
+/* exec-long: argument i (1..LONG_ARGS) is LONG_ARG_BYTES bytes: its number, then letters
+ * that shift with it, so that a piece of one argument read as another's shows. */
+#define LONG_ARGS 100
+#define LONG_ARG_BYTES 300
+/* exec-literal: the array and its strings are constants of this static binary, in
+ * file-backed pages that a forked child has not touched when it calls execv. */
+static const char *const literal_args[] = { "/bin/true", "wload-literal", "--gamma=2", "delta", NULL };
 
 static void die(const char *what)
 {
@@ -44,7 +57,8 @@ static void die(const char *what)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: wload openat N PATH | write N SIZE | exec N | threads T N PATH | cpu N\n"
+	fprintf(stderr, "usage: wload openat N PATH | write N SIZE | exec|exec-long|exec-literal N |\n"
+			"  threads T N PATH | cpu N | argv exec|exec-long|exec-literal\n"
 			"  prints 'wload: pid= op= n= ns= ns_per_op=' on stderr\n"
 			"  WLOAD_STOP=1: SIGSTOP itself before the loop (attach, then SIGCONT)\n");
 	exit(2);
@@ -103,18 +117,37 @@ static void write_loop(unsigned long long n, size_t size, const char *table)
 	free(buf);
 }
 
-/* argv is copied to the heap first, as a shell builds it. String literals of this static
- * binary live in file-backed pages that a fresh child has not mapped yet, so a tracer
- * reading argv at execve entry would see read faults that no ordinary program causes. */
-static void exec_loop(unsigned long long n)
+/* The argv of op's children (NULL-terminated), built on the heap as a shell builds it,
+ * or literal_args for exec-literal. String literals of this static binary live in
+ * file-backed pages that a fresh child has not mapped yet, so a tracer reading argv at
+ * execve entry sees read faults: exec-literal makes them on purpose, the others not. */
+static char **exec_argv(const char *op)
 {
-	char *argv[N_EXEC_ARGS + 1] = { NULL };
+	size_t n = strcmp(op, "exec-long") == 0 ? LONG_ARGS + 1 : N_EXEC_ARGS;
+	char **argv;
 
-	for (size_t i = 0; i < N_EXEC_ARGS; i++) {
-		argv[i] = strdup(exec_args[i]);
+	if (strcmp(op, "exec-literal") == 0)
+		return (char **)literal_args;
+	if (!(argv = calloc(n + 1, sizeof(*argv))))
+		die("calloc");
+	for (size_t i = 0; i < n; i++) {
+		if (n == N_EXEC_ARGS || i == 0) {
+			argv[i] = strdup(exec_args[i]);
+		} else if ((argv[i] = malloc(LONG_ARG_BYTES + 1))) {
+			int at = snprintf(argv[i], LONG_ARG_BYTES + 1, "%03zu:", i);
+
+			for (int k = at; k < LONG_ARG_BYTES; k++)
+				argv[i][k] = (char)('a' + (i + (size_t)k) % 26);
+			argv[i][LONG_ARG_BYTES] = '\0';
+		}
 		if (!argv[i])
-			die("strdup");
+			die("malloc");
 	}
+	return argv;
+}
+
+static void exec_loop(unsigned long long n, char **argv)
+{
 	for (unsigned long long i = 0; i < n; i++) {
 		int status;
 		pid_t pid = fork();
@@ -132,8 +165,6 @@ static void exec_loop(unsigned long long n)
 			exit(1);
 		}
 	}
-	for (size_t i = 0; i < N_EXEC_ARGS; i++)
-		free(argv[i]);
 }
 
 /* About a microsecond of integer arithmetic per operation; the result is printed so the
@@ -189,6 +220,11 @@ static unsigned long long threads_run(unsigned long long t, unsigned long long n
 	return now_ns() - t0;
 }
 
+static bool is_exec(const char *op)
+{
+	return !strcmp(op, "exec") || !strcmp(op, "exec-long") || !strcmp(op, "exec-literal");
+}
+
 static void report(const char *op, unsigned long long ops, unsigned long long per, unsigned long long ns)
 {
 	fprintf(stderr, "wload: pid=%d op=%s n=%llu ns=%llu ns_per_op=%.1f\n",
@@ -221,12 +257,17 @@ int main(int argc, char **argv)
 		t0 = now_ns();
 		write_loop(n, size, table);
 		report(op, n, n, now_ns() - t0);
-	} else if (strcmp(op, "exec") == 0 && argc == 3) {
+	} else if (is_exec(op) && argc == 3) {
+		char **args = exec_argv(op);
+
 		n = parse_count(argv[2]);
 		ready();
 		t0 = now_ns();
-		exec_loop(n);
+		exec_loop(n, args);
 		report(op, n, n, now_ns() - t0);
+	} else if (strcmp(op, "argv") == 0 && argc == 3 && is_exec(argv[2])) {
+		for (char **a = exec_argv(argv[2]); *a; a++)
+			fwrite(*a, 1, strlen(*a) + 1, stdout);
 	} else if (strcmp(op, "cpu") == 0 && argc == 3) {
 		unsigned long long x;
 

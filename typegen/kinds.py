@@ -23,6 +23,13 @@ ENTRY_DEPTH = 8
 # A perf_event's highest frequency: the kernel's default perf_event_max_sample_rate (it
 # may lower it at run time).
 MAX_FREQUENCY = 100000
+# The records of the syscalls/ tracepoints, as the kernel writes them (kernel/trace/trace.h):
+# the header, the syscall number (an int) and the arguments or the return value. Not
+# trace_event_raw_sys_enter/_sys_exit, the raw_syscalls/ records, whose number is a long:
+# where the header is not 8 bytes (PREEMPT_RT adds preempt_lazy_count) their args and ret
+# sit 8 bytes further, so CO-RE would read the next argument, and past the record's end
+# (EACCES at attach) for the last.
+SYS_ENTER_CTX, SYS_EXIT_CTX = 'syscall_trace_enter', 'syscall_trace_exit'
 
 
 class Kind:
@@ -110,9 +117,9 @@ class Tracepoint(Kind):
         if 'ctx_type' in ev.raw:
             return ev.raw['ctx_type']
         if ev.is_sys_enter:
-            return 'trace_event_raw_sys_enter'
+            return SYS_ENTER_CTX
         if ev.is_sys_exit:
-            return 'trace_event_raw_sys_exit'
+            return SYS_EXIT_CTX
         return f'trace_event_raw_{ev.name}'
 
     def arg_expr(self, ev, n):
@@ -126,7 +133,7 @@ class Tracepoint(Kind):
     def entry_section(self, ev):
         return f'tp/syscalls/sys_enter_{ev.name[len("sys_exit_"):]}'
 
-    entry_ctx_type = 'trace_event_raw_sys_enter'
+    entry_ctx_type = SYS_ENTER_CTX
 
     def entry_arg_expr(self, n):
         return f'ctx->args[{n}]'

@@ -28,7 +28,7 @@ struct trace_result {
 	size_t n;
 	pid_t child;
 	int status;  /* from wait4 */
-	struct rusage rusage;  /* the child's, all its threads */
+	struct rusage rusage; /* the child's own (its user and system time), from wait4 */
 	struct bootstrap_stats stats;
 };
 

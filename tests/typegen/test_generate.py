@@ -110,7 +110,7 @@ def test_added_syscall_event_gets_a_handler(added_gen):
         }
 
         SEC("tp/syscalls/sys_enter_mkdirat")
-        int tracepoint__syscalls__sys_enter_mkdirat(struct trace_event_raw_sys_enter *ctx)
+        int tracepoint__syscalls__sys_enter_mkdirat(struct syscall_trace_enter *ctx)
         {
         ''') in fill
     assert '\t__u64 args[6] = { [0] = ctx->args[0], [1] = ctx->args[1], [2] = ctx->args[2] };\n' in fill
@@ -302,7 +302,7 @@ def test_each_kind_has_its_section_and_handler_and_return_points_their_entry_pro
     """Every program of the fixture, in order: SEC(), name (kind__category__name, the
     entry program of a return point with __entry) and context type."""
     fill = (kinds_gen / 'fill.gen.bpf.h').read_text()
-    regs, sys_enter, sys_exit = 'struct pt_regs', 'struct trace_event_raw_sys_enter', 'struct trace_event_raw_sys_exit'
+    regs, sys_enter, sys_exit = 'struct pt_regs', 'struct syscall_trace_enter', 'struct syscall_trace_exit'
     assert re.findall(r'^SEC\("([^"]+)"\)\nint (\w+)\((.+) \*ctx\)$', fill, re.M) == [
         ('kprobe', 'kprobe__files__open', regs),
         ('kprobe', 'kretprobe__files__open_done__entry', regs),
@@ -351,7 +351,7 @@ def test_each_kind_has_its_section_and_handler_and_return_points_their_entry_pro
                  '\tp->arg0 = (__u64)(PT_REGS_PARM1(ctx));\n'
                  '\tbs_var_str(e, &p->arg1_str, 2, (const void *)(PT_REGS_PARM2(ctx)), 64, false);\n',
                  id='run-time-kprobe-target-name-and-kernel-memory-argument'),
-    pytest.param('syscalls_sys_exit_read', 'struct trace_event_raw_sys_exit',
+    pytest.param('syscalls_sys_exit_read', 'struct syscall_trace_exit',
                  '\tp->ret = (__s64)(ctx->ret);\n'
                  '\tp->fd = !entry ? 0 : (__u32)(entry->arg0);\n'
                  '\tp->elapsed_ns = !entry ? 0 : (__u64)((bpf_ktime_get_ns() - entry->call.ts));\n',
@@ -373,7 +373,7 @@ def test_each_kind_reads_its_sources(kinds_gen, ident, ctx, body):
                  ENTRY_DEPTH, 'PT_REGS_SP(ctx)', id='uretprobe-pointer-argument'),
     # A task is in one syscall at a time: one entry, and no stack pointer needed.
     pytest.param('syscalls_sys_exit_read', 'tracepoint__syscalls__sys_exit_read', 'tp/syscalls/sys_enter_read',
-                 'trace_event_raw_sys_enter', {0: 'ctx->args[0]'}, 1, '0', id='sys-exit'),
+                 'syscall_trace_enter', {0: 'ctx->args[0]'}, 1, '0', id='sys-exit'),
 ])
 def test_return_point_stashes_only_the_arguments_it_reads_at_its_entry(kinds_gen, ident, prog, section, ctx, stash,
                                                                         depth, call):

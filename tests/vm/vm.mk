@@ -7,7 +7,7 @@
 VM_DIR := $(BUILD)/vm
 # Debian packages: a metapackage follows Debian's current ABI (linux-image-amd64 depends
 # on linux-image-6.1.0-NN-amd64); an exact package name pins one.
-VM_KERNELS ?= linux-image-amd64 linux-image-cloud-amd64
+VM_KERNELS ?= linux-image-amd64 linux-image-cloud-amd64 linux-image-rt-amd64
 # What the guest runs, in this order: a test binary, or a folder of pytest tests. A new
 # tests/e2e/*.c is part of $(TEST_BIN)/e2e already; a new binary is one more word here.
 VM_TESTS := $(TEST_BIN)/e2e $(TEST_BIN)/embed tests/example
@@ -17,9 +17,17 @@ VM_FILES := example events.toml $(FIXTURES) $(wildcard tests/fixtures/*.py) type
 
 .PHONY: vmtest
 
+# The list of VM_TESTS the image was made with, rewritten when it differs: an image made
+# for `VM_TESTS=... make vmtest` is not reused by a run that wants the whole list.
+VM_LIST := $(VM_DIR)/vm-tests.list
+ifneq ($(file <$(VM_LIST)),$(VM_TESTS))
+$(shell mkdir -p $(VM_DIR))
+$(file >$(VM_LIST),$(VM_TESTS))
+endif
+
 # The files behind each entry: a folder's Python files, or the binary itself.
 $(VM_DIR)/initramfs.cpio: $(foreach t,$(VM_TESTS),$(if $(wildcard $(t)/.),$(wildcard $(t)/*.py),$(t))) \
-		$(VM_FILES) tests/vm/init tests/vm/initramfs.sh tests/vm/fetch.sh
+		$(VM_FILES) $(VM_LIST) tests/vm/init tests/vm/initramfs.sh tests/vm/fetch.sh
 	$(call msg,CPIO,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)busybox=$$(tests/vm/fetch.sh $(VM_DIR) busybox-static ./bin/busybox)/bin/busybox && \
