@@ -28,22 +28,31 @@ macro_rules! offset_of {
     }};
 }
 
+mod aggregate;
 mod event;
 mod ffi;
 mod process;
 mod reflect;
+mod stack;
+mod target;
 
 /// What typegen generated from events.toml and the wire protocol header.
 mod generated {
     include!(env!("BOOTSTRAP_TYPES_RS"));
 }
 
+pub use aggregate::{AggKeyInfo, AggRow, AggTable, AggregationInfo, Aggregates};
 pub use event::{Event, VarField};
 use generated::decode;
-pub use generated::raw::{EventStats, Stats};
-pub use generated::{raw, view, EventType, FieldType, Kind, LogLevel, Payload, EVENTS, N_EVENTS};
+pub use generated::raw::{EventStats, Stats, TopKey};
+pub use generated::{
+    aggkey, raw, view, AggKey, AggView, AggregationType, EventType, FieldType, Kind, LogLevel, Payload, AGGREGATIONS,
+    EVENTS, KCOUNTERS, N_AGGREGATIONS, N_EVENTS,
+};
 pub use process::Tracee;
 pub use reflect::{EventInfo, FieldInfo};
+pub use stack::{Frame, Symbolizer};
+pub use target::{select_events, tracefs_mount, tracepoint_exists, Env};
 
 /// The signals a tracer is usually stopped by (Linux's numbers), for
 /// [`StopHandle::stop_on_signals`].
@@ -65,6 +74,10 @@ pub struct Options {
     strict: bool,
     wakeup_ms: u32,
     log: Option<Box<dyn FnMut(LogLevel, &str) + Send>>,
+    attach: Vec<(EventType, Option<String>, i32)>,
+    frequency: u32,
+    aggregate_entries: usize,
+    top: bool,
 }
 
 impl Options {
@@ -124,6 +137,52 @@ impl Options {
         self
     }
 
+    /// A target given at run time for `event` (`struct bootstrap_attach`): it replaces
+    /// the event's declared target, and each call for one event adds a target (one probe
+    /// event on many functions); it also selects the event, as if [`events`] named it.
+    /// `target`: a tracepoint's `category/name`, a kprobe's kernel function, a uprobe's
+    /// `binary:function` or `binary` alone (keeping the declared function), where a
+    /// binary is a path or a library name (`libssl.so.3`) found as the dynamic loader
+    /// would; a sampling event's `cpu-clock@49Hz`; an xdp event's interface. None keeps
+    /// the declared target (to set `pid` alone). `pid` (uprobes): only this process; 0
+    /// for all. [`EventType::parse_target`] checks a target's form beforehand.
+    ///
+    /// ```no_run
+    /// # use bootstrap::{EventType, Options, Tracer};
+    /// let probe = EventType::from_name("probe/uprobe").expect("a build with generic probes");
+    /// let opts = Options::new().attach(probe, Some("libc.so.6:malloc"), 0);
+    /// let tracer = Tracer::open(opts)?;
+    /// # Ok::<(), bootstrap::Error>(())
+    /// ```
+    ///
+    /// [`events`]: Options::events
+    pub fn attach(mut self, event: EventType, target: Option<&str>, pid: i32) -> Options {
+        self.attach.push((event, target.map(str::to_owned), pid));
+        self
+    }
+
+    /// The sampling events (kind `perf_event`) that the selection holds sample at `hz`
+    /// samples a second per CPU instead of their declared rate.
+    pub fn sampling_frequency(mut self, hz: u32) -> Options {
+        self.frequency = hz;
+        self
+    }
+
+    /// Keys per aggregation map (and of `top`); a key past that is counted in
+    /// `aggregate_full`. Default 10240.
+    pub fn aggregate_entries(mut self, entries: usize) -> Options {
+        self.aggregate_entries = entries;
+        self
+    }
+
+    /// Counts every selected event per process in the kernel, read with
+    /// [`Tracer::aggregates`] (rows keyed by [`AggKey::Top`]), instead of delivering it;
+    /// the schema's aggregations are not run.
+    pub fn top(mut self, top: bool) -> Options {
+        self.top = top;
+        self
+    }
+
     /// Where the library's messages go. Default: warnings to stderr. While `open` runs
     /// they are held: a failed open returns them in its `Error` instead.
     pub fn log<F: FnMut(LogLevel, &str) + Send + 'static>(mut self, sink: F) -> Options {
@@ -140,12 +199,16 @@ pub struct Error {
 }
 
 impl Error {
-    fn from_errno(err: c_int) -> Error {
+    pub(crate) fn from_errno(err: c_int) -> Error {
         Error { errno: -err, messages: Vec::new() }
     }
 
     fn nul_byte(what: &str) -> Error {
-        Error { errno: ffi::EINVAL, messages: vec![format!("{} contains a NUL byte", what)] }
+        Error::with_message(ffi::EINVAL, format!("{} contains a NUL byte", what))
+    }
+
+    fn with_message(errno: i32, message: String) -> Error {
+        Error { errno, messages: vec![message] }
     }
 
     /// The (positive) errno value: EPERM without privilege, ENOTSUP without BTF, ENOENT
@@ -212,6 +275,25 @@ impl Tracer {
         let cstring = |s: &Option<String>, what| s.as_deref().map(CString::new).transpose().map_err(|_| Error::nul_byte(what));
         let events = cstring(&opts.events, "events")?;
         let comm = cstring(&opts.comm, "comm")?;
+        let mut targets = opts.attach.clone();
+        // The sampling events' rate, after the caller's targets.
+        if opts.frequency != 0 {
+            let sampling = ffi::select_events(events.as_deref()).unwrap_or([false; N_EVENTS]);
+            targets.extend(
+                EventType::ALL
+                    .iter()
+                    .filter(|t| sampling[t.index()] && t.info().kind == Kind::PerfEvent)
+                    .map(|&t| (t, Some(format!("cpu-clock@{}Hz", opts.frequency)), 0)),
+            );
+        }
+        let c_targets = targets
+            .iter()
+            .map(|(event, target, pid)| {
+                let target = target.as_deref().map(CString::new).transpose().map_err(|_| Error::nul_byte("target"))?;
+                Ok((CString::new(event.name()).expect("event names have no NUL"), target, *pid))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let attach: Vec<_> = c_targets.iter().map(|(e, t, pid)| (e.as_c_str(), t.as_deref(), *pid)).collect();
         let params = ffi::OpenParams {
             events: events.as_deref(),
             pids: &opts.pids,
@@ -221,6 +303,9 @@ impl Tracer {
             arena_bytes_per_cpu: opts.arena_bytes_per_cpu,
             strict: opts.strict,
             wakeup_ms: opts.wakeup_ms,
+            attach: &attach,
+            aggregate_entries: opts.aggregate_entries,
+            top: opts.top,
         };
         let log = ffi::LogState::new(opts.log);
         match ffi::Handle::open(&params, log) {
@@ -270,6 +355,12 @@ impl Tracer {
             0 => Ok(()),
             err => Err(Error::from_errno(err)),
         }
+    }
+
+    /// Reads every aggregation of the selected events (with [`Options::top`]: the `top`
+    /// table only): totals since the open, or what changed since the previous delta read.
+    pub fn aggregates(&mut self, view: AggView) -> Result<Aggregates, Error> {
+        self.handle.aggregates(view).map(Aggregates::new).map_err(Error::from_errno)
     }
 
     /// A handle that stops this tracer from anywhere.
@@ -328,6 +419,19 @@ mod tests {
             assert_eq!((info.payload_size as usize, c_offsets), (*size, offsets.clone()), "{}", info.type_name);
         }
         assert_eq!(payloads.len(), N_EVENTS);
+    }
+
+    #[test]
+    fn aggregation_keys_are_laid_out_as_the_c_ones() {
+        let rust = generated::rust_key_layouts();
+        assert_eq!(rust.len(), N_AGGREGATIONS);
+        for (info, (size, offsets)) in AGGREGATIONS.iter().zip(rust) {
+            let c_offsets: Vec<usize> = info.keys.iter().map(|k| k.offset as usize).collect();
+            assert_eq!((info.key_size as usize, c_offsets), (size, offsets), "{}", info.name);
+        }
+        for (i, a) in AggregationType::ALL.iter().enumerate() {
+            assert_eq!((a.index(), a.info().name), (i, AGGREGATIONS[i].name));
+        }
     }
 
     #[test]
