@@ -85,12 +85,11 @@ impl<'a> Event<'a> {
     /// The event's stacks as one line of folded stacks, the input of flame graph tools:
     /// `comm;outermost;...;innermost`, the user stack then the kernel one (`name_[k]`),
     /// each frame the function's name, `[module]` or `[unknown]`, a lost stack `[lost]`
-    /// (`bootstrap_event_folded()`). None for an event without a stack field. Counting
-    /// identical lines gives a flame graph's input: `./example --folded` prints
-    /// `LINE COUNT` per line.
-    pub fn folded(&self) -> Option<String> {
-        let mut line = Vec::new();
-        self.raw.folded(&mut line).then(|| String::from_utf8_lossy(&line).into_owned())
+    /// (`bootstrap_event_folded()`), appended to `out` without a newline; false (and
+    /// nothing appended) for an event without a stack field. Counting identical lines
+    /// gives a flame graph's input: `./example --folded` prints `LINE COUNT` per line.
+    pub fn write_folded(&self, out: &mut Vec<u8>) -> bool {
+        self.raw.folded(out)
     }
 
     pub(crate) fn raw_payload<T: RawPayload>(&self) -> &'a T {
