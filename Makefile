@@ -47,7 +47,7 @@ LIB_SRCS := $(wildcard c/*.c)
 LIB_OBJS := $(patsubst c/%.c,$(BUILD)/c/%.o,$(LIB_SRCS)) $(BUILD)/c/json.gen.o $(BUILD)/c/attach.gen.o $(BUILD)/c/aggregate.gen.o
 HEADERS := $(wildcard c/*.h include/*.h) $(GEN)/events.gen.h
 
-.PHONY: all examples test test-typegen test-unit test-install test-e2e test-example test-import test-aggregate test-rust test-rust-crate test-embed-cpp bench install clean vmlinux FORCE
+.PHONY: all examples test test-typegen test-unit test-install test-e2e test-example test-import test-aggregate test-rust test-rust-crate test-rust-docs test-embed-cpp bench install clean vmlinux FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 

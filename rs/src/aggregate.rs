@@ -13,8 +13,9 @@ pub struct AggKeyInfo {
     pub name: &'static str,
     /// A comm is [`FieldType::Bytes`], 16 NUL-padded bytes.
     pub ty: FieldType,
-    /// Offset and size in the key.
+    /// Its offset in the key.
     pub offset: u32,
+    /// Its size in the key.
     pub size: u32,
     /// Values shown by name (`pkt.proto`): `names[v]`; empty otherwise.
     pub names: &'static [&'static str],
@@ -23,10 +24,13 @@ pub struct AggKeyInfo {
 /// One aggregation of the schema (`struct bootstrap_aggregation_info`).
 #[derive(Debug)]
 pub struct AggregationInfo {
+    /// Its name in events.toml, unique within its event.
     pub name: &'static str,
     /// The event it counts.
     pub event: EventType,
+    /// The key's size in bytes.
     pub key_size: u32,
+    /// The key's members, in `by`'s order.
     pub keys: &'static [AggKeyInfo],
     /// The summed fields.
     pub sums: &'static [&'static str],
@@ -44,6 +48,7 @@ impl AggregationType {
         self as usize
     }
 
+    /// Its entry in the reflection table.
     pub fn info(self) -> &'static AggregationInfo {
         &AGGREGATIONS[self.index()]
     }
@@ -110,10 +115,12 @@ impl<'a> AggTable<'a> {
         self.raw.rows().into_iter().map(|raw| AggRow { aggregation, raw }).collect()
     }
 
+    /// How many rows (keys) it has.
     pub fn len(&self) -> usize {
         self.raw.n_rows()
     }
 
+    /// Whether it has no row.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -154,8 +161,8 @@ impl<'a> AggRow<'a> {
         self.raw.sums
     }
 
-    /// The log2 histogram's buckets, when the aggregation has one: [0] values below 0,
-    /// [1] the value 0, [k] for k >= 2 values in [2^(k-2), 2^(k-1)).
+    /// The log2 histogram's buckets, when the aggregation has one: `[0]` values below 0,
+    /// `[1]` the value 0, `[k]` for k >= 2 values in 2^(k-2) to 2^(k-1), the last excluded.
     pub fn hist(&self) -> Option<&'a [u64]> {
         self.raw.hist
     }

@@ -23,10 +23,12 @@ impl<'a> Event<'a> {
         self.raw.header()
     }
 
+    /// Which event of the schema it is.
     pub fn event_type(&self) -> EventType {
         EventType::ALL[self.raw.index()]
     }
 
+    /// Its event's entry in the reflection table.
     pub fn info(&self) -> &'static EventInfo {
         self.event_type().info()
     }

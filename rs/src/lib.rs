@@ -10,6 +10,8 @@
 //! (`AsRawFd`), and closes on drop. The README ("Using the library from Rust") and
 //! `examples/` show it whole.
 
+#![warn(missing_docs)]
+
 use std::ffi::CString;
 use std::fmt;
 use std::io;
@@ -57,8 +59,11 @@ pub use target::{select_events, tracefs_mount, tracepoint_exists, Env};
 /// The signals a tracer is usually stopped by (Linux's numbers), for
 /// [`StopHandle::stop_on_signals`].
 pub mod signal {
+    /// The terminal hung up.
     pub const SIGHUP: i32 = 1;
+    /// Ctrl-C.
     pub const SIGINT: i32 = 2;
+    /// `kill`'s default.
     pub const SIGTERM: i32 = 15;
 }
 
@@ -81,6 +86,8 @@ pub struct Options {
 }
 
 impl Options {
+    /// Every setting at the library's default: every event but the opt-in ones, every
+    /// process.
     pub fn new() -> Options {
         Options::default()
     }
@@ -245,6 +252,7 @@ impl From<Error> for io::Error {
 /// What the poll closure wants next: `()` means `Continue`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {
+    /// Go on with the next event.
     Continue,
     /// Return from this poll after this event.
     Break,
@@ -259,6 +267,7 @@ impl From<()> for Flow {
 /// Drop accounting (`struct bootstrap_stats`, generated): per event, by index, and in
 /// total.
 impl Stats {
+    /// The counters of one event.
     pub fn event(&self, event: EventType) -> &EventStats {
         &self.events[event.index()]
     }
@@ -384,6 +393,7 @@ impl AsRawFd for Tracer {
 pub struct StopHandle(Arc<ffi::StopShared>);
 
 impl StopHandle {
+    /// Stops the tracer (async-signal-safe).
     pub fn stop(&self) {
         self.0.stop()
     }

@@ -21,6 +21,7 @@ use crate::Error;
 pub struct Symbolizer(SymbolizerHandle);
 
 impl Symbolizer {
+    /// An empty symbolizer (it reads what it needs on first use). ENOMEM is its only error.
     pub fn new() -> Result<Symbolizer, Error> {
         SymbolizerHandle::new().map(Symbolizer).ok_or_else(|| Error::from_errno(-crate::ffi::ENOMEM))
     }

@@ -78,9 +78,13 @@ impl Kind {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Env {
+    /// Running as root.
     pub root: bool,
+    /// CAP_BPF is effective.
     pub cap_bpf: bool,
+    /// CAP_PERFMON is effective.
     pub cap_perfmon: bool,
+    /// CAP_SYS_ADMIN is effective.
     pub cap_sys_admin: bool,
     /// Root, CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON.
     pub can_trace: bool,
@@ -91,6 +95,7 @@ pub struct Env {
 }
 
 impl Env {
+    /// Looks at this process and machine (`bootstrap_env_probe()`).
     pub fn probe() -> Env {
         ffi::env_probe()
     }
