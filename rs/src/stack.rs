@@ -1,8 +1,8 @@
 //! stack.rs: stack fields as frames named by a symbolizer, and the symbolizer itself
 //! for addresses that come from elsewhere.
 
-use crate::ffi::SymbolizerHandle;
 pub use crate::ffi::Frame;
+use crate::ffi::SymbolizerHandle;
 use crate::Error;
 
 /// Stack addresses to function names (`struct bootstrap_symbolizer`): kernel addresses

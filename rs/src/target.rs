@@ -114,4 +114,3 @@ pub fn tracepoint_exists(tracefs: &str, type_name: &str) -> bool {
         _ => false,
     }
 }
-

@@ -203,7 +203,8 @@ pub fn parse(argv: impl Iterator<Item = OsString>) -> Result<Args, Usage> {
                 None => (long, None),
             };
             if WITH_VALUE.iter().any(|(_, l)| *l == name) {
-                let value = inline.or_else(|| argv.next()).ok_or_else(|| format!("option '--{}' needs an argument", name))?;
+                let value =
+                    inline.or_else(|| argv.next()).ok_or_else(|| format!("option '--{}' needs an argument", name))?;
                 apply(&mut args, name, Some(value))?;
             } else if FLAGS.iter().any(|(_, l)| *l == name) && inline.is_none() {
                 apply(&mut args, name, None)?;

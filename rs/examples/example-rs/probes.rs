@@ -24,8 +24,9 @@ impl Probes {
     /// --KIND TARGET: a target of probe/KIND, checked for form only (a target missing on
     /// this machine is the library's warning, not a usage error).
     pub fn add(&mut self, kind: &str, target: &str) -> Result<(), Usage> {
-        let event = EventType::from_name(&format!("probe/{}", kind))
-            .ok_or_else(|| format!("--{} needs the event probe/{}, which this build's events.toml lacks", kind, kind))?;
+        let event = EventType::from_name(&format!("probe/{}", kind)).ok_or_else(|| {
+            format!("--{} needs the event probe/{}, which this build's events.toml lacks", kind, kind)
+        })?;
         event.parse_target(Some(target)).map_err(|e| format!("--{}: {}", kind, e))?;
         self.attach.push((event, Some(target.to_owned()), 0));
         Ok(())
