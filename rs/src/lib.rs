@@ -146,7 +146,7 @@ impl Options {
 
     /// A target given at run time for `event` (`struct bootstrap_attach`): it replaces
     /// the event's declared target, and each call for one event adds a target (one probe
-    /// event on many functions); it also selects the event, as if [`events`] named it.
+    /// event on many functions). It applies when the event is selected (see [`events`]).
     /// `target`: a tracepoint's `category/name`, a kprobe's kernel function, a uprobe's
     /// `binary:function` or `binary` alone (keeping the declared function), where a
     /// binary is a path or a library name (`libssl.so.3`) found as the dynamic loader
@@ -157,7 +157,7 @@ impl Options {
     /// ```no_run
     /// # use bootstrap::{EventType, Options, Tracer};
     /// let probe = EventType::from_name("probe/uprobe").expect("a build with generic probes");
-    /// let opts = Options::new().attach(probe, Some("libc.so.6:malloc"), 0);
+    /// let opts = Options::new().events("probe/uprobe").attach(probe, Some("libc.so.6:malloc"), 0);
     /// let tracer = Tracer::open(opts)?;
     /// # Ok::<(), bootstrap::Error>(())
     /// ```
