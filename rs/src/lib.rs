@@ -7,8 +7,15 @@
 //! the kernel's arena, so an event and what it borrows live until the closure returns, as
 //! the lifetimes say. A [`StopHandle`] stops the tracer from another thread or a signal
 //! handler; `Tracer` is the epoll-ready fd for an event loop of one's own
-//! (`AsRawFd`), and closes on drop. The README ("Using the library from Rust") and
-//! `examples/` show it whole.
+//! (`AsRawFd`), and closes on drop.
+//!
+//! Besides events: run-time targets and a sampling rate ([`Options::attach`],
+//! [`Options::sampling_frequency`]), the kernel's aggregations with keys typed from the
+//! schema ([`Tracer::aggregates`], [`AggKey`]), stacks as named frames and folded lines
+//! ([`Event::stack`], [`Event::write_folded`], [`Symbolizer`]), and what can be asked
+//! before opening ([`select_events`], [`EventType::check_target`], [`Env::probe`]). The
+//! README ("Using the library from Rust") and `examples/` show it whole: `example-rs`
+//! is `./example`'s tracing through this API.
 
 #![warn(missing_docs)]
 
