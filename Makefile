@@ -50,7 +50,7 @@ LIB_SRCS := $(wildcard c/*.c)
 LIB_OBJS := $(patsubst c/%.c,$(BUILD)/c/%.o,$(LIB_SRCS)) $(BUILD)/c/json.gen.o $(BUILD)/c/attach.gen.o $(BUILD)/c/aggregate.gen.o
 HEADERS := $(wildcard c/*.h include/*.h) $(GEN)/events.gen.h
 
-.PHONY: all examples test test-typegen test-unit test-sanitize test-install test-e2e test-example test-import test-aggregate test-rust test-rust-crate test-embed-cpp bench install clean vmlinux FORCE
+.PHONY: all examples test test-typegen test-unit test-sanitize test-install test-e2e test-example test-import test-aggregate test-rust test-rust-crate test-rust-docs test-embed-cpp bench install clean vmlinux FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -101,10 +101,10 @@ $(EXAMPLE): $(wildcard examples/*.c examples/*.h) $(LIB) $(HEADERS)
 
 # --- embedding examples: Rust (rs/, the crate) and C++ ------------------------------------
 # Debian's cargo (Rust 1.63) when it is installed, else the first on PATH; with Debian's
-# cargo goes Debian's rustc, whatever rustc comes first on PATH (a rustup one, say).
+# cargo go Debian's rustc and rustdoc, whatever comes first on PATH (a rustup one, say).
 # The crate links the archive built here and includes the types generated here.
 CARGO ?= $(if $(wildcard /usr/bin/cargo),/usr/bin/cargo,cargo)
-CARGO_RUN = env -u RUSTFLAGS $(if $(filter /usr/bin/cargo,$(CARGO)),RUSTC=/usr/bin/rustc) \
+CARGO_RUN = env -u RUSTFLAGS $(if $(filter /usr/bin/cargo,$(CARGO)),RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc) \
 	BOOTSTRAP_LIB=$(abspath $(LIB)) BOOTSTRAP_GEN_DIR=$(abspath $(GEN)) CARGO_TARGET_DIR=$(abspath $(BUILD))/rs \
 	$(CARGO)
 CARGO_FLAGS := --offline --locked --manifest-path rs/Cargo.toml $(if $(filter 1,$(V)),,--quiet)

@@ -244,6 +244,12 @@ int bootstrap_symbolize(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid
 /* One frame as the JSON output writes it: "name+0xOFF (module)", "0xADDR (module)" or
  * "0xADDR". Returns the length needed without the NUL, like snprintf. */
 size_t bootstrap_frame_format(const struct bootstrap_symbol *sym, uint64_t addr, char *buf, size_t cap);
+/* The event's stacks as one line of folded stacks (flame graphs), without a newline:
+ * "comm;outermost;...;innermost", user frames then kernel ones ("name_[k]"), each frame
+ * a function's name, "[module]" or "[unknown]", a lost stack "[lost]"; named by
+ * ev->symbolizer. NUL-terminated when it fits; returns the length needed without the
+ * NUL, like snprintf, and 0 for an event without a stack field. During the callback. */
+size_t bootstrap_event_folded(const struct bootstrap_event *ev, char *buf, size_t cap);
 
 /* What this machine offers for tracing, without changing anything (diagnostics). */
 struct bootstrap_env {

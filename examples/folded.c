@@ -1,18 +1,13 @@
-/* folded.c: --folded. Each sample's stacks become one line of folded stacks, the input
- * of flamegraph.pl, inferno and speedscope: "comm;outermost;...;innermost count", the
- * user stack then the kernel one, each frame the function's name alone (offsets would
- * split one function into as many frames as it has instructions), a kernel frame with
- * the usual "_[k]" suffix, a frame without a name as "[module]" or "[unknown]", a lost
- * stack as "[lost]". Identical lines are counted in a hash table and written at exit,
- * sorted, so the counts add up to the samples delivered. */
+/* folded.c: --folded. Each sample's stacks become one line of folded stacks
+ * (bootstrap_event_folded() writes it: "comm;outermost;...;innermost"); identical lines
+ * are counted in a hash table and written at exit as "LINE count", sorted, so the counts
+ * add up to the samples delivered. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "folded.h"
-
-#define MAX_FRAMES (BOOTSTRAP_FIELD_MAX_BYTES / 8)
 
 struct entry {
 	char *line;
@@ -23,9 +18,8 @@ struct entry {
 struct folded {
 	struct entry *slots;  /* open addressing, a power of two, at most half full */
 	size_t cap, n;
-	char *buf;            /* the line being built */
-	size_t len, buf_cap;
-	struct bootstrap_symbol syms[MAX_FRAMES];
+	char *buf;            /* the line of the current event */
+	size_t buf_cap;
 };
 
 struct folded *folded_new(void)
@@ -39,75 +33,20 @@ struct folded *folded_new(void)
 	return f;
 }
 
-static bool append(struct folded *f, const char *s, size_t n)
+/* Room for the line of n bytes and its NUL. */
+static bool reserve(struct folded *f, size_t n)
 {
-	if (f->len + n + 1 > f->buf_cap) {
-		size_t cap = f->buf_cap ? f->buf_cap : 4096;
-		char *grown;
+	size_t cap = f->buf_cap ? f->buf_cap : 4096;
+	char *grown;
 
-		while (f->len + n + 1 > cap)
-			cap *= 2;
-		if (!(grown = realloc(f->buf, cap)))
-			return false;
-		f->buf = grown;
-		f->buf_cap = cap;
-	}
-	memcpy(f->buf + f->len, s, n);
-	f->len += n;
-	f->buf[f->len] = '\0';
-	return true;
-}
-
-/* A name as one frame: ';' separates frames and the count follows the last blank. */
-static bool append_name(struct folded *f, const char *s, size_t n)
-{
-	size_t at = f->len;
-
-	if (!append(f, s, n))
+	if (n + 1 <= f->buf_cap)
+		return true;
+	while (n + 1 > cap)
+		cap *= 2;
+	if (!(grown = realloc(f->buf, cap)))
 		return false;
-	for (size_t i = at; i < f->len; i++) {
-		unsigned char c = f->buf[i];
-
-		if (c == ';' || c <= ' ' || c == 0x7f)
-			f->buf[i] = '_';
-	}
-	return true;
-}
-
-static bool append_frame(struct folded *f, const struct bootstrap_symbol *sym, bool kernel)
-{
-	const char *name = sym->name;
-
-	if (!append(f, ";", 1))
-		return false;
-	if (name && !append_name(f, name, strlen(name)))
-		return false;
-	if (!name && sym->module) {
-		if (!append(f, "[", 1) || !append_name(f, sym->module, strlen(sym->module)) || !append(f, "]", 1))
-			return false;
-	} else if (!name && !append(f, "[unknown]", 9)) {
-		return false;
-	}
-	return !kernel || append(f, "_[k]", 4);
-}
-
-/* One stack field, outermost frame first. */
-static bool append_stack(struct folded *f, const struct bootstrap_event *ev, const struct bootstrap_field_value *v,
-			 bool kernel)
-{
-	uint64_t addrs[MAX_FRAMES];
-	size_t n = v->len / sizeof(uint64_t);
-
-	if (v->lost || !v->data)
-		return append(f, ";[lost]", 7);
-	memcpy(addrs, v->data, n * sizeof(uint64_t));
-	memset(f->syms, 0, n * sizeof(f->syms[0]));
-	if (ev->symbolizer)
-		bootstrap_symbolize(ev->symbolizer, kernel ? 0 : (pid_t)ev->hdr->pid, ev->hdr->upid, addrs, n, f->syms);
-	while (n--) {
-		if (!append_frame(f, &f->syms[n], kernel))
-			return false;
-	}
+	f->buf = grown;
+	f->buf_cap = cap;
 	return true;
 }
 
@@ -148,29 +87,22 @@ static bool grow(struct folded *f)
 
 int folded_add(struct folded *f, const struct bootstrap_event *ev)
 {
-	const struct bootstrap_event_info *info = ev->info;
-	bool any = false, ok;
 	struct entry *e;
+	size_t len;
 	uint64_t h;
 
-	f->len = 0;
-	ok = append_name(f, ev->hdr->comm, strnlen(ev->hdr->comm, sizeof(ev->hdr->comm)));
-	/* User stacks first: a kernel stack continues the user one, from the syscall in. */
-	for (int kernel = 0; kernel < 2 && ok; kernel++) {
-		for (uint32_t i = 0; i < info->n_fields && ok; i++) {
-			const struct bootstrap_field_info *fi = &info->fields[i];
-
-			if (fi->type != BOOTSTRAP_T_STACK || fi->kernel_stack != kernel)
-				continue;
-			any = true;
-			ok = append_stack(f, ev, &ev->vars[fi->var_index], kernel);
-		}
-	}
-	if (!ok)
+	if (!reserve(f, 0))
 		return -ENOMEM;
-	if (!any)
+	len = bootstrap_event_folded(ev, f->buf, f->buf_cap);
+	if (len >= f->buf_cap) {
+		if (!reserve(f, len))
+			return -ENOMEM;
+		bootstrap_event_folded(ev, f->buf, f->buf_cap);
+	}
+	/* An event without a stack field is not counted. */
+	if (!len)
 		return 0;
-	h = hash(f->buf, f->len);
+	h = hash(f->buf, len);
 	e = slot(f->slots, f->cap, f->buf, h);
 	if (!e->line) {
 		if (!(e->line = strdup(f->buf)))

@@ -133,9 +133,17 @@ test-rust-crate: $(LIB) $(GEN)/types.gen.rs
 	$(call msg,CARGO,test rs/ $(CARGO_TEST_ARGS))
 	$(Q)$(CARGO_RUN) test $(CARGO_FLAGS) $(CARGO_TEST_ARGS)
 
+# The crate as people get it: its documentation without a warning (every public item
+# documented, every link resolved) and a package that builds on its own (the work tree
+# as it is, changes included).
+test-rust-docs: $(LIB) $(GEN)/types.gen.rs
+	$(call msg,CARGO,doc package rs/)
+	$(Q)RUSTDOCFLAGS=-Dwarnings $(CARGO_RUN) doc $(CARGO_FLAGS) --no-deps
+	$(Q)$(CARGO_RUN) package $(CARGO_FLAGS) --allow-dirty
+
 # Then the crate on a schema with every special case of the Rust generator, and
 # example-rs against ./example on the same fixture.
-test-rust: test-rust-crate all examples $(FIXTURES)
+test-rust: test-rust-crate test-rust-docs all examples $(FIXTURES)
 	$(call msg,PYTEST,tests/rust)
 	$(Q)$(PYTHON) -m pytest -q tests/rust/test_generated_rs.py
 	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/rust/test_example_rs.py

@@ -1,8 +1,8 @@
 """cstructs.py: the C structs and enums that other languages mirror, read from their headers.
 
-The record header and variable-field descriptor of the wire protocol
-(include/bootstrap_protocol.h), and the stats, the log levels and the reflection
-table's enums of the public API (c/bootstrap.h) are each defined once, in C. Bindings in other languages (types.gen.rs) are generated from this
+The record header, variable-field descriptor and `top` key of the wire protocol
+(include/bootstrap_protocol.h), and the stats, the log levels, the aggregation views and
+the reflection table's enums of the public API (c/bootstrap.h) are each defined once, in C. Bindings in other languages (types.gen.rs) are generated from this
 reading rather than written again by hand, and json.gen.c asserts every size and offset
 read here (and every enum value) against the C compiler's, so a header this reader gets
 wrong does not build.
@@ -20,12 +20,14 @@ SCALARS = {'__u8': 1, '__u16': 2, '__u32': 4, '__u64': 8, '__s8': 1, '__s16': 2,
            'int32_t': 4, 'int64_t': 8, 'size_t': 8, 'char': 1}
 
 # What is mirrored, in order (a struct may hold the ones before it): (header, struct).
-MIRRORED = ((PROTOCOL_H, 'bootstrap_header'), (PROTOCOL_H, 'bootstrap_var'),
+MIRRORED = ((PROTOCOL_H, 'bootstrap_header'), (PROTOCOL_H, 'bootstrap_var'), (PROTOCOL_H, 'bootstrap_top_key'),
             (BOOTSTRAP_H, 'bootstrap_event_stats'), (BOOTSTRAP_H, 'bootstrap_stats'))
 
 # Mirrored enums: (header, enum, prefix of its constants).
-MIRRORED_ENUMS = ((BOOTSTRAP_H, 'bootstrap_log_level', 'BOOTSTRAP_LOG_'), (BOOTSTRAP_H, 'bootstrap_kind', 'BOOTSTRAP_KIND_'),
-                  (BOOTSTRAP_H, 'bootstrap_type', 'BOOTSTRAP_T_'))
+MIRRORED_ENUMS = ((BOOTSTRAP_H, 'bootstrap_log_level', 'BOOTSTRAP_LOG_'),
+                  (BOOTSTRAP_H, 'bootstrap_kind', 'BOOTSTRAP_KIND_'),
+                  (BOOTSTRAP_H, 'bootstrap_type', 'BOOTSTRAP_T_'),
+                  (BOOTSTRAP_H, 'bootstrap_agg_view', 'BOOTSTRAP_AGG_'))
 
 # One item of a struct body: a comment, a preprocessor line, the counter list's
 # expansion (BOOTSTRAP_KCOUNTERS(X), one __u64 per counter), or a declaration.
@@ -151,7 +153,9 @@ def enum(name, path, prefix):
     if not m:
         raise RuntimeError(f'{path} defines no enum {name}')
     constants, value = [], 0
-    for line in m.group(1).splitlines():
+    # A comment continued on the next lines is joined into its first one.
+    body = re.sub(r'/\*.*?\*/', lambda c: ' '.join(c.group(0).split()), m.group(1), flags=re.S)
+    for line in body.splitlines():
         comment = re.search(r'/\*\s*(.*?)\s*\*/', line)
         code = re.sub(r'/\*.*?\*/', '', line)
         decls = [d.strip() for d in code.split(',') if d.strip()]

@@ -42,6 +42,12 @@ def raw_type(f):
     return 'Var' if f.is_var else RAW_TYPES[f.type]
 
 
+def key_type(part):
+    """An aggregation key member's type in the key's #[repr(C)] mirror: a comm is its 16
+    NUL-padded bytes."""
+    return '[u8; 16]' if part.type == 'comm' else RAW_TYPES[part.type]
+
+
 def view_type(f):
     """A payload field's type in the typed view: bool as bool, variable fields as bytes
     with flags, and integers that can be lost as Option."""
@@ -58,6 +64,11 @@ MIRROR_NAMES = {'bootstrap_type': 'FieldType'}
 def mirror_name(c):
     """A mirrored struct's or enum's Rust name: struct bootstrap_event_stats -> EventStats."""
     return MIRROR_NAMES.get(c.name) or camel(c.name[len('bootstrap_'):])
+
+
+def c_rust_type(c_type):
+    """A C scalar type's Rust name."""
+    return C_TYPES[c_type]
 
 
 def member_type(m):

@@ -49,7 +49,7 @@ def render(schema, vmlinux):
     for name in ('c_string', 'c_comment', 'int_expr', 'var_call', 'arena_need', 'new_image_call', 'reread_mask'):
         env.filters[name] = getattr(cgen, name)
     for name in ('camel', 'rust_ident', 'rust_string', 'raw_type', 'view_type', 'mirror_name', 'member_type',
-                 'member_default'):
+                 'member_default', 'key_type', 'c_rust_type'):
         env.filters[name] = getattr(rsgen, name)
     env.filters['parens'] = lambda text: f'({text})'
 
@@ -67,7 +67,8 @@ def render(schema, vmlinux):
         tpl = env.get_template(name + '.j2')
         out[name] = tpl.render(events=schema.events, aggregations=schema.aggregations, source=source,
                                ctx_decl=ctx_decl, max_payload=max([e.payload_size for e in schema.events] or [0]),
-                               mirrored=mirrored, mirrored_enums=cstructs.mirrored_enums())
+                               mirrored=mirrored, mirrored_enums=cstructs.mirrored_enums(),
+                               kcounters=cstructs.kcounters())
     out['events.schema.json'] = json.dumps(json_schema.build(schema), indent=2) + '\n'
     return out
 

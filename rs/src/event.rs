@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use crate::ffi::{RawEvent, RawPayload};
-use crate::{decode, raw, EventInfo, EventType, Payload};
+use crate::{decode, raw, EventInfo, EventType, FieldType, Frame, Payload};
 
 /// One event, valid during the callback.
 pub struct Event<'a> {
@@ -23,10 +23,12 @@ impl<'a> Event<'a> {
         self.raw.header()
     }
 
+    /// Which event of the schema it is.
     pub fn event_type(&self) -> EventType {
         EventType::ALL[self.raw.index()]
     }
 
+    /// Its event's entry in the reflection table.
     pub fn info(&self) -> &'static EventInfo {
         self.event_type().info()
     }
@@ -53,6 +55,43 @@ impl<'a> Event<'a> {
     /// Appends the event's NDJSON line, '\n' included, exactly as `./example` prints it.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         self.raw.json(out)
+    }
+
+    /// The frames of stack field `field` (its index in [`EventInfo::fields`], schema
+    /// order), innermost first, named by the tracer's symbolizer: None when that field
+    /// is not a stack or was lost. The names are copied: they outlive the event.
+    ///
+    /// ```no_run
+    /// # use bootstrap::{FieldType, Options, Tracer};
+    /// # let mut tracer = Tracer::open(Options::new().events("profile/cpu"))?;
+    /// tracer.poll(None, |ev| {
+    ///     for (i, field) in ev.info().fields.iter().enumerate() {
+    ///         if field.ty == FieldType::Stack {
+    ///             for frame in ev.stack(i).unwrap_or_default() {
+    ///                 println!("  {}", frame); // "burn_cpu+0x1a (burn)"
+    ///             }
+    ///         }
+    ///     }
+    /// })?;
+    /// # Ok::<(), bootstrap::Error>(())
+    /// ```
+    pub fn stack(&self, field: usize) -> Option<Vec<Frame>> {
+        let info = self.info().fields.get(field)?;
+        let var = self.var(info.var_index.filter(|_| info.ty == FieldType::Stack)?);
+        let bytes = var.get()?;
+        let addrs: Vec<u64> =
+            bytes.chunks_exact(8).map(|b| u64::from_ne_bytes(b.try_into().expect("8 bytes"))).collect();
+        Some(self.raw.symbolize(&addrs, info.kernel_stack))
+    }
+
+    /// The event's stacks as one line of folded stacks, the input of flame graph tools:
+    /// `comm;outermost;...;innermost`, the user stack then the kernel one (`name_[k]`),
+    /// each frame the function's name, `[module]` or `[unknown]`, a lost stack `[lost]`
+    /// (`bootstrap_event_folded()`), appended to `out` without a newline; false (and
+    /// nothing appended) for an event without a stack field. Counting identical lines
+    /// gives a flame graph's input: `./example --folded` prints `LINE COUNT` per line.
+    pub fn write_folded(&self, out: &mut Vec<u8>) -> bool {
+        self.raw.folded(out)
     }
 
     pub(crate) fn raw_payload<T: RawPayload>(&self) -> &'a T {

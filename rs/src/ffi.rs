@@ -18,6 +18,7 @@ use crate::{raw, LogLevel, Stats, EVENTS};
 // Linux's values (the same on x86_64 and arm64, the architectures the tracer builds for).
 const EINTR: c_int = 4;
 pub(crate) const EINVAL: c_int = 22;
+pub(crate) const ENOMEM: c_int = 12;
 const ENOENT: c_int = 2;
 pub(crate) const ECANCELED: c_int = 125;
 const ECHILD: c_int = 10;
@@ -40,8 +41,16 @@ struct Bootstrap {
 type LogFn = extern "C" fn(ctx: *mut c_void, level: c_int, msg: *const c_char);
 type EventFn = extern "C" fn(ctx: *mut c_void, ev: *const RawEvent) -> c_int;
 
-/// `struct bootstrap_opts` up to `log_ctx`. The library reads `sz` bytes of it, so the
-/// members after (run-time attach targets, which this crate does not offer) are absent.
+/// `struct bootstrap_attach`.
+#[repr(C)]
+struct Attach {
+    event: *const c_char,
+    target: *const c_char,
+    pid: i32,
+}
+
+/// `struct bootstrap_opts`. The library reads `sz` bytes of it: a member it gains later
+/// is absent here, and so keeps its default.
 #[repr(C)]
 struct Opts {
     sz: usize,
@@ -56,6 +65,10 @@ struct Opts {
     wakeup_ms: c_uint,
     log: Option<LogFn>,
     log_ctx: *mut c_void,
+    attach: *const Attach,
+    n_attach: usize,
+    aggregate_entries: usize,
+    top: bool,
 }
 
 /// `struct bootstrap_field_value`.
@@ -74,6 +87,86 @@ pub(crate) struct RawEvent {
     payload: *const c_void,
     info: *const c_void,
     vars: *const FieldValue,
+    symbolizer: *mut CSymbolizer,
+}
+
+/// `struct bootstrap_symbolizer`: opaque.
+#[repr(C)]
+pub(crate) struct CSymbolizer {
+    _opaque: [u8; 0],
+}
+
+/// `struct bootstrap_symbol`.
+#[repr(C)]
+struct CSymbol {
+    name: *const c_char,
+    offset: u64,
+    module: *const c_char,
+}
+
+/// `struct bootstrap_env`.
+#[repr(C)]
+struct CEnv {
+    root: bool,
+    cap_bpf: bool,
+    cap_perfmon: bool,
+    cap_sys_admin: bool,
+    can_trace: bool,
+    btf: bool,
+    tracefs: *const c_char,
+}
+
+/// `struct bootstrap_agg_row`.
+#[repr(C)]
+struct CAggRow {
+    key: *const c_void,
+    count: u64,
+    sums: *const u64,
+    hist: *const u64,
+}
+
+/// `struct bootstrap_agg_table`.
+#[repr(C)]
+struct CAggTable {
+    info: *const CAggregationInfo,
+    n_rows: usize,
+    rows: *const CAggRow,
+}
+
+/// `struct bootstrap_aggregates`.
+#[repr(C)]
+struct CAggregates {
+    timestamp_ns: u64,
+    interval_ns: u64,
+    n_tables: usize,
+    tables: *const CAggTable,
+}
+
+/// `struct bootstrap_agg_key_info`.
+#[repr(C)]
+struct CAggKeyInfo {
+    name: *const c_char,
+    ty: c_int,
+    offset: u32,
+    size: u32,
+    names: *const *const c_char,
+    n_names: u32,
+}
+
+/// `struct bootstrap_aggregation_info`.
+#[repr(C)]
+struct CAggregationInfo {
+    name: *const c_char,
+    event: c_int,
+    key_size: u32,
+    n_keys: u32,
+    keys: *const CAggKeyInfo,
+    n_sums: u32,
+    sums: *const *const c_char,
+    sums_signed: *const bool,
+    hist: *const c_char,
+    hist_signed: bool,
+    value_size: u32,
 }
 
 /// `struct bootstrap_field_info` and `struct bootstrap_event_info`: the C reflection
@@ -116,6 +209,24 @@ extern "C" {
     fn bootstrap_exclude_pid(b: *mut Bootstrap, tgid: i32, excluded: bool) -> c_int;
     fn bootstrap_event_json(ev: *const RawEvent, buf: *mut c_char, cap: usize) -> usize;
     fn bootstrap_strerror(err: c_int) -> *const c_char;
+    fn bootstrap_event_folded(ev: *const RawEvent, buf: *mut c_char, cap: usize) -> usize;
+    fn bootstrap_select_events(list: *const c_char, selected: *mut bool, bad: *mut c_char, bad_cap: usize) -> c_int;
+    fn bootstrap_target_parse(index: c_int, target: *const c_char, why: *mut c_char, cap: usize) -> c_int;
+    fn bootstrap_target_check(index: c_int, target: *const c_char, why: *mut c_char, cap: usize) -> c_int;
+    fn bootstrap_env_probe(env: *mut CEnv);
+    fn bootstrap_tracefs_mount() -> *const c_char;
+    fn bootstrap_tracepoint_exists(tracefs: *const c_char, type_name: *const c_char) -> bool;
+    fn bootstrap_kind_name(kind: c_int) -> *const c_char;
+    fn bootstrap_symbolizer_new() -> *mut CSymbolizer;
+    fn bootstrap_symbolizer_free(s: *mut CSymbolizer);
+    fn bootstrap_symbolize(s: *mut CSymbolizer, pid: i32, upid: u64, addrs: *const u64, n: usize, out: *mut CSymbol) -> c_int;
+    fn bootstrap_frame_format(sym: *const CSymbol, addr: u64, buf: *mut c_char, cap: usize) -> usize;
+    fn bootstrap_aggregates_read(b: *mut Bootstrap, view: c_int, out: *mut *mut CAggregates) -> c_int;
+    fn bootstrap_aggregates_free(a: *mut CAggregates);
+    fn bootstrap_aggregate_json(a: *const CAggregates, t: *const CAggTable, row: usize, buf: *mut c_char, cap: usize) -> usize;
+    static bootstrap_top_aggregation: CAggregationInfo;
+    #[cfg(test)]
+    static bootstrap_aggregations: [CAggregationInfo; crate::N_AGGREGATIONS];
     #[cfg(test)]
     static bootstrap_events: [CEventInfo; crate::N_EVENTS];
 
@@ -180,20 +291,274 @@ impl RawEvent {
 
     /// Appends the event's NDJSON line (with its '\n') to `out`.
     pub(crate) fn json(&self, out: &mut Vec<u8>) {
+        // SAFETY: self is the library's event, valid during the callback.
+        append_formatted(out, |buf, cap| unsafe { bootstrap_event_json(self, buf, cap) })
+    }
+
+    /// Appends the event's folded stacks line (without '\n'); false for an event without
+    /// a stack field.
+    pub(crate) fn folded(&self, out: &mut Vec<u8>) -> bool {
         let start = out.len();
-        out.reserve(512);
-        loop {
-            let cap = out.capacity() - start;
-            // SAFETY: the buffer has cap writable bytes past start; the library writes at
-            // most cap of them and returns the line's length (like snprintf).
-            let need = unsafe { bootstrap_event_json(self, out.as_mut_ptr().add(start) as *mut c_char, cap) };
-            if need < cap {
-                // SAFETY: need bytes were written (the NUL after them is not kept).
-                unsafe { out.set_len(start + need) };
-                return;
-            }
-            out.reserve(need + 1);
+        // SAFETY: as for json.
+        append_formatted(out, |buf, cap| unsafe { bootstrap_event_folded(self, buf, cap) });
+        out.len() > start
+    }
+
+    /// Frames of a stack field, named by the instance's symbolizer (when it has one).
+    pub(crate) fn symbolize(&self, addrs: &[u64], kernel: bool) -> Vec<Frame> {
+        let hdr = self.header();
+        let pid = if kernel { 0 } else { hdr.pid as i32 };
+        // SAFETY: the instance's symbolizer, used by one thread at a time: the one polling.
+        symbolize(self.symbolizer, pid, hdr.upid, addrs)
+    }
+}
+
+/// Appends what `format(buf, cap)` writes, a C function with snprintf's contract (it
+/// returns the length it needs without the NUL and writes at most cap bytes), growing
+/// `out` until it fits.
+fn append_formatted<F: FnMut(*mut c_char, usize) -> usize>(out: &mut Vec<u8>, mut format: F) {
+    let start = out.len();
+    out.reserve(512);
+    loop {
+        let cap = out.capacity() - start;
+        // SAFETY: the buffer has cap writable bytes past start.
+        let need = format(unsafe { out.as_mut_ptr().add(start) } as *mut c_char, cap);
+        if need < cap {
+            // SAFETY: need bytes were written (the NUL after them is not kept).
+            unsafe { out.set_len(start + need) };
+            return;
         }
+        out.reserve(need + 1);
+    }
+}
+
+fn c_text(p: *const c_char) -> Option<String> {
+    // SAFETY: the library's strings are NUL-terminated (or NULL), valid during the call
+    // that returned them; they are copied here.
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+}
+
+/// A stack frame: its address and, when known, the function, the offset in it and the
+/// module it is in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Frame {
+    /// The address as the stack holds it (a return address for every frame but the first).
+    pub addr: u64,
+    /// The function, or None when unknown.
+    pub name: Option<String>,
+    /// The address's offset from the function's start.
+    pub offset: u64,
+    /// `[kernel]`, `[MODULE]` for a kernel module, the file's name (`libc.so.6`),
+    /// `[vdso]`..., or None when unknown.
+    pub module: Option<String>,
+}
+
+impl std::fmt::Display for Frame {
+    /// As the JSON output writes a frame: `name+0xOFF (module)`, `0xADDR (module)` or
+    /// `0xADDR` (`bootstrap_frame_format()`).
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let name = self.name.as_deref().map(CString::new).transpose().map_err(|_| std::fmt::Error)?;
+        let module = self.module.as_deref().map(CString::new).transpose().map_err(|_| std::fmt::Error)?;
+        let sym = CSymbol { name: opt_ptr(name.as_deref()), offset: self.offset, module: opt_ptr(module.as_deref()) };
+        let mut text = Vec::new();
+        // SAFETY: sym's strings outlive the call.
+        append_formatted(&mut text, |buf, cap| unsafe { bootstrap_frame_format(&sym, self.addr, buf, cap) });
+        f.write_str(&String::from_utf8_lossy(&text))
+    }
+}
+
+/// bootstrap_symbolize() of `addrs`, the names copied out (they are valid only until the
+/// symbolizer's next call). A null symbolizer names nothing.
+fn symbolize(s: *mut CSymbolizer, pid: i32, upid: u64, addrs: &[u64]) -> Vec<Frame> {
+    let mut syms: Vec<CSymbol> =
+        addrs.iter().map(|_| CSymbol { name: ptr::null(), offset: 0, module: ptr::null() }).collect();
+    if !s.is_null() && !addrs.is_empty() {
+        // SAFETY: s is a live symbolizer used by this thread only; addrs and syms have
+        // addrs.len() entries.
+        unsafe { bootstrap_symbolize(s, pid, upid, addrs.as_ptr(), addrs.len(), syms.as_mut_ptr()) };
+    }
+    addrs
+        .iter()
+        .zip(&syms)
+        .map(|(&addr, sym)| Frame { addr, name: c_text(sym.name), offset: sym.offset, module: c_text(sym.module) })
+        .collect()
+}
+
+/// A symbolizer of one's own (`bootstrap_symbolizer_new()`), freed on drop.
+pub(crate) struct SymbolizerHandle(NonNull<CSymbolizer>);
+
+// SAFETY: a symbolizer has no tie to a thread; &mut self keeps its calls one at a time.
+unsafe impl Send for SymbolizerHandle {}
+
+impl SymbolizerHandle {
+    pub(crate) fn new() -> Option<SymbolizerHandle> {
+        // SAFETY: no precondition; NULL only when out of memory.
+        NonNull::new(unsafe { bootstrap_symbolizer_new() }).map(SymbolizerHandle)
+    }
+
+    pub(crate) fn symbolize(&mut self, pid: i32, upid: u64, addrs: &[u64]) -> Vec<Frame> {
+        symbolize(self.0.as_ptr(), pid, upid, addrs)
+    }
+}
+
+impl Drop for SymbolizerHandle {
+    fn drop(&mut self) {
+        // SAFETY: allocated by bootstrap_symbolizer_new, freed once.
+        unsafe { bootstrap_symbolizer_free(self.0.as_ptr()) }
+    }
+}
+
+/// Which events a list of globs selects (bootstrap_select_events); Err(the pattern that
+/// selects nothing).
+pub(crate) fn select_events(list: Option<&CStr>) -> Result<[bool; crate::N_EVENTS], String> {
+    let mut selected = [false; crate::N_EVENTS];
+    let mut bad = [0 as c_char; 256];
+    // SAFETY: selected has BOOTSTRAP_N_EVENTS entries; bad has bad.len() bytes.
+    let err = unsafe { bootstrap_select_events(opt_ptr(list), selected.as_mut_ptr(), bad.as_mut_ptr(), bad.len()) };
+    if err != 0 {
+        return Err(c_text(bad.as_ptr()).unwrap_or_default());
+    }
+    Ok(selected)
+}
+
+/// bootstrap_target_parse (check = false) or bootstrap_target_check: Err((-errno, why)).
+pub(crate) fn target(index: usize, target: Option<&CStr>, check: bool) -> Result<(), (c_int, String)> {
+    let mut why = [0 as c_char; 512];
+    let f = if check { bootstrap_target_check } else { bootstrap_target_parse };
+    // SAFETY: index is an event index (below BOOTSTRAP_N_EVENTS, which the library checks
+    // too); why has why.len() bytes and comes back NUL-terminated.
+    let err = unsafe { f(index as c_int, opt_ptr(target), why.as_mut_ptr(), why.len()) };
+    match err {
+        0 => Ok(()),
+        err => Err((err, c_text(why.as_ptr()).unwrap_or_default())),
+    }
+}
+
+/// What bootstrap_env_probe() finds.
+pub(crate) fn env_probe() -> crate::Env {
+    let mut e = CEnv { root: false, cap_bpf: false, cap_perfmon: false, cap_sys_admin: false, can_trace: false, btf: false, tracefs: ptr::null() };
+    // SAFETY: e is a valid out struct; tracefs points to a static string or is NULL.
+    unsafe { bootstrap_env_probe(&mut e) };
+    crate::Env {
+        root: e.root,
+        cap_bpf: e.cap_bpf,
+        cap_perfmon: e.cap_perfmon,
+        cap_sys_admin: e.cap_sys_admin,
+        can_trace: e.can_trace,
+        btf: e.btf,
+        tracefs: c_text(e.tracefs),
+    }
+}
+
+pub(crate) fn tracefs_mount() -> Option<String> {
+    // SAFETY: returns a static string or NULL.
+    c_text(unsafe { bootstrap_tracefs_mount() })
+}
+
+pub(crate) fn tracepoint_exists(tracefs: &CStr, type_name: &CStr) -> bool {
+    // SAFETY: both strings outlive the call.
+    unsafe { bootstrap_tracepoint_exists(tracefs.as_ptr(), type_name.as_ptr()) }
+}
+
+pub(crate) fn kind_name(kind: crate::Kind) -> String {
+    // SAFETY: a static string for any kind.
+    c_text(unsafe { bootstrap_kind_name(kind as c_int) }).unwrap_or_default()
+}
+
+/// A snapshot of the aggregations (`struct bootstrap_aggregates`), freed on drop. Its
+/// tables and rows borrow it.
+pub(crate) struct AggSnapshot(NonNull<CAggregates>);
+
+// SAFETY: the snapshot is plain memory the caller owns, read-only from here.
+unsafe impl Send for AggSnapshot {}
+unsafe impl Sync for AggSnapshot {}
+
+/// One table of a snapshot: its aggregation (None: `top`) and rows.
+pub(crate) struct AggTableRef<'a> {
+    pub(crate) aggregation: Option<crate::AggregationType>,
+    raw: &'a CAggTable,
+}
+
+/// One row: key bytes, count, sums, histogram.
+pub(crate) struct AggRowRef<'a> {
+    pub(crate) key: &'a [u8],
+    pub(crate) count: u64,
+    pub(crate) sums: &'a [u64],
+    pub(crate) hist: Option<&'a [u64]>,
+}
+
+/// Which aggregation of the Rust table the C one is: the same name on the same event.
+fn aggregation_of(info: &CAggregationInfo) -> Option<crate::AggregationType> {
+    let name = c_text(info.name).unwrap_or_default();
+    crate::AggregationType::ALL
+        .iter()
+        .copied()
+        .find(|a| a.info().name == name && a.info().event.index() as c_int == info.event)
+}
+
+impl AggSnapshot {
+    pub(crate) fn tables(&self) -> Vec<AggTableRef<'_>> {
+        // SAFETY: the snapshot is ours until drop; tables has n_tables entries.
+        let a = unsafe { self.0.as_ref() };
+        let tables = if a.n_tables == 0 { &[][..] } else { unsafe { slice::from_raw_parts(a.tables, a.n_tables) } };
+        tables
+            .iter()
+            .map(|t| {
+                // SAFETY: info points at the static top table or one of the generated ones.
+                let is_top = ptr::eq(t.info, unsafe { &bootstrap_top_aggregation });
+                AggTableRef { aggregation: if is_top { None } else { aggregation_of(unsafe { &*t.info }) }, raw: t }
+            })
+            .collect()
+    }
+
+    pub(crate) fn timestamp_ns(&self) -> u64 {
+        // SAFETY: as in tables.
+        unsafe { self.0.as_ref() }.timestamp_ns
+    }
+
+    pub(crate) fn interval_ns(&self) -> u64 {
+        unsafe { self.0.as_ref() }.interval_ns
+    }
+
+    /// Appends row `row` of `table` as its NDJSON line, '\n' included.
+    pub(crate) fn row_json(&self, table: &AggTableRef<'_>, row: usize, out: &mut Vec<u8>) {
+        assert!(row < table.raw.n_rows, "no row {}", row);
+        // SAFETY: table is one of this snapshot's and row is in range.
+        append_formatted(out, |buf, cap| unsafe { bootstrap_aggregate_json(self.0.as_ptr(), table.raw, row, buf, cap) })
+    }
+}
+
+impl<'a> AggTableRef<'a> {
+    pub(crate) fn rows(&self) -> Vec<AggRowRef<'a>> {
+        let t = self.raw;
+        // SAFETY: info is static; rows has n_rows entries, each pointing to key_size key
+        // bytes, n_sums sums and, with a histogram, the rest of value_size in buckets,
+        // all owned by the snapshot 'a borrows.
+        let info = unsafe { &*t.info };
+        let rows = if t.n_rows == 0 { &[][..] } else { unsafe { slice::from_raw_parts(t.rows, t.n_rows) } };
+        let n_sums = info.n_sums as usize;
+        let n_hist = (info.value_size as usize / 8).saturating_sub(1 + n_sums);
+        rows.iter()
+            .map(|r| unsafe {
+                AggRowRef {
+                    key: slice::from_raw_parts(r.key as *const u8, info.key_size as usize),
+                    count: r.count,
+                    sums: if n_sums == 0 { &[] } else { slice::from_raw_parts(r.sums, n_sums) },
+                    hist: (!r.hist.is_null() && n_hist > 0).then(|| slice::from_raw_parts(r.hist, n_hist)),
+                }
+            })
+            .collect()
+    }
+
+    pub(crate) fn n_rows(&self) -> usize {
+        self.raw.n_rows
+    }
+}
+
+impl Drop for AggSnapshot {
+    fn drop(&mut self) {
+        // SAFETY: allocated by bootstrap_aggregates_read, freed once.
+        unsafe { bootstrap_aggregates_free(self.0.as_ptr()) }
     }
 }
 
@@ -267,6 +632,10 @@ pub(crate) struct OpenParams<'a> {
     pub(crate) arena_bytes_per_cpu: usize,
     pub(crate) strict: bool,
     pub(crate) wakeup_ms: u32,
+    /// (event, target, pid) of each run-time target.
+    pub(crate) attach: &'a [(&'a CStr, Option<&'a CStr>, i32)],
+    pub(crate) aggregate_entries: usize,
+    pub(crate) top: bool,
 }
 
 /// An open instance: closed, and its log state freed, on drop.
@@ -295,6 +664,11 @@ impl Handle {
     pub(crate) fn open(p: &OpenParams, mut log: LogState) -> Result<Handle, (c_int, Vec<(LogLevel, String)>)> {
         log.held = Some(Vec::new());
         let log = NonNull::from(Box::leak(Box::new(log)));
+        let attach: Vec<Attach> = p
+            .attach
+            .iter()
+            .map(|(event, target, pid)| Attach { event: event.as_ptr(), target: opt_ptr(*target), pid: *pid })
+            .collect();
         let opts = Opts {
             sz: mem::size_of::<Opts>(),
             events: opt_ptr(p.events),
@@ -308,9 +682,13 @@ impl Handle {
             wakeup_ms: p.wakeup_ms,
             log: Some(on_log),
             log_ctx: log.as_ptr() as *mut c_void,
+            attach: if attach.is_empty() { ptr::null() } else { attach.as_ptr() },
+            n_attach: attach.len(),
+            aggregate_entries: p.aggregate_entries,
+            top: p.top,
         };
         let mut b = ptr::null_mut();
-        // SAFETY: opts and the strings and pids it points to outlive the call; the log
+        // SAFETY: opts and the strings, pids and targets it points to outlive the call; the log
         // state stays valid until the instance is closed (below, or in drop).
         let err = unsafe { bootstrap_open(&opts, &mut b) };
         // SAFETY: log came from Box::leak above and the library holds no borrow of it now.
@@ -390,6 +768,17 @@ impl Handle {
         let err = unsafe { bootstrap_exclude_pid(self.b.as_ptr(), tgid, excluded) };
         self.rethrow_log_panic();
         err
+    }
+
+    pub(crate) fn aggregates(&mut self, view: crate::AggView) -> Result<AggSnapshot, c_int> {
+        let mut a = ptr::null_mut();
+        // SAFETY: b is open; &mut self keeps reads one at a time; a is an out pointer.
+        let err = unsafe { bootstrap_aggregates_read(self.b.as_ptr(), view as c_int, &mut a) };
+        self.rethrow_log_panic();
+        match NonNull::new(a) {
+            Some(a) if err == 0 => Ok(AggSnapshot(a)),
+            _ => Err(if err < 0 { err } else { -EINVAL }),
+        }
     }
 
     pub(crate) fn stop_shared(&self) -> Arc<StopShared> {
@@ -566,6 +955,36 @@ mod tests {
                 assert_eq!(usize::try_from(cf.var_index).ok(), f.var_index);
                 assert_eq!(cf.kernel_stack, f.kernel_stack);
             }
+        }
+    }
+
+    fn texts(p: *const *const c_char, n: usize) -> Vec<&'static str> {
+        // SAFETY: an array of n static strings (or NULL when n is 0).
+        (0..n).map(|i| text(unsafe { *p.add(i) }).expect("a string")).collect()
+    }
+
+    /// The Rust aggregation table says what the C one says, and finds each C entry.
+    #[test]
+    fn aggregations_match_the_c_table() {
+        // SAFETY: the table is a static array of N_AGGREGATIONS entries.
+        let table = unsafe { &bootstrap_aggregations };
+        for (c, r) in table.iter().zip(crate::AGGREGATIONS.iter()) {
+            assert_eq!(text(c.name), Some(r.name));
+            assert_eq!(c.event as usize, r.event.index());
+            assert_eq!(c.key_size, r.key_size);
+            assert_eq!(c.n_keys as usize, r.keys.len());
+            for (i, k) in r.keys.iter().enumerate() {
+                // SAFETY: keys has n_keys entries.
+                let ck = unsafe { &*c.keys.add(i) };
+                assert_eq!((text(ck.name), ck.ty, ck.offset, ck.size), (Some(k.name), k.ty as c_int, k.offset, k.size));
+                assert_eq!(texts(ck.names, ck.n_names as usize), k.names);
+            }
+            assert_eq!(texts(c.sums, c.n_sums as usize), r.sums);
+            // SAFETY: sums_signed has n_sums entries.
+            let signed: Vec<bool> = (0..c.n_sums as usize).map(|i| unsafe { *c.sums_signed.add(i) }).collect();
+            assert_eq!(signed, r.sums_signed);
+            assert_eq!((text(c.hist), c.hist_signed), (r.hist, r.hist_signed));
+            assert_eq!(aggregation_of(c).map(|a| a.info().name), Some(r.name));
         }
     }
 

@@ -7,8 +7,17 @@
 //! the kernel's arena, so an event and what it borrows live until the closure returns, as
 //! the lifetimes say. A [`StopHandle`] stops the tracer from another thread or a signal
 //! handler; `Tracer` is the epoll-ready fd for an event loop of one's own
-//! (`AsRawFd`), and closes on drop. The README ("Using the library from Rust") and
-//! `examples/` show it whole.
+//! (`AsRawFd`), and closes on drop.
+//!
+//! Besides events: run-time targets and a sampling rate ([`Options::attach`],
+//! [`Options::sampling_frequency`]), the kernel's aggregations with keys typed from the
+//! schema ([`Tracer::aggregates`], [`AggKey`]), stacks as named frames and folded lines
+//! ([`Event::stack`], [`Event::write_folded`], [`Symbolizer`]), and what can be asked
+//! before opening ([`select_events`], [`EventType::check_target`], [`Env::probe`]). The
+//! README ("Using the library from Rust") and `examples/` show it whole: `example-rs`
+//! is `./example`'s tracing through this API.
+
+#![warn(missing_docs)]
 
 use std::ffi::CString;
 use std::fmt;
@@ -28,28 +37,40 @@ macro_rules! offset_of {
     }};
 }
 
+mod aggregate;
 mod event;
 mod ffi;
 mod process;
 mod reflect;
+mod stack;
+mod target;
 
 /// What typegen generated from events.toml and the wire protocol header.
 mod generated {
     include!(env!("BOOTSTRAP_TYPES_RS"));
 }
 
+pub use aggregate::{AggKeyInfo, AggRow, AggTable, AggregationInfo, Aggregates};
 pub use event::{Event, VarField};
 use generated::decode;
-pub use generated::raw::{EventStats, Stats};
-pub use generated::{raw, view, EventType, FieldType, Kind, LogLevel, Payload, EVENTS, N_EVENTS};
+pub use generated::raw::{EventStats, Stats, TopKey};
+pub use generated::{
+    aggkey, raw, view, AggKey, AggView, AggregationType, EventType, FieldType, Kind, LogLevel, Payload, AGGREGATIONS,
+    EVENTS, KCOUNTERS, N_AGGREGATIONS, N_EVENTS,
+};
 pub use process::Tracee;
 pub use reflect::{EventInfo, FieldInfo};
+pub use stack::{Frame, Symbolizer};
+pub use target::{select_events, tracefs_mount, tracepoint_exists, Env};
 
 /// The signals a tracer is usually stopped by (Linux's numbers), for
 /// [`StopHandle::stop_on_signals`].
 pub mod signal {
+    /// The terminal hung up.
     pub const SIGHUP: i32 = 1;
+    /// Ctrl-C.
     pub const SIGINT: i32 = 2;
+    /// `kill`'s default.
     pub const SIGTERM: i32 = 15;
 }
 
@@ -65,9 +86,15 @@ pub struct Options {
     strict: bool,
     wakeup_ms: u32,
     log: Option<Box<dyn FnMut(LogLevel, &str) + Send>>,
+    attach: Vec<(EventType, Option<String>, i32)>,
+    frequency: u32,
+    aggregate_entries: usize,
+    top: bool,
 }
 
 impl Options {
+    /// Every setting at the library's default: every event but the opt-in ones, every
+    /// process.
     pub fn new() -> Options {
         Options::default()
     }
@@ -124,6 +151,52 @@ impl Options {
         self
     }
 
+    /// A target given at run time for `event` (`struct bootstrap_attach`): it replaces
+    /// the event's declared target, and each call for one event adds a target (one probe
+    /// event on many functions). It applies when the event is selected (see [`events`]).
+    /// `target`: a tracepoint's `category/name`, a kprobe's kernel function, a uprobe's
+    /// `binary:function` or `binary` alone (keeping the declared function), where a
+    /// binary is a path or a library name (`libssl.so.3`) found as the dynamic loader
+    /// would; a sampling event's `cpu-clock@49Hz`; an xdp event's interface. None keeps
+    /// the declared target (to set `pid` alone). `pid` (uprobes): only this process; 0
+    /// for all. [`EventType::parse_target`] checks a target's form beforehand.
+    ///
+    /// ```no_run
+    /// # use bootstrap::{EventType, Options, Tracer};
+    /// let probe = EventType::from_name("probe/uprobe").expect("a build with generic probes");
+    /// let opts = Options::new().events("probe/uprobe").attach(probe, Some("libc.so.6:malloc"), 0);
+    /// let tracer = Tracer::open(opts)?;
+    /// # Ok::<(), bootstrap::Error>(())
+    /// ```
+    ///
+    /// [`events`]: Options::events
+    pub fn attach(mut self, event: EventType, target: Option<&str>, pid: i32) -> Options {
+        self.attach.push((event, target.map(str::to_owned), pid));
+        self
+    }
+
+    /// The sampling events (kind `perf_event`) that the selection holds sample at `hz`
+    /// samples a second per CPU instead of their declared rate.
+    pub fn sampling_frequency(mut self, hz: u32) -> Options {
+        self.frequency = hz;
+        self
+    }
+
+    /// Keys per aggregation map (and of `top`); a key past that is counted in
+    /// `aggregate_full`. Default 10240.
+    pub fn aggregate_entries(mut self, entries: usize) -> Options {
+        self.aggregate_entries = entries;
+        self
+    }
+
+    /// Counts every selected event per process in the kernel, read with
+    /// [`Tracer::aggregates`] (rows keyed by [`AggKey::Top`]), instead of delivering it;
+    /// the schema's aggregations are not run.
+    pub fn top(mut self, top: bool) -> Options {
+        self.top = top;
+        self
+    }
+
     /// Where the library's messages go. Default: warnings to stderr. While `open` runs
     /// they are held: a failed open returns them in its `Error` instead.
     pub fn log<F: FnMut(LogLevel, &str) + Send + 'static>(mut self, sink: F) -> Options {
@@ -140,12 +213,16 @@ pub struct Error {
 }
 
 impl Error {
-    fn from_errno(err: c_int) -> Error {
+    pub(crate) fn from_errno(err: c_int) -> Error {
         Error { errno: -err, messages: Vec::new() }
     }
 
     fn nul_byte(what: &str) -> Error {
-        Error { errno: ffi::EINVAL, messages: vec![format!("{} contains a NUL byte", what)] }
+        Error::with_message(ffi::EINVAL, format!("{} contains a NUL byte", what))
+    }
+
+    fn with_message(errno: i32, message: String) -> Error {
+        Error { errno, messages: vec![message] }
     }
 
     /// The (positive) errno value: EPERM without privilege, ENOTSUP without BTF, ENOENT
@@ -182,6 +259,7 @@ impl From<Error> for io::Error {
 /// What the poll closure wants next: `()` means `Continue`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {
+    /// Go on with the next event.
     Continue,
     /// Return from this poll after this event.
     Break,
@@ -196,6 +274,7 @@ impl From<()> for Flow {
 /// Drop accounting (`struct bootstrap_stats`, generated): per event, by index, and in
 /// total.
 impl Stats {
+    /// The counters of one event.
     pub fn event(&self, event: EventType) -> &EventStats {
         &self.events[event.index()]
     }
@@ -212,6 +291,25 @@ impl Tracer {
         let cstring = |s: &Option<String>, what| s.as_deref().map(CString::new).transpose().map_err(|_| Error::nul_byte(what));
         let events = cstring(&opts.events, "events")?;
         let comm = cstring(&opts.comm, "comm")?;
+        let mut targets = opts.attach.clone();
+        // The sampling events' rate, after the caller's targets.
+        if opts.frequency != 0 {
+            let sampling = ffi::select_events(events.as_deref()).unwrap_or([false; N_EVENTS]);
+            targets.extend(
+                EventType::ALL
+                    .iter()
+                    .filter(|t| sampling[t.index()] && t.info().kind == Kind::PerfEvent)
+                    .map(|&t| (t, Some(format!("cpu-clock@{}Hz", opts.frequency)), 0)),
+            );
+        }
+        let c_targets = targets
+            .iter()
+            .map(|(event, target, pid)| {
+                let target = target.as_deref().map(CString::new).transpose().map_err(|_| Error::nul_byte("target"))?;
+                Ok((CString::new(event.name()).expect("event names have no NUL"), target, *pid))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let attach: Vec<_> = c_targets.iter().map(|(e, t, pid)| (e.as_c_str(), t.as_deref(), *pid)).collect();
         let params = ffi::OpenParams {
             events: events.as_deref(),
             pids: &opts.pids,
@@ -221,6 +319,9 @@ impl Tracer {
             arena_bytes_per_cpu: opts.arena_bytes_per_cpu,
             strict: opts.strict,
             wakeup_ms: opts.wakeup_ms,
+            attach: &attach,
+            aggregate_entries: opts.aggregate_entries,
+            top: opts.top,
         };
         let log = ffi::LogState::new(opts.log);
         match ffi::Handle::open(&params, log) {
@@ -272,6 +373,12 @@ impl Tracer {
         }
     }
 
+    /// Reads every aggregation of the selected events (with [`Options::top`]: the `top`
+    /// table only): totals since the open, or what changed since the previous delta read.
+    pub fn aggregates(&mut self, view: AggView) -> Result<Aggregates, Error> {
+        self.handle.aggregates(view).map(Aggregates::new).map_err(Error::from_errno)
+    }
+
     /// A handle that stops this tracer from anywhere.
     pub fn stop_handle(&self) -> StopHandle {
         StopHandle(self.handle.stop_shared())
@@ -293,6 +400,7 @@ impl AsRawFd for Tracer {
 pub struct StopHandle(Arc<ffi::StopShared>);
 
 impl StopHandle {
+    /// Stops the tracer (async-signal-safe).
     pub fn stop(&self) {
         self.0.stop()
     }
@@ -328,6 +436,19 @@ mod tests {
             assert_eq!((info.payload_size as usize, c_offsets), (*size, offsets.clone()), "{}", info.type_name);
         }
         assert_eq!(payloads.len(), N_EVENTS);
+    }
+
+    #[test]
+    fn aggregation_keys_are_laid_out_as_the_c_ones() {
+        let rust = generated::rust_key_layouts();
+        assert_eq!(rust.len(), N_AGGREGATIONS);
+        for (info, (size, offsets)) in AGGREGATIONS.iter().zip(rust) {
+            let c_offsets: Vec<usize> = info.keys.iter().map(|k| k.offset as usize).collect();
+            assert_eq!((info.key_size as usize, c_offsets), (size, offsets), "{}", info.name);
+        }
+        for (i, a) in AggregationType::ALL.iter().enumerate() {
+            assert_eq!((a.index(), a.info().name), (i, AGGREGATIONS[i].name));
+        }
     }
 
     #[test]

@@ -43,6 +43,7 @@ impl Tracee {
         Ok(Tracee { pid, resumed: false, status: None })
     }
 
+    /// The child's process id.
     pub fn pid(&self) -> i32 {
         self.pid
     }

@@ -13,7 +13,9 @@ impl FieldType {
 /// One payload field, in schema order; its index is its bit in the header's masks.
 #[derive(Debug)]
 pub struct FieldInfo {
+    /// Its name in events.toml.
     pub name: &'static str,
+    /// Its type.
     pub ty: FieldType,
     /// As written in events.toml: "u32", "char[]"...
     pub type_name: &'static str,
@@ -32,7 +34,9 @@ pub struct EventInfo {
     pub id: u32,
     /// "category/name"
     pub type_name: &'static str,
+    /// What events.toml says of it.
     pub comment: &'static str,
+    /// How it attaches.
     pub kind: Kind,
     /// The declared target ("category/name", "function", "binary:function"), None when
     /// it is given at run time only.
@@ -40,12 +44,14 @@ pub struct EventInfo {
     /// Traced only when `Options::events` selects it, not by default (`opt_in = true` in
     /// events.toml: events that record secrets, such as typed lines or TLS plaintext).
     pub opt_in: bool,
+    /// The size of its payload struct.
     pub payload_size: u32,
     /// Bits of the integer fields that can come out lost (see `Header::lost_mask`).
     pub lossy_fields: u32,
     /// Bits of the fields that can be read at the syscall's exit rather than its entry
     /// (see `Header::reread_mask` and the README's "Values read at the exit").
     pub reread_fields: u32,
+    /// Its payload fields, in schema order.
     pub fields: &'static [FieldInfo],
 }
 
@@ -62,6 +68,7 @@ impl EventType {
         self as usize
     }
 
+    /// Its entry in the reflection table.
     pub fn info(self) -> &'static EventInfo {
         &EVENTS[self.index()]
     }
@@ -76,6 +83,7 @@ impl EventType {
         self.info().type_name
     }
 
+    /// The event of dense index `index`, if this build has one.
     pub fn from_index(index: usize) -> Option<EventType> {
         EventType::ALL.get(index).copied()
     }

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bootstrap::{signal, EventType, Flow, Options, Payload, Tracee, Tracer};
+use bootstrap::{signal, AggKey, AggView, Aggregates, EventType, FieldType, Flow, Options, Payload, Tracee, Tracer};
 
 /// Set in the copy of this test binary that runs as nobody.
 const UNPRIVILEGED: &str = "BOOTSTRAP_TEST_UNPRIVILEGED";
@@ -241,4 +241,130 @@ fn tracee_exit_statuses() {
     assert!(Path::new(&proc_dir).exists());
     drop(stopped);
     assert!(!Path::new(&proc_dir).exists(), "a dropped stopped child is killed and reaped");
+}
+
+/// Stops a tracer and hands `f` every event it delivers until it has delivered all.
+fn drain(tracer: &mut Tracer, mut f: impl FnMut(&bootstrap::Event)) {
+    tracer.stop_handle().stop();
+    while tracer.poll(Some(Duration::from_millis(100)), |ev| f(ev)).expect("poll").is_some() {}
+}
+
+/// `top` counts per process in the kernel what a tracer delivering the same events gets,
+/// one by one: the totals, then a delta with all of it, then an empty delta.
+#[test]
+fn top_counts_what_is_delivered() {
+    if !can_trace("top_counts_what_is_delivered") {
+        return;
+    }
+    let mut child = Tracee::spawn(&["cat", "/dev/null", "/dev/null"]).expect("spawn");
+    let opts = || Options::new().events("syscalls/sys_enter_openat").pid(child.pid()).follow(true);
+    let mut counting = Tracer::open(opts().top(true)).expect("open top");
+    let mut delivering = Tracer::open(opts()).expect("open");
+    child.resume().expect("resume");
+    assert_eq!(child.wait().expect("wait").code(), Some(0));
+    let mut delivered = 0u64;
+    drain(&mut delivering, |_| delivered += 1);
+    assert!(delivered >= 2, "cat's opens: {}", delivered);
+    let counted = |a: &Aggregates| -> u64 {
+        let tables = a.tables();
+        assert_eq!(tables.len(), 1);
+        assert_eq!(tables[0].aggregation(), None);
+        tables[0]
+            .rows()
+            .iter()
+            .map(|row| match row.key() {
+                AggKey::Top(key) => {
+                    assert_eq!((key.tgid as i32, EventType::from_index(key.event_index as usize)), (child.pid(), Some(EventType::SyscallsSysEnterOpenat)));
+                    row.count()
+                }
+                key => panic!("not a top key: {:?}", key),
+            })
+            .sum()
+    };
+    assert_eq!(counted(&counting.aggregates(AggView::Totals).expect("totals")), delivered);
+    let first = counting.aggregates(AggView::Delta).expect("delta");
+    assert_eq!(counted(&first), delivered);
+    let mut line = Vec::new();
+    first.tables()[0].write_json(0, &mut line);
+    assert!(line.starts_with(b"{\"aggregate\":\"top\",") && line.ends_with(b"}\n"), "{}", String::from_utf8_lossy(&line));
+    assert_eq!(counted(&counting.aggregates(AggView::Delta).expect("delta")), 0);
+}
+
+/// A run-time uprobe with a pid: a generic probe on libc's malloc fires in that process
+/// only, and names its target.
+#[test]
+fn uprobe_target_with_a_pid() {
+    if !can_trace("uprobe_target_with_a_pid") {
+        return;
+    }
+    let probe = EventType::from_name("probe/uprobe").expect("events.toml has probe/uprobe");
+    let target = "libc.so.6:malloc";
+    probe.parse_target(Some(target)).expect("well-formed");
+    assert_eq!(probe.parse_target(Some("libc.so.6:")).expect_err("no function").errno(), 22);
+    let mut child = Tracee::spawn(&["cat", "/dev/null"]).expect("spawn");
+    let opts = Options::new().events("probe/uprobe").attach(probe, Some(target), child.pid());
+    let mut tracer = Tracer::open(opts).expect("open");
+    child.resume().expect("resume");
+    child.wait().expect("wait");
+    let mut calls = 0;
+    drain(&mut tracer, |ev| {
+        assert_eq!(ev.header().pid as i32, child.pid());
+        match ev.payload() {
+            Payload::ProbeUprobe(call) => assert_eq!(call.target.bytes(), target.as_bytes()),
+            other => panic!("{:?}", other),
+        }
+        calls += 1;
+    });
+    assert!(calls > 0, "cat called malloc");
+}
+
+/// A sample's stacks as frames and as its folded line: the line is the comm, then the
+/// user frames and the kernel ones, outermost first, as `stack()` names them.
+#[test]
+fn stacks_as_frames_and_folded() {
+    if !can_trace("stacks_as_frames_and_folded") {
+        return;
+    }
+    let mut child = Tracee::spawn(&["sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"]).expect("spawn");
+    let opts = Options::new().events("profile/cpu").pid(child.pid()).sampling_frequency(997);
+    let mut tracer = Tracer::open(opts).expect("open");
+    child.resume().expect("resume");
+    let mut checked = 0;
+    let done = poll_until(&mut tracer, |ev| {
+        let mut expected = String::from_utf8_lossy(ev.comm()).into_owned();
+        for kernel in [false, true] {
+            for (i, field) in ev.info().fields.iter().enumerate() {
+                if field.ty != FieldType::Stack || field.kernel_stack != kernel {
+                    continue;
+                }
+                let frames = match ev.stack(i) {
+                    Some(frames) => frames,
+                    None => {
+                        expected += ";[lost]";
+                        continue;
+                    }
+                };
+                let addrs: Vec<u64> = ev.var(field.var_index.expect("a variable field")).bytes().chunks(8).map(|b| u64::from_ne_bytes(b.try_into().unwrap())).collect();
+                assert_eq!(frames.iter().map(|f| f.addr).collect::<Vec<_>>(), addrs);
+                for frame in frames.iter().rev() {
+                    let name = match (&frame.name, &frame.module) {
+                        (Some(name), _) => name.clone(),
+                        (None, Some(module)) => format!("[{}]", module),
+                        (None, None) => "[unknown]".into(),
+                    };
+                    if let Some(name) = &frame.name {
+                        assert!(frame.to_string().starts_with(&format!("{}+0x", name)), "{}", frame);
+                    }
+                    expected += &format!(";{}{}", name, if kernel { "_[k]" } else { "" });
+                }
+            }
+        }
+        let mut line = Vec::new();
+        assert!(ev.write_folded(&mut line));
+        assert_eq!(String::from_utf8_lossy(&line), expected);
+        checked += 1;
+        checked == 5
+    });
+    assert!(done, "5 samples of a busy shell");
+    child.wait().expect("wait");
 }

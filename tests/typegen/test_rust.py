@@ -59,8 +59,11 @@ def test_an_unreadable_member_fails_naming_it(tmp_path, member):
 def test_added_event_gets_a_mirror_a_view_and_a_variant(added_gen):
     rs = (added_gen / 'types.gen.rs').read_text()
     assert ('    pub struct SyscallsSysEnterMkdirat {\n'
+            '        #[doc = "`s32`"]\n'
             '        pub dfd: i32,\n'
+            '        #[doc = "`char[]`: its place in the arena"]\n'
             '        pub pathname: Var,\n'
+            '        #[doc = "`u32`"]\n'
             '        pub mode: u32,\n'
             '    }\n'
             '    const _: () = assert!(std::mem::size_of::<SyscallsSysEnterMkdirat>() == 16);\n') in rs
@@ -75,3 +78,34 @@ def test_enum_constants_values_and_comments(tmp_path):
     en = cstructs.enum('bootstrap_e', header, 'BOOTSTRAP_E_')
     assert [(n, v, c) for _, n, v, c in en.constants] == [('A', 0, None), ('B_C', 1, None), ('D', 7, "d's"), ('E', 8, None)]
     assert rsgen.mirror_name(en) == 'E' and rsgen.camel('B_C') == 'BC'
+
+
+def test_an_enum_comment_on_several_lines_documents_its_constant(tmp_path):
+    header = tmp_path / 'h.h'
+    header.write_text('enum bootstrap_e {\n\tBOOTSTRAP_E_A,   /* one line */\n'
+                      '\tBOOTSTRAP_E_B,   /* two\n\t\t\t   lines */\n\tBOOTSTRAP_E_C = 7,\n};\n')
+    e = cstructs.enum('bootstrap_e', header, 'BOOTSTRAP_E_')
+    assert e.constants == [('BOOTSTRAP_E_A', 'A', 0, 'one line'), ('BOOTSTRAP_E_B', 'B', 1, 'two lines'),
+                           ('BOOTSTRAP_E_C', 'C', 7, None)]
+
+
+def test_counters_come_from_the_x_macro(real_gen):
+    """KCOUNTERS and EventStats::kcounters() list BOOTSTRAP_KCOUNTERS, in its order."""
+    rs = (real_gen / 'types.gen.rs').read_text()
+    names = [name for name, _ in cstructs.kcounters()]
+    assert names[:2] == ['emitted', 'ringbuf_full'] and len(names) >= 10
+    listed = [line.split('"')[1] for line in rs.split('pub const KCOUNTERS')[1].split('];')[0].splitlines()[1:]]
+    assert listed == names
+    assert '[' + ', '.join(f'self.{n}' for n in names) + ']' in rs
+
+
+def test_aggregation_keys_are_typed(real_gen):
+    """Each aggregation's key is a struct read from the map's bytes, a variant of AggKey."""
+    rs = (real_gen / 'types.gen.rs').read_text()
+    assert ('    pub struct NetPacketsPacketsByProto {\n'
+            '        #[doc = "`u8`"]\n'
+            '        pub proto: u8,\n'
+            '    }\n') in rs
+    assert '                proto: u8::from_ne_bytes(b[0..1].try_into().unwrap()),\n' in rs
+    assert '    NetPacketsPacketsByProto(aggkey::NetPacketsPacketsByProto),\n' in rs
+    assert 'comm: b[8..24].try_into().unwrap(),' in rs.split('pub struct TopKey')[1]

@@ -531,3 +531,40 @@ Test(symbolize, stack_fields_in_json)
 	stop(&f);
 	bootstrap_symbolizer_free(s);
 }
+
+/* The same kind of sample as one line of folded stacks: the comm made one frame (';' and
+ * blanks become '_'), the user frames outermost first, then the kernel's; an unnamed
+ * frame "[unknown]", a lost stack "[lost]"; the length needed, like snprintf. */
+Test(symbolize, folded_line)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+	struct bootstrap_header h = { .event_index = BOOTSTRAP_EV_PROFILE_CPU, .comm = "a;b c" };
+	struct bootstrap_payload_profile_cpu p = { 0 };
+	struct bootstrap_field_value v[2] = { { 0 } };
+	struct bootstrap_event ev = { &h, &p, &bootstrap_events[BOOTSTRAP_EV_PROFILE_CPU], v, NULL };
+	const char *want = "a_b_c;symfix_global;symfix_local;[lost]";
+	uint64_t frames[2];
+	struct fixture f;
+	char buf[256];
+
+	start(&f, FIXTURES "symfix-pie");
+	h.pid = h.tid = f.pid;
+	frames[0] = f.local;
+	frames[1] = f.global + 4;
+	v[0].lost = true;
+	v[1].data = (const char *)frames;
+	v[1].len = sizeof(frames);
+	cr_assert_eq(bootstrap_event_folded(&ev, buf, sizeof(buf)), strlen("a_b_c;[unknown];[unknown];[lost]"));
+	cr_assert_str_eq(buf, "a_b_c;[unknown];[unknown];[lost]");
+	ev.symbolizer = s;
+	cr_assert_eq(bootstrap_event_folded(&ev, buf, sizeof(buf)), strlen(want));
+	cr_assert_str_eq(buf, want);
+	memset(buf, 'X', sizeof(buf));
+	cr_assert_eq(bootstrap_event_folded(&ev, buf, 4), strlen(want));
+	cr_assert_eq(buf[4], 'X');
+	/* An event without a stack field has no line. */
+	ev.info = &bootstrap_events[BOOTSTRAP_EV_SYSCALLS_SYS_ENTER_OPENAT];
+	cr_assert_eq(bootstrap_event_folded(&ev, buf, sizeof(buf)), 0);
+	stop(&f);
+	bootstrap_symbolizer_free(s);
+}
