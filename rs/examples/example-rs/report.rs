@@ -104,10 +104,15 @@ impl Report {
         }
         program_times(&s);
         eprintln!(
-            "  recursion_misses {}, arena_lapped {}, maps {:.1} MiB",
+            "  recursion_misses {}, arena_lapped {}, records_malformed {}, maps {:.1} MiB",
             s.recursion_misses,
             s.arena_lapped,
+            s.records_malformed,
             s.map_bytes as f64 / 1048576.0
+        );
+        eprintln!(
+            "  sym_files_skipped {}, sym_maps_truncated {}, sym_deferred {}",
+            s.sym_files_skipped, s.sym_maps_truncated, s.sym_deferred
         );
     }
 }
