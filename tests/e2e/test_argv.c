@@ -100,18 +100,6 @@ static void check_exec(void *ctx, const struct bootstrap_event *ev)
 		t->wrong++;
 }
 
-static uint32_t spawns_from_env(uint32_t dflt)
-{
-	const char *s = getenv("E2E_ARGV_SPAWNS");
-	char *end;
-	unsigned long n;
-
-	if (!s)
-		return dflt;
-	n = strtoul(s, &end, 10);
-	cr_assert(*s && !*end && n > 0 && n <= 1000000, "E2E_ARGV_SPAWNS=%s is not a positive count", s);
-	return n;
-}
 
 Test(argv, long_argv_across_the_region_end_is_exact_or_marked, .timeout = 600)
 {
@@ -125,7 +113,7 @@ Test(argv, long_argv_across_the_region_end_is_exact_or_marked, .timeout = 600)
 	struct trace_result r;
 	struct tally *t;
 
-	n_spawns = spawns_from_env(600);
+	n_spawns = count_from_env("E2E_ARGV_SPAWNS", 600);
 	t = calloc(1, sizeof(*t) + n_spawns);
 	cr_assert_not_null(t);
 	o.ctx = t;

@@ -25,19 +25,6 @@ static void fill(unsigned char *buf, uint32_t seq)
 
 static uint32_t n_opens, n_writes;
 
-/* The environment's count, or the default; anything but a positive number is an error. */
-static uint32_t count_from_env(const char *name, uint32_t dflt)
-{
-	const char *s = getenv(name);
-	unsigned long n;
-	char *end;
-
-	if (!s)
-		return dflt;
-	n = strtoul(s, &end, 10);
-	cr_assert(*s && !*end && n > 0 && n <= UINT32_MAX, "%s=%s is not a positive count", name, s);
-	return n;
-}
 
 static int storm(void *arg)
 {

@@ -111,18 +111,6 @@ static int run_stress(void *arg)
 	return 127;
 }
 
-static unsigned long count_from_env(const char *name, unsigned long dflt)
-{
-	const char *s = getenv(name);
-	unsigned long n;
-	char *end;
-
-	if (!s)
-		return dflt;
-	n = strtoul(s, &end, 10);
-	cr_assert(*s && !*end && n > 0 && n <= 10000000, "%s=%s is not a positive count", name, s);
-	return n;
-}
 
 Test(preempt, uprobes_and_a_syscall_storm_on_one_cpu_conserve_and_stay_exact, .timeout = 600)
 {

@@ -180,3 +180,16 @@ const char *probe_target_path(void)
 	cr_assert_eq(access(path, X_OK), 0, "%s is not built", path);
 	return path;
 }
+
+uint32_t count_from_env(const char *name, uint32_t dflt)
+{
+	const char *s = getenv(name);
+	unsigned long n;
+	char *end;
+
+	if (!s)
+		return dflt;
+	n = strtoul(s, &end, 10);
+	cr_assert(*s && !*end && n > 0 && n <= 10000000, "%s=%s is not a positive count", name, s);
+	return n;
+}

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -73,6 +74,10 @@ size_t count_events(const struct trace_result *r, int index, pid_t pid);
 
 /* build/tests/fixtures/probe_target, found from this binary (build/tests/e2e). */
 const char *probe_target_path(void);
+
+/* A workload size from the environment variable name (the VM runs smaller ones), or
+ * dflt when it is unset; anything but a count from 1 to 10,000,000 fails the test. */
+uint32_t count_from_env(const char *name, uint32_t dflt);
 
 #define PAYLOAD(c, name) ((const struct bootstrap_payload_##name *)(c)->payload)
 
