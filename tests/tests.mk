@@ -61,7 +61,7 @@ $(SYMFIX_DIR)/symfix-stripped: $(SYMFIX_DIR)/symfix-pie
 $(SYMFIX_DIR)/symfix-fifolink: tests/fixtures/symbolize/symfix.c $(SYMFIX_DIR)/libsymfix.so
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) -fPIE -pie -Wl,--build-id=none $< $(SYMFIX_LINK) -o $@.full
-	$(Q)touch $@.debug
+	$(Q)rm -f $@.debug && touch $@.debug  # a failed unit test can leave its FIFO there
 	$(Q)objcopy --strip-all --add-gnu-debuglink=$@.debug $@.full $@
 	$(Q)rm -f $@.full $@.debug
 
