@@ -75,7 +75,7 @@ static __always_inline void bs_retry_begin(struct bs_emit *e, const struct bs_re
  * after_exec fields are read in the new image, which is the current memory, and no
  * field reads through the arguments (typegen wants after_exec on all that would). An
  * exec that failed after replacing it (the task is about to die) reads nothing. */
-static __always_inline bool bs_retry_new_image(struct bs_emit *e, const struct trace_event_raw_sys_exit *ctx)
+static __always_inline bool bs_retry_new_image(struct bs_emit *e, const struct syscall_trace_exit *ctx)
 {
 	if (!e->no_user || ctx->ret)
 		return false;
