@@ -50,7 +50,7 @@ LIB_SRCS := $(wildcard c/*.c)
 LIB_OBJS := $(patsubst c/%.c,$(BUILD)/c/%.o,$(LIB_SRCS)) $(BUILD)/c/json.gen.o $(BUILD)/c/attach.gen.o $(BUILD)/c/aggregate.gen.o
 HEADERS := $(wildcard c/*.h include/*.h) $(GEN)/events.gen.h
 
-.PHONY: all examples test test-typegen test-unit test-sanitize test-install test-e2e test-example test-import test-aggregate test-rust test-rust-crate test-rust-docs test-embed-cpp bench install clean vmlinux FORCE
+.PHONY: all examples test test-typegen test-unit test-sanitize test-install test-e2e test-cli test-import test-aggregate test-rust test-rust-crate test-rust-docs test-embed-cpp bench install clean vmlinux FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -95,7 +95,7 @@ $(LIB): $(LIB_OBJS)
 	$(Q){ echo "create $@"; echo "addlib $(LIBBPF_A)"; for o in $^; do echo "addmod $$o"; done; \
 	      echo save; echo end; } | ar -M
 
-$(EXAMPLE): $(wildcard examples/*.c examples/*.h) $(LIB) $(HEADERS)
+$(EXAMPLE): $(wildcard cli/*.c cli/*.h) $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(LIB) $(EXAMPLE_LIBS) -o $@
 

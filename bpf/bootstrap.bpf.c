@@ -20,6 +20,6 @@
 #include "auxv.bpf.h"
 #include "aggregate.gen.bpf.h"
 #include "fill.gen.bpf.h"
-#include "track.bpf.h"
+#include "follow.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -11,7 +11,7 @@ CRITERION_FLAGS ?= --jobs 1
 FIXTURE_CFLAGS = $(filter-out $(SANITIZE),$(CFLAGS))
 
 # The VM run comes last, once the host suites have passed (it would share their 2 CPUs).
-test: test-typegen test-unit test-sanitize test-install test-e2e test-example test-import test-aggregate test-rust test-embed-cpp
+test: test-typegen test-unit test-sanitize test-install test-e2e test-cli test-import test-aggregate test-rust test-embed-cpp
 	$(Q)$(MAKE) --no-print-directory vmtest
 
 test-typegen: $(GEN)/.stamp
@@ -100,7 +100,7 @@ $(TEST_BIN)/e2e: $(wildcard tests/e2e/*.c tests/e2e/*.h) $(LIB) $(HEADERS)
 	$(Q)$(CC) $(CFLAGS) -Itests $(filter %.c,$^) $(LIB) $(LIBS) -lcriterion -lpthread -o $@
 
 # Links with nothing but the archive and its dependencies (libdw, libbpf's): what an embedder does.
-$(TEST_BIN)/embed: tests/embed/embed.c $(LIB) $(HEADERS)
+$(TEST_BIN)/embed: examples/embed.c $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -Ic -I$(GEN) $(SANITIZE) $< $(LIB) -ldw -lelf -lz -o $@
@@ -109,9 +109,9 @@ test-e2e: $(TEST_BIN)/e2e $(TEST_BIN)/embed $(FIXTURES)
 	$(Q)tests/require_bpf.sh $(TEST_BIN)/e2e $(CRITERION_FLAGS)
 	$(Q)tests/require_bpf.sh $(TEST_BIN)/embed
 
-test-example: all $(FIXTURES)
-	$(call msg,PYTEST,tests/example)
-	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/example
+test-cli: all $(FIXTURES)
+	$(call msg,PYTEST,tests/cli)
+	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/cli
 
 # Aggregations, xdp (in network namespaces of its own) and top: builds a tracer of its
 # own schema on the side (tests/aggregate/events.toml) and uses ./example too.

@@ -4,7 +4,7 @@
 # it). It holds tests/vm/init, a static busybox, each TEST (a test binary, or a folder of
 # pytest tests) and each FILE they need under /bootstrap at its path in this tree, the
 # list of TESTs that init runs, python3 with its standard library and pytest, bash, jq
-# and openssl with its configuration (tests/example runs them; the TLS tests make their
+# and openssl with its configuration (tests/cli runs them; the TLS tests make their
 # certificate with openssl), and every shared library these programs load (from ldd).
 set -eu
 out=$1 busybox=$2

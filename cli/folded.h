@@ -1,6 +1,6 @@
 /* folded.h: --folded: samples counted by stack, written at the end as folded stacks. */
-#ifndef EXAMPLE_FOLDED_H
-#define EXAMPLE_FOLDED_H
+#ifndef CLI_FOLDED_H
+#define CLI_FOLDED_H
 
 #include <stdio.h>
 

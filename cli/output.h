@@ -1,6 +1,6 @@
 /* output.h: the NDJSON stream: one line per event, buffered into large writes. */
-#ifndef EXAMPLE_OUTPUT_H
-#define EXAMPLE_OUTPUT_H
+#ifndef CLI_OUTPUT_H
+#define CLI_OUTPUT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* outfile.h: opens -o FILE for a tracer that runs as root, refusing what another user
  * may have planted at that name. */
-#ifndef EXAMPLE_OUTFILE_H
-#define EXAMPLE_OUTFILE_H
+#ifndef CLI_OUTFILE_H
+#define CLI_OUTFILE_H
 
 #include <stddef.h>
 

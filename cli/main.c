@@ -1,9 +1,9 @@
-/* example.c: ./example, the NDJSON command-line tracer: parses the command line and
+/* main.c: ./example, the NDJSON command-line tracer: parses the command line and
  * runs the chosen sub-command (trace, --list, check, --help, --version). */
 #include <stdio.h>
 
 #include "bootstrap.h"
-#include "example.h"
+#include "cli.h"
 
 int main(int argc, char **argv)
 {

@@ -1,11 +1,11 @@
-/* report.c: --stats output. Counters come from bootstrap_stats(); delivered + the loss
+/* stats.c: --stats output. Counters come from bootstrap_stats(); delivered + the loss
  * counters account for every event the kernel saw, so each of them is shown, zero or not. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "report.h"
+#include "stats.h"
 
 static double now(void)
 {
@@ -27,7 +27,7 @@ static int read_stats(struct bootstrap *b, struct bootstrap_stats *s)
 	return err;
 }
 
-void report_start(struct report *r)
+void stats_start(struct stats *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->started = now();
@@ -50,7 +50,7 @@ static void counter_values(const struct bootstrap_event_stats *e, uint64_t out[N
 #undef VALUE
 }
 
-void report_tick(struct report *r, struct bootstrap *b)
+void stats_tick(struct stats *r, struct bootstrap *b)
 {
 	uint64_t now_v[N_COUNTERS], last_v[N_COUNTERS];
 	struct bootstrap_stats s;
@@ -111,7 +111,7 @@ static void program_times(const struct bootstrap_stats *s)
 	}
 }
 
-void report_summary(struct report *r, struct bootstrap *b)
+void stats_summary(struct stats *r, struct bootstrap *b)
 {
 	struct bootstrap_stats s;
 

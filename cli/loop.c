@@ -96,7 +96,7 @@ static void end_trace(struct session *s, bool drain)
 	if (err && !s->failed)
 		session_fail(s, "writing the events failed", strerror(err), err);
 	if (s->opts->stats)
-		report_summary(&s->report, s->b);
+		stats_summary(&s->stats, s->b);
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, bootstrap_epoll_fd(s->b), NULL);
 	bootstrap_close(s->b);
 	s->b = NULL;
@@ -152,7 +152,7 @@ static void handle(struct session *s, enum source src)
 	case SRC_TICK:
 		/* Read, or the timer stays readable and the loop spins. */
 		if (read(s->tick_fd, &ticks, sizeof(ticks)) == sizeof(ticks) && s->b)
-			report_tick(&s->report, s->b);
+			stats_tick(&s->stats, s->b);
 		break;
 	case SRC_AGGREGATES:
 		/* After the events delivered until now, between them and the next ones. */

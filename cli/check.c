@@ -10,7 +10,7 @@
 #include <sys/utsname.h>
 
 #include "bootstrap.h"
-#include "example.h"
+#include "cli.h"
 
 #define OK "\u2713"
 #define NO "\u2717"

@@ -1,4 +1,4 @@
-/* track.bpf.h: keeps traced_tgids current when the pid filter follows children.
+/* follow.bpf.h: keeps traced_tgids current when the pid filter follows children.
  *
  * Loaded only with a pid filter. A process forked by a traced process is added before
  * it first runs (the fork tracepoint fires before the child is woken), so none of its

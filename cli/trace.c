@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "example.h"
-#include "selection.h"
+#include "cli.h"
+#include "sampling.h"
 #include "session.h"
 
 /* How often the output's readers are looked for again: a reader may start late or be
@@ -185,7 +185,7 @@ static int start(struct session *s)
 		return err;
 	start_readers(s);
 	s->wall_offset_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
-	report_start(&s->report);
+	stats_start(&s->stats);
 	err = setup_loop(s);
 	if (err)
 		return session_fail(s, "setting up the event loop failed", strerror(-err), err);

@@ -1,6 +1,6 @@
 /* options.h: the command line of ./example, parsed and checked before anything starts. */
-#ifndef EXAMPLE_OPTIONS_H
-#define EXAMPLE_OPTIONS_H
+#ifndef CLI_OPTIONS_H
+#define CLI_OPTIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
-#include "example.h"
+#include "cli.h"
 #include "signals.h"
 
 #define DEFAULT_REFRESH_S 1.0

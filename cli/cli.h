@@ -1,7 +1,7 @@
-/* example.h: what the files of ./example share: exit codes and the sub-commands that
+/* cli.h: what the files of ./example share: exit codes and the sub-commands that
  * main() dispatches to. */
-#ifndef EXAMPLE_H
-#define EXAMPLE_H
+#ifndef CLI_H
+#define CLI_H
 
 #include "options.h"
 

@@ -1,6 +1,6 @@
-/* selection.h: what --folded and -F select when -e names nothing. */
-#ifndef EXAMPLE_SELECTION_H
-#define EXAMPLE_SELECTION_H
+/* sampling.h: what --folded and -F select when -e names nothing. */
+#ifndef CLI_SAMPLING_H
+#define CLI_SAMPLING_H
 
 #include <stdbool.h>
 

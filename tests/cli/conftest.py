@@ -1,6 +1,6 @@
 """Shared helpers for the ./example tests: paths, the schema, and reading NDJSON output.
 
-These tests run as root (make test-example goes through tests/require_bpf.sh) and
+These tests run as root (make test-cli goes through tests/require_bpf.sh) and
 load the real BPF programs through ./example.
 """
 import fnmatch

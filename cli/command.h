@@ -1,6 +1,6 @@
 /* command.h: `-- COMMAND`: a child that waits, stopped, until tracing is set up. */
-#ifndef EXAMPLE_COMMAND_H
-#define EXAMPLE_COMMAND_H
+#ifndef CLI_COMMAND_H
+#define CLI_COMMAND_H
 
 #include <sys/types.h>
 

@@ -1,7 +1,7 @@
 /* session.h: the state of one trace, shared by its setup (trace.c) and its event loop
  * (loop.c). */
-#ifndef EXAMPLE_SESSION_H
-#define EXAMPLE_SESSION_H
+#ifndef CLI_SESSION_H
+#define CLI_SESSION_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,7 +11,7 @@
 #include "options.h"
 #include "output.h"
 #include "readers.h"
-#include "report.h"
+#include "stats.h"
 #include "signals.h"
 
 /* What the loop's epoll set reports, in epoll_event.data.u32. */
@@ -28,7 +28,7 @@ struct session {
 	struct output out;
 	struct signals sig;
 	struct command cmd;        /* pid 0 when there is no COMMAND, or it was reaped */
-	struct report report;
+	struct stats stats;
 	struct logger log;
 	struct readers readers;    /* left out of the trace: who is at the other end of the output */
 	int epfd;

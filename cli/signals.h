@@ -1,7 +1,7 @@
 /* signals.h: how ./example receives signals while tracing: through a signalfd, read in
  * the trace loop like any other event source, so that no work happens in a handler. */
-#ifndef EXAMPLE_SIGNALS_H
-#define EXAMPLE_SIGNALS_H
+#ifndef CLI_SIGNALS_H
+#define CLI_SIGNALS_H
 
 #include <signal.h>
 #include <stdbool.h>

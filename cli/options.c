@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "bootstrap.h"
-#include "example.h"
-#include "selection.h"
+#include "cli.h"
+#include "sampling.h"
 
 /* The kernel's default perf_event_max_sample_rate. */
 #define MAX_FREQUENCY 100000

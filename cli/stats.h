@@ -1,18 +1,18 @@
-/* report.h: --stats: the library's delivery and loss counters, on stderr. */
-#ifndef EXAMPLE_REPORT_H
-#define EXAMPLE_REPORT_H
+/* stats.h: --stats: the library's delivery and loss counters, on stderr. */
+#ifndef CLI_STATS_H
+#define CLI_STATS_H
 
 #include "bootstrap.h"
 
-struct report {
+struct stats {
 	struct bootstrap_stats last;  /* at the previous per-second line */
 	double started;               /* CLOCK_MONOTONIC seconds */
 };
 
-void report_start(struct report *r);
+void stats_start(struct stats *r);
 /* One line with the rates since the previous call (-v --stats, every second). */
-void report_tick(struct report *r, struct bootstrap *b);
+void stats_tick(struct stats *r, struct bootstrap *b);
 /* The summary at exit: per event type, then totals and every loss counter. */
-void report_summary(struct report *r, struct bootstrap *b);
+void stats_summary(struct stats *r, struct bootstrap *b);
 
 #endif

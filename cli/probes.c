@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "example.h"
+#include "cli.h"
 
 static int push(struct probes *p, const char *event, const char *target, pid_t pid)
 {

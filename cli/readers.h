@@ -1,8 +1,8 @@
 /* readers.h: the processes at the other end of ./example's output (the readers of its
  * pipe, a pseudo-terminal's relay and what reads the relay), kept out of a system-wide
  * trace so that the trace does not feed on itself: those of its own pipeline only. */
-#ifndef EXAMPLE_READERS_H
-#define EXAMPLE_READERS_H
+#ifndef CLI_READERS_H
+#define CLI_READERS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "bootstrap.h"
-#include "example.h"
+#include "cli.h"
 
 static int name_width(const struct bootstrap_event_info *ev)
 {

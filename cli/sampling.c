@@ -1,4 +1,4 @@
-/* selection.c: the events --folded and -F work on. Sampling events are opt-in
+/* sampling.c: the events --folded and -F work on. Sampling events are opt-in
  * (events.toml): without -e they are not traced, except that --folded, whose output is
  * stacks, traces every event with a stack field. */
 #include <errno.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "bootstrap.h"
-#include "selection.h"
+#include "sampling.h"
 
 static bool has_stack(const struct bootstrap_event_info *ev)
 {

@@ -1,8 +1,8 @@
 /* probes.h: ./example's probe options (--kprobe, --kretprobe, --uprobe, --uretprobe,
  * --tracepoint, --binary, --uprobe-pid, and --iface for xdp events) as the library's
  * run-time targets. */
-#ifndef EXAMPLE_PROBES_H
-#define EXAMPLE_PROBES_H
+#ifndef CLI_PROBES_H
+#define CLI_PROBES_H
 
 #include <stddef.h>
 #include <sys/types.h>
