@@ -14,7 +14,8 @@ FIXTURE_CFLAGS = $(filter-out $(SANITIZE),$(CFLAGS))
 test: test-docs test-typegen test-unit test-sanitize test-install test-e2e test-cli test-import test-aggregate test-rust test-embed-cpp
 	$(Q)$(MAKE) --no-print-directory vmtest
 
-# Every relative link and #anchor of README.md, docs/ and bench/ resolves.
+# Every relative link and #anchor of README.md, docs/ and bench/ resolves; bench/RESULTS.md
+# keeps the marker below which make bench writes.
 .PHONY: test-docs
 test-docs:
 	$(call msg,PYTEST,tests/docs)
