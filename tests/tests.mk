@@ -11,8 +11,15 @@ CRITERION_FLAGS ?= --jobs 1
 FIXTURE_CFLAGS = $(filter-out $(SANITIZE),$(CFLAGS))
 
 # The VM run comes last, once the host suites have passed (it would share their 2 CPUs).
-test: test-typegen test-unit test-sanitize test-install test-e2e test-cli test-import test-aggregate test-rust test-embed-cpp
+test: test-docs test-typegen test-unit test-sanitize test-install test-e2e test-cli test-import test-aggregate test-rust test-embed-cpp
 	$(Q)$(MAKE) --no-print-directory vmtest
+
+# Every relative link and #anchor of README.md, docs/ and bench/ resolves; bench/RESULTS.md
+# keeps the marker below which make bench writes.
+.PHONY: test-docs
+test-docs:
+	$(call msg,PYTEST,tests/docs)
+	$(Q)$(PYTHON) -m pytest -q tests/docs
 
 test-typegen: $(GEN)/.stamp
 	$(call msg,PYTEST,tests/typegen)
