@@ -20,6 +20,15 @@ HEADER_EXPRS = {
 }
 
 
+def ctx_decl(ev, vmlinux):
+    """The handler's context type; void where nothing reads it, or where the struct is
+    absent from vmlinux.h (a VmlinuxIndex, or None to take every struct as there)."""
+    if not ev.ctx_type or not (ev.uses_ctx or ev.fill == 'custom' or ev.retries or ev.kind.name != 'tracepoint'):
+        return 'void'
+    has = vmlinux is None or vmlinux.has_struct(ev.ctx_type)
+    return f'struct {ev.ctx_type}' if has else 'void'
+
+
 def c_string(text):
     """A C string literal body for `text`: printable ASCII as is, every other byte of its
     UTF-8 in octal (JSON's \\u escapes are not valid C for controls and astral characters)."""

@@ -354,8 +354,8 @@ class Event:
 
 
 class Schema:
-    def __init__(self, path, events, defaults):
-        self.path, self.events, self.defaults = path, events, defaults
+    def __init__(self, path, events):
+        self.path, self.events = path, events
         self.aggregations = []  # every event's, in the generated table's order
 
 

@@ -48,20 +48,13 @@ def render(schema, vmlinux):
         env.filters[name] = getattr(rsgen, name)
     env.filters['parens'] = lambda text: f'({text})'
 
-    def ctx_decl(ev):
-        """The handler's context type; void where nothing reads it, or the struct is absent."""
-        if not ev.ctx_type or not (ev.uses_ctx or ev.fill == 'custom' or ev.retries or ev.kind.name != 'tracepoint'):
-            return 'void'
-        has = vmlinux is None or vmlinux.has_struct(ev.ctx_type)
-        return f'struct {ev.ctx_type}' if has else 'void'
-
     source = os.path.basename(schema.path)
     mirrored = cstructs.mirrored(len(schema.events))
     out = {}
     for name in TEMPLATES:
         tpl = env.get_template(name + '.j2')
         out[name] = tpl.render(events=schema.events, aggregations=schema.aggregations, source=source,
-                               ctx_decl=ctx_decl, max_payload=max([e.payload_size for e in schema.events] or [0]),
+                               ctx_decl=lambda ev: cgen.ctx_decl(ev, vmlinux), max_payload=max([e.payload_size for e in schema.events] or [0]),
                                mirrored=mirrored, mirrored_enums=cstructs.mirrored_enums(),
                                kcounters=cstructs.kcounters())
     out['events.schema.json'] = json.dumps(json_schema.build(schema), indent=2) + '\n'

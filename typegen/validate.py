@@ -131,7 +131,7 @@ class _Checker:
         for ev, raw in zip(events, tables):
             self.check_event(ev, raw, default_max)
         self.check_unique(events)
-        schema = Schema(self.path, events, {'max': default_max})
+        schema = Schema(self.path, events)
         schema.aggregations = [a for ev in events for a in ev.aggregations]
         for i, a in enumerate(schema.aggregations):
             a.index = i
