@@ -50,32 +50,6 @@ class Source:
         # integer (task.mm.arg_start); that decides the default of `mem`.
         self.in_kernel = False
 
-    @staticmethod
-    def parse(text):
-        if not isinstance(text, str):
-            return None
-        if text.startswith('*'):
-            inner = Source.parse(text[1:])
-            return Source('deref', inner=inner) if inner else None
-        m = re.fullmatch(r'(entry\.)?args\[(\d+)\]', text)
-        if m:
-            return Source('entry_arg' if m.group(1) else 'arg', int(m.group(2)))
-        if text in ('ret', 'elapsed_ns', 'target', 'kstack', 'ustack'):
-            return Source({'elapsed_ns': 'elapsed'}.get(text, text))
-        m = re.fullmatch(r'ctx\.([A-Za-z_]\w*)', text)
-        if m:
-            return Source('ctx', m.group(1))
-        m = re.fullmatch(r'(pkt|auxv)\.([A-Za-z_]\w*)', text)
-        if m:
-            return Source(m.group(1), m.group(2))
-        m = re.fullmatch(r'dataloc\(([A-Za-z_]\w*)\)', text)
-        if m:
-            return Source('dataloc', m.group(1))
-        m = re.fullmatch(r'task((?:\.[A-Za-z_]\w*)+)', text)
-        if m:
-            return Source('task', chain=m.group(1)[1:].split('.'))
-        return None
-
     def walk(self):
         """This source and the one it dereferences, if any."""
         yield self

@@ -82,6 +82,33 @@ def _allowed(seq):
     return ', '.join(seq)
 
 
+def parse_source(text):
+    """The Source a `from` (or `end`, after_exec's) text names, or None."""
+    if not isinstance(text, str):
+        return None
+    if text.startswith('*'):
+        inner = parse_source(text[1:])
+        return Source('deref', inner=inner) if inner else None
+    m = re.fullmatch(r'(entry\.)?args\[(\d+)\]', text)
+    if m:
+        return Source('entry_arg' if m.group(1) else 'arg', int(m.group(2)))
+    if text in ('ret', 'elapsed_ns', 'target', 'kstack', 'ustack'):
+        return Source({'elapsed_ns': 'elapsed'}.get(text, text))
+    m = re.fullmatch(r'ctx\.([A-Za-z_]\w*)', text)
+    if m:
+        return Source('ctx', m.group(1))
+    m = re.fullmatch(r'(pkt|auxv)\.([A-Za-z_]\w*)', text)
+    if m:
+        return Source(m.group(1), m.group(2))
+    m = re.fullmatch(r'dataloc\(([A-Za-z_]\w*)\)', text)
+    if m:
+        return Source('dataloc', m.group(1))
+    m = re.fullmatch(r'task((?:\.[A-Za-z_]\w*)+)', text)
+    if m:
+        return Source('task', chain=m.group(1)[1:].split('.'))
+    return None
+
+
 def _event(category, name, table, index):
     """The event of `table` as declared; check_event checks it and fills the rest."""
     ev = Event(category, name, index, KINDS.get(table.get('kind', 'tracepoint')))
@@ -317,7 +344,7 @@ class _Checker:
             self.check_int_field(ev, f, raw, where)
 
     def check_source(self, ev, where, key, text):
-        src = Source.parse(text)
+        src = parse_source(text)
         if src is None:
             self.err(where, f'unknown source {key} = {text!r}', sources_here(ev))
             return None
