@@ -5,7 +5,7 @@ Every problem is collected (not just the first) as one line in the form
 so a user fixes a bad schema in one pass. The TOML's tables are only read: what they
 leave out (a field's max) is set in the model. What a source means for each kind of
 probe is asked of kinds.py; what the machine has is asked of the vmlinux.h index and
-the tracefs given to load(); nothing here writes C.
+the tracefs given to load() or check(); nothing here writes C.
 """
 import os
 import re
