@@ -57,11 +57,15 @@ HEADERS := $(wildcard c/*.h include/*.h) $(GEN)/events.gen.h
 all: $(LIB) $(EXAMPLE)
 
 # --- generated code ---------------------------------------------------------------
+# typegen checks the args[N] of syscall tracepoints against the format files of this
+# tracefs: the build host's; `make TRACEFS=DIR` names another, `make TRACEFS=` none.
+TRACEFS ?= $(patsubst %/events,%,$(firstword $(wildcard /sys/kernel/tracing/events /sys/kernel/debug/tracing/events)))
 # typegen leaves unchanged outputs untouched, so only what really changed rebuilds.
-$(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h c/bootstrap.h vendor/vmlinux.h $(wildcard bpf/fill/*.bpf.c)
+$(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h c/bootstrap.h bpf/packet.bpf.h vendor/vmlinux.h \
+		$(wildcard bpf/fill/*.bpf.c)
 	$(call msg,TYPEGEN,$(EVENTS))
 	$(Q)test -n "$(PYTHON)" || { echo "error: no python3 with tomllib and jinja2 found; install python3-jinja2 (see README)" >&2; exit 1; }
-	$(Q)$(PYTHON) typegen/typegen.py $(EVENTS) $(GEN)
+	$(Q)$(PYTHON) typegen/typegen.py $(EVENTS) $(GEN) --tracefs '$(TRACEFS)'
 	$(Q)touch $@
 
 $(GEN_FILES): $(GEN)/.stamp ;
