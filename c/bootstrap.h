@@ -1,6 +1,6 @@
 /* bootstrap.h: the public API of libbootstrap.a, a schema-generated eBPF tracer.
  *
- * Link: libbootstrap.a -ldw -lelf -lz (libbpf is inside the archive).
+ * Link: libbootstrap.a -ldw -lelf -lz -llzma (libbpf is inside the archive).
  * Flow: bootstrap_open() loads and attaches the BPF programs of the selected events,
  * bootstrap_poll() hands each event to a callback (zero copy: pointers are valid during
  * the callback only), bootstrap_stats() reads the drop accounting, bootstrap_close()
@@ -225,7 +225,9 @@ struct bootstrap_symbolizer;
 
 struct bootstrap_symbol {
 	const char *name;       /* the function, or NULL when unknown */
-	uint64_t offset;        /* of the address from the function's start */
+	uint64_t offset;        /* of the address from the function's start; without a name
+				   but with a module, its offset in the module's file (the
+				   vdso's image), for offline tools; else 0 */
 	const char *module;     /* "[kernel]", "[MODULE]" for a kernel module, the file's name
 				   ("libc.so.6"), "[vdso]" ..., or NULL when unknown */
 };
@@ -241,8 +243,8 @@ void bootstrap_symbolizer_free(struct bootstrap_symbolizer *s);
  * valid until the next call on s. */
 int bootstrap_symbolize(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid, const uint64_t *addrs,
 			size_t n, struct bootstrap_symbol *out);
-/* One frame as the JSON output writes it: "name+0xOFF (module)", "0xADDR (module)" or
- * "0xADDR". Returns the length needed without the NUL, like snprintf. */
+/* One frame as the JSON output writes it: "name+0xOFF (module)", "0xADDR (module+0xOFF)"
+ * or "0xADDR". Returns the length needed without the NUL, like snprintf. */
 size_t bootstrap_frame_format(const struct bootstrap_symbol *sym, uint64_t addr, char *buf, size_t cap);
 /* The event's stacks as one line of folded stacks (flame graphs), without a newline:
  * "comm;outermost;...;innermost", user frames then kernel ones ("name_[k]"), each frame
