@@ -580,7 +580,8 @@ static bool user_symbol(struct bootstrap_symbolizer *s, struct proc *p, uint64_t
 	out->offset = addr - m->start + m->off;
 	if (m->path[0] == '[' || !m->ino) { /* [vdso], [vsyscall]: no file to read */
 		out->module = m->path;
-		return strcmp(m->path, "[vdso]") == 0 && (vdso = vdso_get(s, p, m)) && file_symbol(vdso, out->offset, out);
+		return strcmp(m->path, "[vdso]") == 0 && (vdso = vdso_get(s, p, m)) &&
+		       file_symbol(vdso, out->offset, out);
 	}
 	if (!(f = file_get(s, p->pid, m)))
 		return false;

@@ -278,9 +278,11 @@ static int index_functions(struct bs_symfile *f, const struct reader *r)
 
 	if (n < 1)
 		n = 1;  /* none: the module is still known, MiniDebugInfo may name its functions */
-	if (r && !f->debuginfo)
-		f->debugdata_skipped =
-			bs_minidebug_read(&md, dwfl_module_getelf(f->mod, &bias), r->fd, r->started + READ_BUDGET_NS) != 0;
+	if (r && !f->debuginfo) {
+		Elf *elf = dwfl_module_getelf(f->mod, &bias);
+
+		f->debugdata_skipped = bs_minidebug_read(&md, elf, r->fd, r->started + READ_BUDGET_NS) != 0;
+	}
 	if (n == 1 && !md.n_funcs)
 		return 0;  /* nothing to name frames with */
 	if (!(f->funcs = calloc(n - 1 + md.n_funcs, sizeof(*f->funcs)))) {

@@ -144,7 +144,8 @@ Test(profile, vdso_frames_are_named)
 		if (!memmem(ustack, len, "([vdso]", 7))
 			continue;
 		in_vdso++;
-		if (strncmp(ustack, named, sizeof(named) - 1) == 0 && memmem(ustack, len, " ([vdso])\"", 10) == ustack + len - 10)
+		if (strncmp(ustack, named, sizeof(named) - 1) == 0 &&
+		    memmem(ustack, len, " ([vdso])\"", 10) == ustack + len - 10)
 			in_clock++;
 		else if (!shown++)
 			cr_log_info("a sample in the vDSO not named: %s", ustack);
