@@ -170,7 +170,9 @@ struct bootstrap_stats {
 					arena span or field length no program of ours writes */
 	uint64_t map_bytes;          /* memory the kernel charges for this instance's maps */
 	/* user, the symbolizer: mapped files it gave up (not a regular file, not the mapped
-	 * inode, too large, not read within a second, on a FUSE mount, not ELF), processes
+	 * inode, too large, not read within a second, on a FUSE mount, not ELF), or gave up
+	 * in part (MiniDebugInfo past its limits: .dynsym still names), a process's [vdso]
+	 * that is not the tracer's own image (left unnamed), processes
 	 * whose /proc/PID/maps was read only in part (too long), and lookups left unnamed
 	 * because its reading ration (a quarter of each second) was used up */
 	uint64_t sym_files_skipped, sym_maps_truncated, sym_deferred;
@@ -216,9 +218,11 @@ const char *bootstrap_strerror(int err);
 
 /* Symbolizer: stack addresses to function names. Kernel addresses from /proc/kallsyms;
  * user addresses from the process's mappings (/proc/PID/maps) and the symbol tables of
- * its executable and libraries, or their debuginfo installed under /usr/lib/debug,
- * found by build-id (elfutils' libdwfl). A mapped file is opened through the process
- * (/proc/PID/map_files) and read only as a regular file of the mapping's inode.
+ * its executable and libraries (.symtab, .dynsym and MiniDebugInfo, decompressed within
+ * limits), or their debuginfo installed under /usr/lib/debug, found by build-id
+ * (elfutils' libdwfl); its [vdso] from the tracer's own, when it is the same image. A
+ * mapped file is opened through the process (/proc/PID/map_files) and read only as a
+ * regular file of the mapping's inode.
  * Cached per process (an exec or a reused pid is noticed) and per file (shared by every
  * process that maps it). Usable without a tracer. One thread at a time per symbolizer. */
 struct bootstrap_symbolizer;
