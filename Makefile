@@ -36,7 +36,7 @@ CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Ic -I
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Wno-unused-function -Wno-unused-parameter \
 	-Ivendor -I$(GEN) -Iinclude -Ibpf
-LIBS := -ldw -lelf -lz
+LIBS := -ldw -lelf -lz -llzma
 # ./example top draws with ncurses (libncurses-dev); the library does not need it.
 EXAMPLE_LIBS := $(LIBS) -lncurses
 OUT := $(if $(filter build,$(BUILD)),,$(BUILD)/)
@@ -92,7 +92,7 @@ $(BUILD)/c/%.gen.o: $(GEN)/%.gen.c $(HEADERS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-# The archive carries libbpf too, so an embedder links libbootstrap.a -ldw -lelf -lz only.
+# The archive carries libbpf too, so an embedder links libbootstrap.a -ldw -lelf -lz -llzma only.
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@

@@ -1,4 +1,4 @@
-//! build.rs: links libbootstrap.a (with libbpf inside) and its own dependencies -ldw -lelf -lz,
+//! build.rs: links libbootstrap.a (with libbpf inside) and its own dependencies -ldw -lelf -lz -llzma,
 //! and points the crate at the types.gen.rs that typegen made from the same events.toml.
 //! Both come from `make` in the repository root, which sets BOOTSTRAP_LIB and
 //! BOOTSTRAP_GEN_DIR; without them the crate looks where a plain `make` puts them.
@@ -49,5 +49,6 @@ fn main() {
     println!("cargo:rustc-link-lib=dw");
     println!("cargo:rustc-link-lib=elf");
     println!("cargo:rustc-link-lib=z");
+    println!("cargo:rustc-link-lib=lzma");
     println!("cargo:rustc-env=BOOTSTRAP_TYPES_RS={}", types.display());
 }
