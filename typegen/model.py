@@ -28,6 +28,9 @@ MAX_FIELDS = protocol_constant('BOOTSTRAP_MAX_FIELDS')
 TARGET_NAME_MAX = protocol_constant('BOOTSTRAP_TARGET_NAME_MAX')
 STACK_FRAME_BYTES = 8  # a stack field holds __u64 addresses
 ARENA_ALIGN = protocol_constant('BOOTSTRAP_ARENA_ALIGN')
+# unwind = "dwarf": the saved user registers, then the stack copied in chunks of this size.
+USTACK_REGS_BYTES = protocol_constant('BOOTSTRAP_USTACK_REGS_BYTES')
+USTACK_CHUNK = protocol_constant('BOOTSTRAP_USTACK_CHUNK')
 
 # type: (C type, size, signed)
 INT_TYPES = {
@@ -101,6 +104,7 @@ class Field:
         self.var_index = -1
         self.offset = 0
         self.mem = None  # set by validation: where a pointer source points
+        self.unwind = 'fp'  # a stack: walked by frame pointers in the kernel, or 'dwarf'
         # after_exec: (from, end) sources of the value in the new image, when a successful
         # execve replaced the memory the arguments pointed into (end None for char[]).
         self.exec_src = self.exec_end = None
@@ -158,7 +162,10 @@ class Field:
     def max_bytes(self):
         """The most bytes the kernel writes for this variable field (emit.bpf.h), which
         bounds the length user space accepts: a stack's max is in frames, and a char*[]
-        block may end one byte past max, with the NUL of a last string cut there."""
+        block may end one byte past max, with the NUL of a last string cut there. A stack
+        unwound from its unwind tables is the saved registers and the stack copied."""
+        if self.unwind == 'dwarf':
+            return USTACK_REGS_BYTES + self.raw['copy']
         if self.type == 'stack':
             return self.max * STACK_FRAME_BYTES
         return self.max + 1 if self.type == 'char*[]' else self.max
