@@ -555,6 +555,7 @@ class _Checker:
         if unwind == 'dwarf' and f.src and f.src.kind != 'ustack':
             self.err(where, 'unwind = "dwarf" walks user stacks only',
                      'from = "ustack"; a kernel stack is walked by the kernel (unwind = "fp")')
+            return
         if 'copy' in f.raw and unwind != 'dwarf':
             self.err(where, "key 'copy' applies only with unwind = \"dwarf\"",
                      'the bytes of user stack copied per event for unwinding')
