@@ -1,13 +1,15 @@
 """Whole user stacks from unwind tables (profile/cpu's ustack, unwind = "dwarf"): a chain
 built without frame pointers, a leaf that sets up no frame, and Debian's python3 in libz
 reach their callers; a stack whose unwinding stopped early is marked truncated and
-counted (sym_unwind_partial). The expectations are counts from the same run."""
+counted (sym_unwind_partial); unwind tables that lie (nobody's) cannot loop the unwinder. The expectations are counts from the same run."""
 import re
+import subprocess
 
-from conftest import FIXTURES, read_ndjson, run_example
+from conftest import FIXTURES, as_nobody, read_ndjson, run_example
 
 CHAIN = FIXTURES / "unwind_chain"
 LEAF = FIXTURES / "unwind_leaf"
+LOOP = FIXTURES / "unwind_loop"
 # Debian's interpreter, whose libraries (libz among them) have no frame pointers.
 PYTHON = "/usr/bin/python3"
 ZLIB_LOOP = """
@@ -86,3 +88,21 @@ def test_python_in_libz_reaches_main(tmp_path):
     assert in_libz and 5 * sum(r for r, _ in reach) >= 4 * len(in_libz), in_libz
     # Those that do not reach it are marked.
     assert all(cut for r, cut in reach if not r)
+
+
+def test_lying_unwind_tables_cannot_loop_the_unwinder(tmp_path):
+    # nobody's program says, through its unwind tables, that spin_loop calls itself on the
+    # same stack forever. The unwinder keeps only frames that move up the stack: the
+    # samples in the loop have their one true frame, marked truncated and counted.
+    victim = subprocess.Popen([LOOP, "3600"], preexec_fn=as_nobody, cwd="/")
+    try:
+        out = tmp_path / "trace.ndjson"
+        proc = run_example("-e", "profile/cpu", "-p", victim.pid, "-d", "2", "--stats", "-o", out)
+    finally:
+        victim.kill()
+        victim.wait()
+    assert proc.returncode == 0, proc.stderr
+    samples = user_samples(out, victim.pid)
+    in_loop = [(frames, cut) for frames, cut in samples if frames and re.match(r"spin_loop\+0x[9a-d] ", frames[0])]
+    assert in_loop and all(len(frames) == 1 and cut for frames, cut in in_loop), in_loop
+    assert sum(cut for _, cut in samples) == stats_counter(proc.stderr, "sym_unwind_partial")
