@@ -686,12 +686,13 @@ size_t bs_symbolizer_unwind(struct bootstrap_symbolizer *s, pid_t pid, uint64_t 
 	struct bootstrap_ustack_regs regs;
 	enum bs_unwind_end end = BS_UNWIND_PARTIAL;
 	struct unwind_ctx c = { s, NULL };
-	uint64_t ip;
+	uint64_t ip, started;
 	size_t n = 0;
 
 	*whole = false;
 	if (len < sizeof(regs) || !max)
 		return 0;
+	started = now_ns(CLOCK_MONOTONIC);
 	memcpy(&regs, raw, sizeof(regs));
 	ip = regs.ip;
 	if (!(c.p = proc_get(s, pid, upid, &ip, 1))) {
@@ -708,6 +709,9 @@ size_t bs_symbolizer_unwind(struct bootstrap_symbolizer *s, pid_t pid, uint64_t 
 	}
 	*whole = end == BS_UNWIND_COMPLETE;
 	s->counts.unwind_partial += end == BS_UNWIND_PARTIAL;
+	s->counts.unwound++;
+	s->counts.unwind_bytes += len;
+	s->counts.unwind_ns += now_ns(CLOCK_MONOTONIC) - started;
 	return n;
 }
 

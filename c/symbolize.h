@@ -34,7 +34,10 @@ struct bs_symbolizer_counts {
 	uint64_t files_skipped;   /* mapped files given up */
 	uint64_t maps_truncated;  /* maps read in part */
 	uint64_t deferred;        /* lookups left unresolved: the ration was used up */
-	uint64_t unwind_partial;  /* user stacks unwound only in part (unwind = "dwarf") */
+	uint64_t unwound;         /* user stacks unwound (unwind = "dwarf") */
+	uint64_t unwind_bytes;    /* the registers and stack bytes they came with */
+	uint64_t unwind_ns;       /* the time spent unwinding them */
+	uint64_t unwind_partial;  /* of them, those unwound only in part */
 };
 void bs_symbolizer_counts(const struct bootstrap_symbolizer *s, struct bs_symbolizer_counts *out);
 

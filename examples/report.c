@@ -146,4 +146,7 @@ void report_summary(struct report *r, struct bootstrap *b)
 		"  sym_files_skipped %" PRIu64 ", sym_maps_truncated %" PRIu64 ", sym_deferred %" PRIu64
 		", sym_unwind_partial %" PRIu64 "\n",
 		s.sym_files_skipped, s.sym_maps_truncated, s.sym_deferred, s.sym_unwind_partial);
+	if (s.sym_unwound)
+		fprintf(stderr, "  sym_unwound %" PRIu64 " (%" PRIu64 " bytes copied, %.1f ms)\n", s.sym_unwound,
+			s.sym_unwind_bytes, s.sym_unwind_ns / 1e6);
 }
