@@ -28,6 +28,7 @@
 struct bs_unwinder {
 	Dwfl *dwfl;
 	bool attached;
+	bool misplaced;  /* a module libdwfl placed elsewhere than mapped: not unwound */
 	/* The sample being unwound. */
 	pid_t tid;
 	const struct bootstrap_ustack_regs *regs;
@@ -76,8 +77,13 @@ static bool have_module(struct bs_unwinder *u, uint64_t addr)
 		return false;
 	dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
 	*userdata = (void *)m.sf;
-	/* libdwfl places the ELF by its first segment: it must agree with the mapping. */
-	return dwfl_module_getelf(mod, &bias) && bias == m.bias && dwfl_addrmodule(u->dwfl, addr) == mod;
+	/* libdwfl places the ELF by its first segment: it must agree with the mapping, or
+	 * every frame in it would be looked up at the wrong place. Such a module stays in
+	 * the Dwfl, so nothing of the process is unwound until its mappings change. */
+	if (dwfl_module_getelf(mod, &bias) && bias == m.bias && dwfl_addrmodule(u->dwfl, addr) == mod)
+		return true;
+	u->misplaced = true;
+	return false;
 }
 
 static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_arg)
@@ -149,7 +155,7 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	}
 	/* The next step needs the unwind tables of the code at pc (a return address: the
 	 * call is the byte before it). */
-	return have_module(u, activation ? pc : pc - 1) ? DWARF_CB_OK : DWARF_CB_ABORT;
+	return !u->misplaced && have_module(u, activation ? pc : pc - 1) ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
 size_t bs_unwind(struct bs_unwinder **up, pid_t pid, pid_t tid, const struct bootstrap_ustack_regs *regs,
@@ -181,7 +187,7 @@ size_t bs_unwind(struct bs_unwinder **up, pid_t pid, pid_t tid, const struct boo
 	u->max = max;
 	u->n = 0;
 	u->end = BS_UNWIND_PARTIAL;
-	if (!have_module(u, regs->ip))
+	if (u->misplaced || !have_module(u, regs->ip))
 		return 1;
 	/* Once the first module is in: libdwfl takes the machine from its ELF. */
 	if (!u->attached && !(u->attached = dwfl_attach_state(u->dwfl, NULL, pid, &thread_callbacks, u)))
