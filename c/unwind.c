@@ -39,6 +39,7 @@ struct bs_unwinder {
 	uint64_t *frames;
 	size_t max, n;
 	uint64_t last_sp;
+	uint64_t last_at;  /* the code of the last frame: its pc, or a return address less 1 */
 	enum bs_unwind_end end;
 };
 
@@ -148,6 +149,7 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	    (u->n && sp <= u->last_sp))
 		return DWARF_CB_ABORT;
 	u->last_sp = sp;
+	u->last_at = activation ? pc : pc - 1;
 	u->frames[u->n++] = pc;
 	if (u->n == u->max) {
 		u->end = BS_UNWIND_MAX;
@@ -156,6 +158,37 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	/* The next step needs the unwind tables of the code at pc (a return address: the
 	 * call is the byte before it). */
 	return !u->misplaced && have_module(u, activation ? pc : pc - 1) ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+/* Whether the last frame is the outermost by its own unwind tables: its return address
+ * is undefined there (_start, a thread's start). libdwfl also ends without an error
+ * where a return address could not be read (outside the copy), which is no end. */
+static bool outermost(struct bs_unwinder *u)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, u->last_at);
+	Dwarf_CFI *cfis[2];
+	Dwarf_Addr bias[2];
+
+	if (!mod)
+		return false;
+	cfis[0] = dwfl_module_eh_cfi(mod, &bias[0]);
+	cfis[1] = dwfl_module_dwarf_cfi(mod, &bias[1]);
+	for (int i = 0; i < 2; i++) {
+		Dwarf_Op mem[3], *ops;
+		Dwarf_Frame *frame;
+		size_t nops;
+		int ra;
+		bool undefined;
+
+		if (!cfis[i] || dwarf_cfi_addrframe(cfis[i], u->last_at - bias[i], &frame) != 0)
+			continue;
+		ra = dwarf_frame_info(frame, NULL, NULL, NULL);
+		/* Undefined: no operations, ops pointing at mem (a null ops is "same value"). */
+		undefined = ra >= 0 && dwarf_frame_register(frame, ra, mem, &ops, &nops) == 0 && ops == mem && !nops;
+		free(frame);
+		return undefined;
+	}
+	return false;
 }
 
 size_t bs_unwind(struct bs_unwinder **up, pid_t pid, pid_t tid, const struct bootstrap_ustack_regs *regs,
@@ -192,7 +225,7 @@ size_t bs_unwind(struct bs_unwinder **up, pid_t pid, pid_t tid, const struct boo
 	/* Once the first module is in: libdwfl takes the machine from its ELF. */
 	if (!u->attached && !(u->attached = dwfl_attach_state(u->dwfl, NULL, pid, &thread_callbacks, u)))
 		return 1;
-	if (dwfl_getthread_frames(u->dwfl, tid, on_frame, u) == 0)
+	if (dwfl_getthread_frames(u->dwfl, tid, on_frame, u) == 0 && outermost(u))
 		u->end = BS_UNWIND_COMPLETE;
 	*end = u->end;
 	return u->n ? u->n : 1;
