@@ -19,6 +19,10 @@
  * bytes and program headers move) drops what was known of it. A process that has
  * exited keeps its entry (until evicted), so that its last samples, delivered after the
  * exit, are still named: nothing else can have its pid until another process gets it.
+ * A user stack copied for unwinding (unwind = "dwarf") is unwound here too
+ * (bs_symbolizer_unwind, c/unwind.c), from the same files: a process keeps its unwinder
+ * while its maps do, and all unwinders are dropped when a file is evicted (they hold
+ * its bytes).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -4,8 +4,9 @@
  * The file is opened by the tracer itself, through /proc/PID/map_files (the very file
  * mapped, even when deleted or replaced) or else the mapping's path under
  * /proc/PID/root, never blocking (bs_open_regular), and must be a regular file with the
- * mapping's device and inode. What names its functions is read into memory (so that
- * the owner cannot fault the tracer by truncating a file libelf had mapped), and
+ * mapping's device and inode. What names its functions and unwinds its stacks is read
+ * into memory (so that the owner cannot fault the tracer by truncating a file libelf had
+ * mapped), and
  * libdwfl gets it from callbacks of our own: separate debuginfo only by build-id under
  * the system's debug directory, never by a name the file carries (.gnu_debuglink may
  * name a FIFO, /dev/zero or a watchdog device), and no MiniDebugInfo, whose xz stream
