@@ -13,6 +13,7 @@
 #include "maps.bpf.h"
 #include "aggregate.bpf.h"
 #include "emit.bpf.h"
+#include "ustack_copy.bpf.h"
 #include "packet.bpf.h"
 #include "targets.bpf.h"
 #include "entry.bpf.h"

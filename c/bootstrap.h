@@ -176,6 +176,13 @@ struct bootstrap_stats {
 	 * whose /proc/PID/maps was read only in part (too long), and lookups left unnamed
 	 * because its reading ration (a quarter of each second) was used up */
 	uint64_t sym_files_skipped, sym_maps_truncated, sym_deferred;
+	/* user: stacks unwound from unwind tables (unwind = "dwarf") that stopped before the
+	 * outermost frame (no unwind data or module for a frame, or the stack copy ended):
+	 * delivered with their frames so far, marked truncated */
+	uint64_t sym_unwind_partial;
+	/* user: stacks unwound from unwind tables, the register and stack bytes the kernel
+	 * copied for them, and the time spent unwinding them (ns) */
+	uint64_t sym_unwound, sym_unwind_bytes, sym_unwind_ns;
 };
 
 int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out);

@@ -118,10 +118,18 @@ test-install: $(LIB)
 
 # The sampling tests walk burn's user stack by its frame pointers.
 $(TEST_BIN)/fixtures/burn: CFLAGS += -fno-omit-frame-pointer -fno-optimize-sibling-calls
+# The unwinding tests: a chain only the unwind tables can walk, and (a second build of the
+# same source) a leaf without a frame under a caller built with frame pointers.
+$(TEST_BIN)/fixtures/unwind_chain: CFLAGS += -fomit-frame-pointer
+FIXTURES += $(TEST_BIN)/fixtures/unwind_leaf
+$(TEST_BIN)/fixtures/unwind_leaf: tests/fixtures/unwind_chain.c
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(FIXTURE_CFLAGS) -O1 -fno-omit-frame-pointer -momit-leaf-frame-pointer $< -o $@
 # Its recursion stays a recursion (not a loop), one call per level.
 $(TEST_BIN)/fixtures/probe_target: CFLAGS += -fno-optimize-sibling-calls
 
-# burn with MiniDebugInfo, stripped: its functions are named from that alone (tests/example).
+# burn with MiniDebugInfo, stripped: its functions are named from that alone (tests/cli).
 $(TEST_BIN)/fixtures/burn-minidebug: $(TEST_BIN)/fixtures/burn
 	$(call minidebug,$<,$@)
 

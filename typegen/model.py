@@ -21,6 +21,9 @@ COMM_LEN = protocol_constant('BOOTSTRAP_COMM_LEN')
 
 # What a name that becomes part of a C identifier (category, event, field, aggregation) may be.
 IDENT = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+# unwind = "dwarf": the saved user registers, then the stack copied in chunks of this size.
+USTACK_REGS_BYTES = protocol_constant('BOOTSTRAP_USTACK_REGS_BYTES')
+USTACK_CHUNK = protocol_constant('BOOTSTRAP_USTACK_CHUNK')
 
 # type: (C type, size, signed)
 INT_TYPES = {
@@ -75,6 +78,8 @@ class Field:
         self.var_index = -1
         self.offset = 0
         self.mem = None  # set by validation: where a pointer source points
+        self.unwind = 'fp'  # a stack: walked by frame pointers in the kernel, or 'dwarf'
+        self.copy = 0       # unwind = 'dwarf': bytes of user stack copied per event
         # after_exec: (from, end) sources of the value in the new image, when a successful
         # execve replaced the memory the arguments pointed into (end None for char[]).
         self.exec_src = self.exec_end = None
@@ -128,7 +133,10 @@ class Field:
     def max_bytes(self):
         """The most bytes the kernel writes for this variable field (emit.bpf.h), which
         bounds the length user space accepts: a stack's max is in frames, and a char*[]
-        block may end one byte past max, with the NUL of a last string cut there."""
+        block may end one byte past max, with the NUL of a last string cut there. A stack
+        unwound from its unwind tables is the saved registers and the stack copied."""
+        if self.unwind == 'dwarf':
+            return USTACK_REGS_BYTES + self.copy
         if self.type == 'stack':
             return self.max * STACK_FRAME_BYTES
         return self.max + 1 if self.type == 'char*[]' else self.max

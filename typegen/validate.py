@@ -14,7 +14,7 @@ import tomllib
 import validate_aggregate
 from kinds import AUXV, KINDS, MAX_ARGS, MAX_FREQUENCY, PKT_SOURCES
 from model import (FIELD_MAX_BYTES, FIXED_TYPES, IDENT, INT_TYPES, MAX_FIELDS, STACK_FRAME_BYTES, TARGET_NAME_MAX,
-                   VAR_TYPES, Event, Field, Schema, Source, layout, schema_type)
+                   USTACK_CHUNK, USTACK_REGS_BYTES, VAR_TYPES, Event, Field, Schema, Source, layout, schema_type)
 
 MAX_ITEMS_CAP = 1024
 MAX_ITEMS_DEFAULT = 64
@@ -40,7 +40,7 @@ ATTACH_KEYS = sorted({k for kind in KINDS.values() for k in kind.attach_keys})
 EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'fill', 'kind', 'runtime', 'opt_in', *ATTACH_KEYS, 'emit',
               'aggregate')
 FIELD_KEYS = ('name', 'type', 'from', 'max', 'mem', 'len', 'end', 'when', 'shift', 'mask',
-              'max_items', 'after_exec')
+              'max_items', 'after_exec', 'unwind', 'copy')
 VAR_ONLY_KEYS = ('max', 'len', 'end', 'when', 'max_items', 'after_exec')
 # What after_exec may read: the new image, through the current task.
 NEW_IMAGE_SOURCES = ('task', 'auxv')
@@ -57,6 +57,11 @@ SOURCE_TEXT = {'arg': 'args[N]', 'ret': 'ret', 'ctx': 'ctx.FIELD', 'dataloc': 'd
 STACK_SOURCES = ('kstack', 'ustack')
 # Frames a stack field keeps by default: the kernel's default perf_event_max_stack.
 STACK_DEFAULT_FRAMES = 127
+UNWIND_MODES = ('fp', 'dwarf')
+# unwind = "dwarf": bytes of user stack copied per event unless `copy` says.
+STACK_COPY_DEFAULT = 16384
+STACK_COPY_CHUNK = USTACK_CHUNK
+STACK_COPY_MAX = (FIELD_MAX_BYTES - USTACK_REGS_BYTES) // USTACK_CHUNK * USTACK_CHUNK
 
 
 def kind_text(ev):
@@ -292,6 +297,10 @@ class _Checker:
             # another on its CPU (XDP, in softirq) must never write there.
             self.err(ev.label, f'kind {ev.kind.name} takes no variable fields',
                      'integer and ip fields only: its handler may interrupt another\'s arena write')
+        dwarf = [f for f in ev.fields if f.unwind == 'dwarf']
+        for f in dwarf[1:]:
+            self.err(f'{ev.label} field {f.name!r}', 'a second stack with unwind = "dwarf"',
+                     'one per event: it is the user stack')
         self.check_new_image(ev)
         validate_aggregate.check(self, ev, table)
         uses_ctx = any(s.kind in ('ctx', 'dataloc') for f in ev.fields for src in f.sources for s in src.walk())
@@ -336,6 +345,9 @@ class _Checker:
         for key in ('shift', 'mask'):
             if key in raw and not f.is_int:
                 self.err(where, f'key {key!r} is only for integer fields', 'u8..u64, s8..s64, bool')
+        for key in ('unwind', 'copy'):
+            if key in raw and f.type != 'stack':
+                self.err(where, f'key {key!r} is only for stack fields', 'type = "stack", from = "ustack"')
         if f.type == 'stack' or (f.src and f.src.kind in STACK_SOURCES):
             self.check_stack_field(f, raw, where, earlier)
         elif f.is_var:
@@ -552,7 +564,9 @@ class _Checker:
                      'kstack: the kernel stack, ustack: the user stack')
         for key in ('mem', 'len', 'end', 'max_items'):
             if key in raw:
-                self.err(where, f'key {key!r} is not for stacks', 'a stack takes max (frames) and when')
+                self.err(where, f'key {key!r} is not for stacks',
+                         'a stack takes max (frames), when, and for ustack unwind and copy')
+        self.check_unwind(f, raw, where)
         cap = FIELD_MAX_BYTES // STACK_FRAME_BYTES
         frames = f.max = raw.get('max', STACK_DEFAULT_FRAMES)
         if not isinstance(frames, int) or isinstance(frames, bool) or not 1 <= frames <= cap:
@@ -561,6 +575,31 @@ class _Checker:
         f.mem = 'kernel' if f.src and f.src.kind == 'kstack' else 'user'
         if 'when' in raw:
             f.when = self.check_when(where, raw['when'], earlier)
+
+    def check_unwind(self, f, raw, where):
+        """unwind = "fp" (frame pointers, in the kernel) or "dwarf" (the user registers and
+        `copy` bytes of the user stack, unwound in user space from the unwind tables)."""
+        unwind = raw.get('unwind', 'fp')
+        if unwind not in UNWIND_MODES:
+            self.err(where, f'unwind {unwind!r} is not a way to walk a stack',
+                     'unwind = "fp" (frame pointers) or "dwarf" (unwind tables, user stacks)')
+            return
+        if unwind == 'dwarf' and f.src and f.src.kind != 'ustack':
+            self.err(where, 'unwind = "dwarf" walks user stacks only',
+                     'from = "ustack"; a kernel stack is walked by the kernel (unwind = "fp")')
+            return
+        if 'copy' in raw and unwind != 'dwarf':
+            self.err(where, "key 'copy' applies only with unwind = \"dwarf\"",
+                     'the bytes of user stack copied per event for unwinding')
+        if unwind != 'dwarf':
+            return
+        f.unwind = 'dwarf'
+        copy = f.copy = raw.get('copy', STACK_COPY_DEFAULT)
+        if (not isinstance(copy, int) or isinstance(copy, bool) or not STACK_COPY_CHUNK <= copy <= STACK_COPY_MAX
+                or copy % STACK_COPY_CHUNK):
+            self.err(where, f'copy {copy!r} bytes is out of range',
+                     f'a multiple of {STACK_COPY_CHUNK} in {STACK_COPY_CHUNK}..{STACK_COPY_MAX} '
+                     '(the arena field cap less the saved registers)')
 
     @staticmethod
     def default_mem(ev, src):

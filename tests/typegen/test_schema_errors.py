@@ -24,7 +24,7 @@ RETURN_PROBE_SOURCES = 'allowed here: ret, task.A.B, auxv.AT_NAME, entry.args[N]
 RETURN_POINTS = 'kretprobe, uretprobe, syscalls/sys_exit_*'
 IDENT_FIELD = 'letters, digits, _; not starting with a digit; not a C keyword or macro'
 EVENT_KEYS = 'id, comment, payload, ctx_type, fill, kind, runtime, opt_in, binary, frequency, function, interface, emit, aggregate'
-FIELD_KEYS = 'name, type, from, max, mem, len, end, when, shift, mask, max_items, after_exec'
+FIELD_KEYS = 'name, type, from, max, mem, len, end, when, shift, mask, max_items, after_exec, unwind, copy'
 KINDS = 'tracepoint, kprobe, kretprobe, uprobe, uretprobe, xdp, perf_event'
 # What each attach key's value must be, as messages say.
 ATTACH_VALUES = {'function': "the function's symbol, without white space or colons",
