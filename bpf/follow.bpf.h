@@ -4,8 +4,11 @@
  * it first runs (the fork tracepoint fires before the child is woken), so none of its
  * events is missed; a process is removed when its task is freed, after its exit event.
  * tp_btf programs need no tracefs and see the task structs directly. */
-#ifndef BOOTSTRAP_TRACK_BPF_H
-#define BOOTSTRAP_TRACK_BPF_H
+#ifndef BOOTSTRAP_FOLLOW_BPF_H
+#define BOOTSTRAP_FOLLOW_BPF_H
+
+#include <bpf/bpf_tracing.h>
+#include "maps.bpf.h"
 
 const volatile __u32 follow_children = 0;
 

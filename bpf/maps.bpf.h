@@ -5,6 +5,9 @@
 #ifndef BOOTSTRAP_MAPS_BPF_H
 #define BOOTSTRAP_MAPS_BPF_H
 
+#include "bootstrap_protocol.h"
+#include "events.gen.h"
+
 /* Headers (+ fixed payloads) of every event, in commit order. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -60,7 +63,7 @@ struct {
 volatile __u32 n_excluded;
 
 /* Adds n to a per-CPU counter or aggregate: atomically, as handlers of one event may
- * preempt one another on a CPU (emit.bpf.h). */
+ * preempt one another on a CPU (record.bpf.h). */
 #define bs_count(p, n) __sync_fetch_and_add((p), (n))
 
 /* Fixed at load time (read-only: the verifier treats them as constants). */

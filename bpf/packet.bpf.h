@@ -2,11 +2,12 @@
  * (what pkt.* sources read: length, interface, L3 and L4 protocols, addresses, ports),
  * and an xdp event begins and commits here rather than in bs_begin/bs_commit: there is
  * no current task (softirq), so no task filter applies and the header's task fields
- * stay zero, and the arena is never touched (the nesting argument is in emit.bpf.h). */
+ * stay zero, and the arena is never touched (the nesting argument is in record.bpf.h). */
 #ifndef BOOTSTRAP_PACKET_BPF_H
 #define BOOTSTRAP_PACKET_BPF_H
 
 #include <bpf/bpf_endian.h>
+#include "record.bpf.h"
 
 #define BS_ETH_P_IP 0x0800
 #define BS_ETH_P_IPV6 0x86dd

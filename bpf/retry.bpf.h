@@ -15,6 +15,8 @@
 #ifndef BOOTSTRAP_RETRY_BPF_H
 #define BOOTSTRAP_RETRY_BPF_H
 
+#include "record.bpf.h"
+
 struct bs_retry {
 	__u64 timestamp_ns; /* the entry's header timestamp */
 	__u64 mm;           /* the address space the arguments point into */

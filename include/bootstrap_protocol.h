@@ -82,7 +82,7 @@ struct bootstrap_var {
 	__u32 len;
 };
 
-/* Every event's arena span starts and ends at a multiple of this (bpf/emit.bpf.h). */
+/* Every event's arena span starts and ends at a multiple of this (bpf/record.bpf.h). */
 #define BOOTSTRAP_ARENA_ALIGN 8
 
 /* The event_index of a filler record: no event, only an arena span [arena_start,

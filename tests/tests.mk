@@ -11,12 +11,26 @@ CRITERION_FLAGS ?= --jobs 1
 FIXTURE_CFLAGS = $(filter-out $(SANITIZE),$(CFLAGS))
 
 # The VM run comes last, once the host suites have passed (it would share their 2 CPUs).
-test: test-typegen test-unit test-sanitize test-install test-e2e test-cli test-import test-aggregate test-rust test-embed-cpp
+test: test-typegen test-bpf-headers test-unit test-sanitize test-install test-e2e test-cli test-import test-aggregate test-rust test-embed-cpp
 	$(Q)$(MAKE) --no-print-directory vmtest
 
 test-typegen: $(GEN)/.stamp
 	$(call msg,PYTEST,tests/typegen)
 	$(Q)$(PYTHON) -m pytest -q tests/typegen
+
+# Every BPF header, hand-written or generated, compiles on its own with the flags of
+# bootstrap.bpf.c after only what each BPF source starts with (vmlinux.h, then
+# bpf_helpers.h), and twice (its include guard): one that leans on a header included
+# before it fails here.
+BPF_HEADERS = $(wildcard bpf/*.h) $(GEN)/aggregate.gen.bpf.h $(GEN)/fill.gen.bpf.h
+.PHONY: test-bpf-headers
+test-bpf-headers: $(GEN)/.stamp
+	$(call msg,CLANG,bpf headers alone)
+	$(Q)n=0; for h in $(notdir $(BPF_HEADERS)); do \
+		printf '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n#include "%s"\n#include "%s"\n' $$h $$h | \
+		$(CLANG) $(BPF_CFLAGS) -fsyntax-only -x c - || { echo "bpf headers: $$h does not compile alone" >&2; \
+		echo "bpf headers: $$n passed, 1 failed"; exit 1; }; n=$$((n + 1)); \
+	done; echo "bpf headers: $$n passed, 0 failed"
 
 $(TEST_BIN)/unit: $(wildcard tests/unit/*.c) $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)

@@ -156,7 +156,7 @@ class Field:
 
     @property
     def max_bytes(self):
-        """The most bytes the kernel writes for this variable field (emit.bpf.h), which
+        """The most bytes the kernel writes for this variable field (fields.bpf.h), which
         bounds the length user space accepts: a stack's max is in frames, and a char*[]
         block may end one byte past max, with the NUL of a last string cut there."""
         if self.type == 'stack':
