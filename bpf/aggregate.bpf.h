@@ -14,7 +14,7 @@
 #include "maps.bpf.h"
 
 /* Set by the loader: count every event per process in bs_top and send nothing. */
-const volatile __u32 top_mode = 0;
+const volatile __u32 bs_top_mode = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -80,7 +80,7 @@ static __always_inline __u32 bs_hist_bucket(__u64 v, bool is_signed)
 static __always_inline void bs_top_count(__u32 index, __u32 tgid)
 {
 	struct bootstrap_top_key k = { .tgid = tgid, .event_index = index };
-	struct bootstrap_kcounters *cnt = bpf_map_lookup_elem(&counters, &index);
+	struct bootstrap_kcounters *cnt = bpf_map_lookup_elem(&bs_counters, &index);
 	__u64 *v;
 
 	if (!cnt)

@@ -64,7 +64,7 @@ static __always_inline char *bs_arena_dst(struct bs_emit *e, __u64 n)
 {
 	if (e->head + n > e->limit)
 		return NULL;
-	return e->region + (e->head & arena_mask);
+	return e->region + (e->head & bs_arena_mask);
 }
 
 /* A field whose `when` was false: present, empty. */

@@ -108,7 +108,7 @@ static __always_inline void *bs_begin_packet(struct bs_emit *e, __u32 index, __u
 	struct bootstrap_kcounters *cnt;
 	struct bootstrap_header *h;
 
-	if (index >= BOOTSTRAP_N_EVENTS || !enabled[index])
+	if (index >= BOOTSTRAP_N_EVENTS || !bs_enabled[index])
 		return NULL;
 	h = bs_reserve(index, size, &cnt);
 	if (!h)
@@ -117,7 +117,7 @@ static __always_inline void *bs_begin_packet(struct bs_emit *e, __u32 index, __u
 	__builtin_memset(e, 0, sizeof(*e));
 	e->hdr = h;
 	e->cnt = cnt;
-	h->timestamp_ns = bpf_ktime_get_boot_ns() + boot_to_wall_ns;
+	h->timestamp_ns = bpf_ktime_get_boot_ns() + bs_boot_to_wall_ns;
 	h->event_id = id;
 	h->event_index = index;
 	h->cpu = bpf_get_smp_processor_id();

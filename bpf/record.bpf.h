@@ -20,7 +20,7 @@
  * packet.bpf.h). Nothing here may therefore be owned by an event for its duration.
  *
  * Invariant: every arena byte an event writes lies in its own reservation
- * [arena_start, limit), taken by one compare-and-swap on arena_ctl.head from a head
+ * [arena_start, limit), taken by one compare-and-swap on bs_arena_ctl.head from a head
  * read before it, and ending at or below released + region as read before that CAS.
  * - Disjoint: reservations are cut from head by successful CASes, each from the value
  *   the previous one left, so no two overlap; a CAS that fails changed nothing (another
@@ -82,7 +82,7 @@ static __always_inline void bs_fill_header(struct bootstrap_header *h, __u64 pid
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct task_struct *parent = task->real_parent;
 
-	h->timestamp_ns = bpf_ktime_get_boot_ns() + boot_to_wall_ns;
+	h->timestamp_ns = bpf_ktime_get_boot_ns() + bs_boot_to_wall_ns;
 	h->pid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
 	h->ppid = parent->tgid;
@@ -103,10 +103,10 @@ static __always_inline struct bootstrap_header *bs_reserve(__u32 index, __u32 si
 {
 	struct bootstrap_header *h;
 
-	*cnt = bpf_map_lookup_elem(&counters, &index);
+	*cnt = bpf_map_lookup_elem(&bs_counters, &index);
 	if (!*cnt)
 		return NULL;
-	h = bpf_ringbuf_reserve(&events_rb, sizeof(*h) + size, 0);
+	h = bpf_ringbuf_reserve(&bs_events_rb, sizeof(*h) + size, 0);
 	if (!h)
 		bs_count(&(*cnt)->ringbuf_full, 1);
 	return h;
@@ -129,7 +129,7 @@ static __always_inline bool bs_arena_reserve(struct bs_emit *e, __u32 need)
 	for (int i = 0; i < BS_RESERVE_TRIES; i++) {
 		__u64 head = *(volatile __u64 *)&ctl->head;
 		__u64 released = *(volatile __u64 *)&ctl->released;
-		__u64 end = released + arena_mask + 1;
+		__u64 end = released + bs_arena_mask + 1;
 		__u64 want = need;
 
 		/* released past head would be a confused consumer: then reserve nothing. */
@@ -160,7 +160,7 @@ static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, 
 
 	if (!bs_wanted(index, pid_tgid >> 32))
 		return NULL;
-	if (top_mode) {
+	if (bs_top_mode) {
 		bs_top_count(index, pid_tgid >> 32);
 		return NULL;
 	}
@@ -169,8 +169,8 @@ static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, 
 	e->ctl = NULL;
 	e->head = e->limit = 0;
 	if (arena_need) {
-		e->region = bpf_map_lookup_elem(&arena, &cpu);
-		e->ctl = bpf_map_lookup_elem(&arena_ctl, &cpu);
+		e->region = bpf_map_lookup_elem(&bs_arena, &cpu);
+		e->ctl = bpf_map_lookup_elem(&bs_arena_ctl, &cpu);
 		if (!e->region || !e->ctl)
 			return NULL;
 	}
@@ -228,9 +228,9 @@ static __always_inline void bs_discard(struct bs_emit *e)
 static __always_inline bool bs_ring_crossed(__u32 payload_size)
 {
 	__u64 rec = sizeof(struct bootstrap_header) + payload_size + 8; /* + ring record header */
-	__u64 backlog = bpf_ringbuf_query(&events_rb, BPF_RB_AVAIL_DATA);
+	__u64 backlog = bpf_ringbuf_query(&bs_events_rb, BPF_RB_AVAIL_DATA);
 
-	return backlog >= wake_ring_bytes && backlog < wake_ring_bytes + rec;
+	return backlog >= bs_wake_ring_bytes && backlog < bs_wake_ring_bytes + rec;
 }
 
 /* What the event's fields met (faults, truncation, arena losses) into its counters, once
@@ -259,7 +259,7 @@ static __always_inline void bs_commit(struct bs_emit *e, __u32 payload_size)
 		__u64 released = *(volatile __u64 *)&e->ctl->released;
 
 		end = bs_arena_settle(e, (e->head + BOOTSTRAP_ARENA_ALIGN - 1) & ~(__u64)(BOOTSTRAP_ARENA_ALIGN - 1));
-		if (end - released >= wake_arena_bytes && e->hdr->arena_start - released < wake_arena_bytes)
+		if (end - released >= bs_wake_arena_bytes && e->hdr->arena_start - released < bs_wake_arena_bytes)
 			flags = BPF_RB_FORCE_WAKEUP;
 	}
 	if (bs_ring_crossed(payload_size))
@@ -270,7 +270,7 @@ static __always_inline void bs_commit(struct bs_emit *e, __u32 payload_size)
 	bpf_ringbuf_submit(e->hdr, flags);
 }
 
-/* An aggregate-only event: the filters of bs_begin (only enabled[] without a current
+/* An aggregate-only event: the filters of bs_begin (only bs_enabled[] without a current
  * task), then e set up over the caller's stack header h with no arena (no variable
  * field is filled). False when filtered out, or counted for `top` instead. */
 static __always_inline bool bs_begin_quiet(struct bs_emit *e, struct bootstrap_header *h, __u32 index,
@@ -279,13 +279,13 @@ static __always_inline bool bs_begin_quiet(struct bs_emit *e, struct bootstrap_h
 	__u32 tgid = has_task ? bpf_get_current_pid_tgid() >> 32 : 0;
 	struct bootstrap_kcounters *cnt;
 
-	if (has_task ? !bs_wanted(index, tgid) : index >= BOOTSTRAP_N_EVENTS || !enabled[index])
+	if (has_task ? !bs_wanted(index, tgid) : index >= BOOTSTRAP_N_EVENTS || !bs_enabled[index])
 		return false;
-	if (has_task && top_mode) {
+	if (has_task && bs_top_mode) {
 		bs_top_count(index, tgid);
 		return false;
 	}
-	cnt = bpf_map_lookup_elem(&counters, &index);
+	cnt = bpf_map_lookup_elem(&bs_counters, &index);
 	if (!cnt)
 		return false;
 	__builtin_memset(e, 0, sizeof(*e));

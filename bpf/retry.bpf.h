@@ -39,7 +39,7 @@ static __always_inline bool bs_retry_stash(struct bs_emit *e, struct task_struct
 {
 	struct bs_retry *st;
 
-	if (!e->faults || index >= BOOTSTRAP_N_EVENTS || !retry_enabled[index])
+	if (!e->faults || index >= BOOTSTRAP_N_EVENTS || !bs_retry_enabled[index])
 		return false;
 	st = bpf_task_storage_get(&bs_retry, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!st)

@@ -18,7 +18,7 @@ static void quiesce(struct bootstrap *b)
 	if (b->quiesced)
 		return;
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
-		b->skel->bss->enabled[i] = 0;
+		b->skel->bss->bs_enabled[i] = 0;
 	b->quiesced = true;
 }
 

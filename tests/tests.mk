@@ -94,9 +94,9 @@ test-sanitize: $(FIXTURES) $(SYMFIX)
 	rc=$$?; if [ -n "$$(ls -A $(SANITIZE_LOGS))" ]; then cat $(SANITIZE_LOGS)/* >&2; \
 		echo "FAIL: sanitizer reports in $(SANITIZE_LOGS)" >&2; exit 1; fi; exit $$rc
 
-test-install: $(LIB)
+test-install: $(LIB) $(BUILD)/bootstrap.bpf.o
 	$(Q)tests/install_test.sh
-	$(Q)tests/symbols_test.sh $(LIB_OBJS)
+	$(Q)tests/symbols_test.sh --bpf $(BUILD)/bootstrap.bpf.o $(LIB_OBJS)
 
 # The sampling tests walk burn's user stack by its frame pointers.
 $(TEST_BIN)/fixtures/burn: CFLAGS += -fno-omit-frame-pointer -fno-optimize-sibling-calls
