@@ -194,7 +194,6 @@ class Event:
         self.category, self.name, self.raw, self.index = category, name, raw, index
         self.id = raw.get('id')
         self.comment = raw.get('comment', '')
-        self.fill = raw.get('fill')
         self.kind = KINDS.get(raw.get('kind', 'tracepoint'))
         self.runtime = raw.get('runtime', False) is True
         self.opt_in = raw.get('opt_in', False) is True
@@ -284,7 +283,7 @@ class Event:
         """A sys_enter_* event whose user-memory reads, when they fault, are redone at
         the syscall's exit from the stashed arguments (it reads nothing else of ctx)."""
         # Not with a kernel stack: the exit's would stand in for the entry's.
-        return (self.is_sys_enter and self.emit and self.fill != 'custom' and
+        return (self.is_sys_enter and self.emit and
                 not self._source_kinds() & {'ctx', 'kstack'} and any(f.reads_user for f in self.fields))
 
     @property

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """typegen.py: turns events.toml into the tracer's generated code.
 
-    typegen.py EVENTS.toml OUTDIR [--vmlinux H] [--tracefs DIR] [--fill-dir DIR]
+    typegen.py EVENTS.toml OUTDIR [--vmlinux H] [--tracefs DIR]
     typegen.py import CATEGORY/NAME... (tables for tracepoints, see tracefs_import.py)
 
 writes OUTDIR/events.gen.h (shared structs, enums, layout asserts), fill.gen.bpf.h (the
@@ -55,7 +55,7 @@ def render(schema, vmlinux):
 
     def ctx_decl(ev):
         """The handler's context type; void where nothing reads it, or the struct is absent."""
-        if not ev.ctx_type or not (ev.uses_ctx or ev.fill == 'custom' or ev.retries or ev.kind.name != 'tracepoint'):
+        if not ev.ctx_type or not (ev.uses_ctx or ev.retries or ev.kind.name != 'tracepoint'):
             return 'void'
         has = vmlinux is None or vmlinux.has_struct(ev.ctx_type)
         return f'struct {ev.ctx_type}' if has else 'void'
@@ -97,8 +97,6 @@ def main(argv=None):
                     help='kernel type dump checked for ctx./task. sources ("" to skip)')
     ap.add_argument('--tracefs', default=default_tracefs(),
                     help='tracefs root for syscall argument counts (default: the mounted one)')
-    ap.add_argument('--fill-dir', default=os.path.relpath(os.path.join(HERE, '..', 'bpf', 'fill')),
-                    help='where fill = "custom" events find NAME.bpf.c')
     args = ap.parse_args(argv)
 
     vmlinux = None
@@ -108,7 +106,7 @@ def main(argv=None):
             return 1
         vmlinux = VmlinuxIndex(args.vmlinux)
     try:
-        schema = validate.load(args.events, vmlinux, args.tracefs, os.path.normpath(args.fill_dir))
+        schema = validate.load(args.events, vmlinux, args.tracefs)
     except validate.SchemaError as e:
         for line in e.errors:
             print(line, file=sys.stderr)

@@ -36,7 +36,7 @@ C_MACROS = {'NULL', 'errno', 'linux', 'unix',
             'sigev_notify_function', 'sigev_notify_attributes'}
 
 ATTACH_KEYS = sorted({k for kind in KINDS.values() for k in kind.attach_keys})
-EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'fill', 'kind', 'runtime', 'opt_in', *ATTACH_KEYS, 'emit',
+EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'kind', 'runtime', 'opt_in', *ATTACH_KEYS, 'emit',
               'aggregate')
 FIELD_KEYS = ('name', 'type', 'from', 'max', 'mem', 'len', 'end', 'when', 'shift', 'mask',
               'max_items', 'after_exec')
@@ -84,8 +84,8 @@ def _allowed(seq):
 class _Checker:
     """Validates one parsed TOML document; collects errors instead of stopping."""
 
-    def __init__(self, path, vmlinux, tracefs, fill_dir):
-        self.path, self.vmlinux, self.tracefs, self.fill_dir = path, vmlinux, tracefs, fill_dir
+    def __init__(self, path, vmlinux, tracefs):
+        self.path, self.vmlinux, self.tracefs = path, vmlinux, tracefs
         self.errors = []
 
     def err(self, where, what, allowed=None):
@@ -204,13 +204,6 @@ class _Checker:
         if not isinstance(ev.raw.get('opt_in', False), bool):
             self.err(ev.label, f'opt_in {ev.raw["opt_in"]!r} is not true or false',
                      'opt_in = true: traced only when a pattern of the event list selects it')
-        if ev.fill not in (None, 'custom'):
-            self.err(ev.label, f'fill {ev.fill!r} is not valid', 'fill = "custom" or no fill key')
-        if ev.fill == 'custom':
-            path = os.path.join(self.fill_dir, f'{ev.ident}.bpf.c')
-            if not os.path.isfile(path):
-                self.err(ev.label, f'fill = "custom" needs the hand-written fill {path}, which is missing',
-                         f'write void fill_{ev.ident}(ctx, e, p) there')
         # The payload is checked even when ctx_type is wrong, just not against its struct.
         ctx_type_ok = True
         if 'ctx_type' in ev.raw:
@@ -250,7 +243,7 @@ class _Checker:
         self.check_new_image(ev)
         aggregate.check(self, ev)
         uses_ctx = any(s.kind in ('ctx', 'dataloc') for f in ev.fields for src in f.sources for s in src.walk())
-        if ctx_type_ok and ev.ctx_type and (uses_ctx or (ev.fill == 'custom' and 'ctx_type' in ev.raw)):
+        if ctx_type_ok and ev.ctx_type and uses_ctx:
             self.check_ctx_type(ev)
 
     def check_ctx_type(self, ev):
@@ -277,8 +270,7 @@ class _Checker:
                      'allowed: ' + _allowed(list(INT_TYPES) + list(VAR_TYPES) + list(FIXED_TYPES)))
             return
         if 'from' not in f.raw:
-            if ev.fill != 'custom':
-                self.err(where, 'missing from', sources_here(ev))
+            self.err(where, 'missing from', sources_here(ev))
         else:
             f.src = self.check_source(ev, where, 'from', f.raw['from'])
         if f.src and f.src.kind == 'pkt' and f.src.arg in PKT_SOURCES:
@@ -503,7 +495,7 @@ class _Checker:
             return
         if not ev.retries:
             self.err(ev.label, "key 'after_exec' applies only where a faulted entry is completed at the exit",
-                     'a syscalls/sys_enter_* event without ctx. or kstack sources, fill = "custom" or emit = false')
+                     'a syscalls/sys_enter_* event without ctx. or kstack sources or emit = false')
             return
         for f in ev.fields:
             if f.reads_user and not f.after_exec:
@@ -568,7 +560,7 @@ class _Checker:
         return ''.join(out)
 
 
-def load(path, vmlinux=None, tracefs=None, fill_dir='bpf/fill'):
+def load(path, vmlinux=None, tracefs=None):
     """Parses and validates `path`; returns a Schema or raises SchemaError."""
     try:
         with open(path, 'rb') as f:
@@ -580,7 +572,7 @@ def load(path, vmlinux=None, tracefs=None, fill_dir='bpf/fill'):
         raise SchemaError([f'{path}: {loc}: TOML syntax error: {msg}'])
     except OSError as e:
         raise SchemaError([f'{path}: cannot read: {e.strerror}'])
-    checker = _Checker(path, vmlinux, tracefs, fill_dir)
+    checker = _Checker(path, vmlinux, tracefs)
     schema = checker.check_document(doc)
     if checker.errors:
         raise SchemaError(checker.errors)
