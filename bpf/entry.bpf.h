@@ -32,6 +32,7 @@
 #define BOOTSTRAP_ENTRY_BPF_H
 
 #include <bpf/bpf_tracing.h>
+#include "maps.bpf.h"
 #include "record.bpf.h"
 
 /* Every stashed entry starts with this; the event's arguments follow. */

@@ -6,6 +6,7 @@
 #ifndef BOOTSTRAP_FIELDS_BPF_H
 #define BOOTSTRAP_FIELDS_BPF_H
 
+#include "maps.bpf.h"
 #include "record.bpf.h"
 
 static __always_inline void bs_var_begin(struct bs_emit *e, struct bootstrap_var *v)

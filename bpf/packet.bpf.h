@@ -7,6 +7,7 @@
 #define BOOTSTRAP_PACKET_BPF_H
 
 #include <bpf/bpf_endian.h>
+#include "maps.bpf.h"
 #include "record.bpf.h"
 
 #define BS_ETH_P_IP 0x0800

@@ -15,6 +15,7 @@
 #ifndef BOOTSTRAP_RETRY_BPF_H
 #define BOOTSTRAP_RETRY_BPF_H
 
+#include "maps.bpf.h"
 #include "record.bpf.h"
 
 struct bs_retry {
