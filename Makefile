@@ -61,8 +61,7 @@ all: $(LIB) $(EXAMPLE)
 # tracefs: the build host's; `make TRACEFS=DIR` names another, `make TRACEFS=` none.
 TRACEFS ?= $(patsubst %/events,%,$(firstword $(wildcard /sys/kernel/tracing/events /sys/kernel/debug/tracing/events)))
 # typegen leaves unchanged outputs untouched, so only what really changed rebuilds.
-$(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h c/bootstrap.h bpf/packet.bpf.h vendor/vmlinux.h \
-		$(wildcard bpf/fill/*.bpf.c)
+$(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h c/bootstrap.h bpf/packet.bpf.h vendor/vmlinux.h
 	$(call msg,TYPEGEN,$(EVENTS))
 	$(Q)test -n "$(PYTHON)" || { echo "error: no python3 with tomllib and jinja2 found; install python3-jinja2 (see README)" >&2; exit 1; }
 	$(Q)$(PYTHON) typegen/typegen.py $(EVENTS) $(GEN) --tracefs '$(TRACEFS)'
@@ -71,7 +70,7 @@ $(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h c/bootstra
 $(GEN_FILES): $(GEN)/.stamp ;
 
 # --- kernel side --------------------------------------------------------------------
-$(BUILD)/bootstrap.bpf.o: bpf/bootstrap.bpf.c $(wildcard bpf/*.h bpf/fill/*.bpf.c) include/bootstrap_protocol.h $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h $(GEN)/aggregate.gen.bpf.h
+$(BUILD)/bootstrap.bpf.o: bpf/bootstrap.bpf.c $(wildcard bpf/*.h) include/bootstrap_protocol.h $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h $(GEN)/aggregate.gen.bpf.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp

@@ -4,15 +4,17 @@
  *
  * Per-CPU hashes: an update is an atomic add to this CPU's copy, no cache line shared
  * with another CPU (user space adds the CPUs up when it reads); atomic because handlers
- * of one event may preempt one another on a CPU (see emit.bpf.h). Maps are not
+ * of one event may preempt one another on a CPU (see record.bpf.h). Maps are not
  * preallocated: memory follows the keys actually seen, up to the bound the loader sets
  * (aggregate_entries); a key beyond it is counted, never dropped silently
  * (aggregate_full). */
 #ifndef BOOTSTRAP_AGGREGATE_BPF_H
 #define BOOTSTRAP_AGGREGATE_BPF_H
 
+#include "maps.bpf.h"
+
 /* Set by the loader: count every event per process in bs_top and send nothing. */
-const volatile __u32 top_mode = 0;
+const volatile __u32 bs_top_mode = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -78,7 +80,7 @@ static __always_inline __u32 bs_hist_bucket(__u64 v, bool is_signed)
 static __always_inline void bs_top_count(__u32 index, __u32 tgid)
 {
 	struct bootstrap_top_key k = { .tgid = tgid, .event_index = index };
-	struct bootstrap_kcounters *cnt = bpf_map_lookup_elem(&counters, &index);
+	struct bootstrap_kcounters *cnt = bpf_map_lookup_elem(&bs_counters, &index);
 	__u64 *v;
 
 	if (!cnt)

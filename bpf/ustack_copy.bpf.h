@@ -14,7 +14,8 @@
 #ifndef BOOTSTRAP_USTACK_COPY_BPF_H
 #define BOOTSTRAP_USTACK_COPY_BPF_H
 
-#include "emit.bpf.h"
+#include "record.bpf.h"
+#include "fields.bpf.h"
 
 #define BS_PF_KTHREAD 0x00200000  /* include/linux/sched.h: no user context */
 
@@ -33,8 +34,8 @@ static __always_inline __u32 bs_ustack_read(char *dst, __u64 sp, __u32 copy)
 	for (int i = 0; i < BOOTSTRAP_FIELD_MAX_BYTES / BOOTSTRAP_USTACK_CHUNK; i++) {
 		if (n > copy - used)
 			n = copy - used;
-		bs_barrier_var(used);
-		bs_barrier_var(n);
+		barrier_var(used);
+		barrier_var(n);
 		if (!n || used > BOOTSTRAP_FIELD_MAX_BYTES || n > BOOTSTRAP_USTACK_CHUNK)
 			break;
 		if (bpf_probe_read_user(dst + used, n, (const void *)(sp + used)))

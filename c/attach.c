@@ -306,7 +306,7 @@ int bs_attach_targets(struct bootstrap *b, const char *tracefs, bool strict)
 			return -errno;
 		/* A held syscall entry needs its exit attached: say so before the entry runs. */
 		if (bs_event_progs[t->event].retries)
-			b->skel->bss->retry_enabled[t->event] = 1;
+			b->skel->bss->bs_retry_enabled[t->event] = 1;
 		err = attach_target(b, k);
 		if (err) {
 			bs_log(b, BOOTSTRAP_LOG_WARN, TARGET_FMT ": attaching failed: %s; %s", TARGET_ARGS(ev, t->name),
@@ -324,7 +324,7 @@ int bs_attach_targets(struct bootstrap *b, const char *tracefs, bool strict)
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
 		if (b->selected[i] && !attached[i]) {
 			b->selected[i] = false;
-			b->skel->bss->enabled[i] = 0;
+			b->skel->bss->bs_enabled[i] = 0;
 		}
 		n += b->selected[i];
 	}

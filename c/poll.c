@@ -18,7 +18,7 @@ static void quiesce(struct bootstrap *b)
 	if (b->quiesced)
 		return;
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
-		b->skel->bss->enabled[i] = 0;
+		b->skel->bss->bs_enabled[i] = 0;
 	b->quiesced = true;
 }
 
@@ -59,7 +59,7 @@ int bs_on_record(void *ctx, void *data, size_t size)
 	int rc;
 
 	if (size >= sizeof(*h) && h->event_index == BOOTSTRAP_FILLER_INDEX) {
-		/* Only an arena span to release (bpf/emit.bpf.h, bs_discard). */
+		/* Only an arena span to release (bpf/record.bpf.h, bs_discard). */
 		if (h->cpu < b->arena.ncpu && bs_arena_span(&b->arena, h) == BS_SPAN_OK)
 			bs_arena_consumed(&b->arena, h->cpu, h->arena_start, h->arena_end);
 		else

@@ -32,7 +32,7 @@ static int kernel_counters(const struct bootstrap *b, __u32 index, struct bootst
 
 	if (!per_cpu)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.counters), &index, per_cpu)) {
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.bs_counters), &index, per_cpu)) {
 		err = -errno;
 	} else {
 		for (unsigned int c = 0; c < b->ncpu; c++) {

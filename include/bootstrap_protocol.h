@@ -91,7 +91,7 @@ struct bootstrap_ustack_regs {
 #define BOOTSTRAP_USTACK_REGS_BYTES 24
 #define BOOTSTRAP_USTACK_CHUNK 512
 
-/* Every event's arena span starts and ends at a multiple of this (bpf/emit.bpf.h). */
+/* Every event's arena span starts and ends at a multiple of this (bpf/record.bpf.h). */
 #define BOOTSTRAP_ARENA_ALIGN 8
 
 /* The event_index of a filler record: no event, only an arena span [arena_start,

@@ -1,12 +1,19 @@
 #!/bin/sh
-# symbols_test.sh: every global symbol the library's own objects define carries the
-# project prefix (bootstrap_ public, bs_ internal), so an embedder's arena_init or
-# jw_string cannot collide with ours. libbpf's objects, merged into the archive, keep
-# libbpf's names.
+# symbols_test.sh [--bpf BPF_OBJECT] OBJECT...: every global symbol the library's own
+# objects define carries the project prefix (bootstrap_ public, bs_ internal), so an
+# embedder's arena_init or jw_string cannot collide with ours. libbpf's objects, merged
+# into the archive, keep libbpf's names. In the BPF object, every map and global (its
+# data symbols; programs are named for their attach point) is bs_*: those names are
+# what `bpftool map` lists next to every other tool's. LICENSE is libbpf's convention.
 set -eu
-bad=$(nm -g --defined-only "$@" | awk 'NF == 3 && $3 !~ /^(bootstrap_|bs_)/ { print $3 }')
-if [ -n "$bad" ]; then
-	echo "symbols: global symbols without the bootstrap_/bs_ prefix:" $bad >&2
+bad=
+if [ "${1:-}" = --bpf ]; then
+	bad=$(nm --defined-only "$2" | awk 'NF == 3 && $2 ~ /^[BbDdRr]$/ && $3 !~ /^bs_/ && $3 != "LICENSE" { print $3 }')
+	shift 2
+fi
+bad="$bad $(nm -g --defined-only "$@" | awk 'NF == 3 && $3 !~ /^(bootstrap_|bs_)/ { print $3 }')"
+if [ -n "${bad# }" ]; then
+	echo "symbols: maps, globals or symbols without the bootstrap_/bs_ prefix:" $bad >&2
 	echo "symbols: 0 passed, 1 failed"
 	exit 1
 fi

@@ -23,7 +23,7 @@ HEADER_EXPRS = {
 def ctx_decl(ev, vmlinux):
     """The handler's context type; void where nothing reads it, or where the struct is
     absent from vmlinux.h (a VmlinuxIndex, or None to take every struct as there)."""
-    if not ev.ctx_type or not (ev.uses_ctx or ev.fill == 'custom' or ev.retries or ev.kind.name != 'tracepoint'):
+    if not ev.ctx_type or not (ev.uses_ctx or ev.retries or ev.kind.name != 'tracepoint'):
         return 'void'
     has = vmlinux is None or vmlinux.has_struct(ev.ctx_type)
     return f'struct {ev.ctx_type}' if has else 'void'

@@ -131,7 +131,7 @@ class Field:
 
     @property
     def max_bytes(self):
-        """The most bytes the kernel writes for this variable field (emit.bpf.h), which
+        """The most bytes the kernel writes for this variable field (fields.bpf.h), which
         bounds the length user space accepts: a stack's max is in frames, and a char*[]
         block may end one byte past max, with the NUL of a last string cut there. A stack
         unwound from its unwind tables is the saved registers and the stack copied."""
@@ -172,7 +172,6 @@ class Event:
         self.category, self.name, self.index, self.kind = category, name, index, kind
         self.id = None
         self.comment = ''
-        self.fill = None
         self.runtime = self.opt_in = False
         self.emit = True
         self.attach = {}  # the kind's attach keys as declared: key: value
@@ -262,7 +261,7 @@ class Event:
         """A sys_enter_* event whose user-memory reads, when they fault, are redone at
         the syscall's exit from the stashed arguments (it reads nothing else of ctx)."""
         # Not with a kernel stack: the exit's would stand in for the entry's.
-        return (self.is_sys_enter and self.emit and self.fill != 'custom' and
+        return (self.is_sys_enter and self.emit and
                 not self._source_kinds() & {'ctx', 'kstack'} and any(f.reads_user for f in self.fields))
 
     @property

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """typegen.py: turns events.toml into the tracer's generated code.
 
-    typegen.py EVENTS.toml OUTDIR [--vmlinux H] [--tracefs DIR] [--fill-dir DIR]
+    typegen.py EVENTS.toml OUTDIR [--vmlinux H] [--tracefs DIR]
     typegen.py import CATEGORY/NAME... (tables for tracepoints, see tracefs_import.py)
 
 writes OUTDIR/events.gen.h (shared structs, enums, layout asserts), fill.gen.bpf.h (the
@@ -85,8 +85,6 @@ def main(argv=None):
                     help='kernel type dump checked for ctx./task. sources ("" to skip)')
     ap.add_argument('--tracefs', default=tracefs.mounted(),
                     help='tracefs root for syscall argument counts (default: the mounted one; "" for none)')
-    ap.add_argument('--fill-dir', default=os.path.relpath(os.path.join(HERE, '..', 'bpf', 'fill')),
-                    help='where fill = "custom" events find NAME.bpf.c')
     args = ap.parse_args(argv)
 
     vmlinux = None
@@ -96,8 +94,7 @@ def main(argv=None):
             return 1
         vmlinux = VmlinuxIndex(args.vmlinux)
     try:
-        schema = validate.load(args.events, vmlinux, tracefs.Tracefs(args.tracefs) if args.tracefs else None,
-                               os.path.normpath(args.fill_dir))
+        schema = validate.load(args.events, vmlinux, tracefs.Tracefs(args.tracefs) if args.tracefs else None)
     except validate.SchemaError as e:
         for line in e.errors:
             print(line, file=sys.stderr)

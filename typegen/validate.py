@@ -37,7 +37,7 @@ C_MACROS = {'NULL', 'errno', 'linux', 'unix',
             'sigev_notify_function', 'sigev_notify_attributes'}
 
 ATTACH_KEYS = sorted({k for kind in KINDS.values() for k in kind.attach_keys})
-EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'fill', 'kind', 'runtime', 'opt_in', *ATTACH_KEYS, 'emit',
+EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'kind', 'runtime', 'opt_in', *ATTACH_KEYS, 'emit',
               'aggregate')
 FIELD_KEYS = ('name', 'type', 'from', 'max', 'mem', 'len', 'end', 'when', 'shift', 'mask',
               'max_items', 'after_exec', 'unwind', 'copy')
@@ -119,7 +119,6 @@ def _event(category, name, table, index):
     ev = Event(category, name, index, KINDS.get(table.get('kind', 'tracepoint')))
     ev.id = table.get('id')
     ev.comment = table.get('comment', '')
-    ev.fill = table.get('fill')
     ev.runtime = table.get('runtime', False) is True
     ev.opt_in = table.get('opt_in', False) is True
     ev.emit = table.get('emit', True) is not False
@@ -131,8 +130,8 @@ def _event(category, name, table, index):
 class _Checker:
     """Validates one parsed TOML document; collects errors instead of stopping."""
 
-    def __init__(self, path, vmlinux, tracefs, fill_dir):
-        self.path, self.vmlinux, self.tracefs, self.fill_dir = path, vmlinux, tracefs, fill_dir
+    def __init__(self, path, vmlinux, tracefs):
+        self.path, self.vmlinux, self.tracefs = path, vmlinux, tracefs
         self.errors = []
 
     def err(self, where, what, allowed=None):
@@ -254,13 +253,6 @@ class _Checker:
         if not isinstance(table.get('opt_in', False), bool):
             self.err(ev.label, f'opt_in {table["opt_in"]!r} is not true or false',
                      'opt_in = true: traced only when a pattern of the event list selects it')
-        if ev.fill not in (None, 'custom'):
-            self.err(ev.label, f'fill {ev.fill!r} is not valid', 'fill = "custom" or no fill key')
-        if ev.fill == 'custom':
-            path = os.path.join(self.fill_dir, f'{ev.ident}.bpf.c')
-            if not os.path.isfile(path):
-                self.err(ev.label, f'fill = "custom" needs the hand-written fill {path}, which is missing',
-                         f'write void fill_{ev.ident}(ctx, e, p) there')
         # The payload is checked even when ctx_type is wrong, just not against its struct.
         ctx_type_ok = True
         if 'ctx_type' in table:
@@ -304,7 +296,7 @@ class _Checker:
         self.check_new_image(ev)
         validate_aggregate.check(self, ev, table)
         uses_ctx = any(s.kind in ('ctx', 'dataloc') for f in ev.fields for src in f.sources for s in src.walk())
-        if ctx_type_ok and ev.ctx_type and (uses_ctx or (ev.fill == 'custom' and 'ctx_type' in table)):
+        if ctx_type_ok and ev.ctx_type and uses_ctx:
             self.check_ctx_type(ev)
 
     def check_ctx_type(self, ev):
@@ -331,8 +323,7 @@ class _Checker:
                      'allowed: ' + _allowed(list(INT_TYPES) + list(VAR_TYPES) + list(FIXED_TYPES)))
             return
         if 'from' not in raw:
-            if ev.fill != 'custom':
-                self.err(where, 'missing from', sources_here(ev))
+            self.err(where, 'missing from', sources_here(ev))
         else:
             f.src = self.check_source(ev, where, 'from', raw['from'])
         if f.src and f.src.kind == 'pkt' and f.src.arg in PKT_SOURCES:
@@ -547,7 +538,7 @@ class _Checker:
             return
         if not ev.retries:
             self.err(ev.label, "key 'after_exec' applies only where a faulted entry is completed at the exit",
-                     'a syscalls/sys_enter_* event without ctx. or kstack sources, fill = "custom" or emit = false')
+                     'a syscalls/sys_enter_* event without ctx. or kstack sources or emit = false')
             return
         for f in ev.fields:
             if f.reads_user and not f.after_exec:
@@ -640,7 +631,7 @@ class _Checker:
         return out
 
 
-def load(path, vmlinux=None, tracefs=None, fill_dir='bpf/fill'):
+def load(path, vmlinux=None, tracefs=None):
     """Parses and validates `path` (see check)."""
     try:
         with open(path, 'rb') as f:
@@ -652,14 +643,14 @@ def load(path, vmlinux=None, tracefs=None, fill_dir='bpf/fill'):
         raise SchemaError([f'{path}: {loc}: TOML syntax error: {msg}'])
     except OSError as e:
         raise SchemaError([f'{path}: cannot read: {e.strerror}'])
-    return check(path, doc, vmlinux, tracefs, fill_dir)
+    return check(path, doc, vmlinux, tracefs)
 
 
-def check(path, doc, vmlinux=None, tracefs=None, fill_dir='bpf/fill'):
+def check(path, doc, vmlinux=None, tracefs=None):
     """Validates the parsed document `doc` of `path` (errors name it), reading it only;
     returns a Schema or raises SchemaError. vmlinux: a VmlinuxIndex, tracefs: a
     tracefs.Tracefs, each None to skip the checks that need it."""
-    checker = _Checker(path, vmlinux, tracefs, fill_dir)
+    checker = _Checker(path, vmlinux, tracefs)
     schema = checker.check_document(doc)
     if checker.errors:
         raise SchemaError(checker.errors)

@@ -374,7 +374,7 @@ Test(records, corrupted_records_are_delivered_in_bounds_or_dropped_and_counted)
 		for (unsigned int k = 0; k < rounds; k++)
 			size = corrupt(&r, info, size, &rng);
 		if (r.h.event_index == BOOTSTRAP_FILLER_INDEX) {
-			/* Now a filler (bpf/emit.bpf.h): a span to release, never delivered;
+			/* Now a filler (bpf/record.bpf.h): a span to release, never delivered;
 			 * counted when its span is not one the kernel could write. */
 			uint64_t before = b.records_malformed;
 
