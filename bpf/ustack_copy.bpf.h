@@ -14,6 +14,8 @@
 #ifndef BOOTSTRAP_USTACK_COPY_BPF_H
 #define BOOTSTRAP_USTACK_COPY_BPF_H
 
+#include <bpf/bpf_core_read.h>
+#include "bootstrap_protocol.h"
 #include "record.bpf.h"
 #include "fields.bpf.h"
 
