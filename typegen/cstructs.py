@@ -2,7 +2,8 @@
 
 The record header, variable-field descriptor and `top` key of the wire protocol
 (include/bootstrap_protocol.h), and the stats, the log levels, the aggregation views and
-the reflection table's enums of the public API (c/bootstrap.h) are each defined once, in C. Bindings in other languages (types.gen.rs) are generated from this
+the reflection table's enums of the public API (c/bootstrap.h) are each defined once, in C;
+the kinds of probe (enum bootstrap_kind) in kinds.py. Bindings in other languages (types.gen.rs) are generated from this
 reading rather than written again by hand, and json.gen.c asserts every size and offset
 read here (and every enum value) against the C compiler's, so a header this reader gets
 wrong does not build.
@@ -10,6 +11,7 @@ wrong does not build.
 import os
 import re
 
+from kinds import KINDS
 from model import PROTOCOL_H, protocol_constant
 
 BOOTSTRAP_H = os.path.join(os.path.dirname(PROTOCOL_H), '..', 'c', 'bootstrap.h')
@@ -23,11 +25,12 @@ SCALARS = {'__u8': 1, '__u16': 2, '__u32': 4, '__u64': 8, '__s8': 1, '__s16': 2,
 MIRRORED = ((PROTOCOL_H, 'bootstrap_header'), (PROTOCOL_H, 'bootstrap_var'), (PROTOCOL_H, 'bootstrap_top_key'),
             (BOOTSTRAP_H, 'bootstrap_event_stats'), (BOOTSTRAP_H, 'bootstrap_stats'))
 
-# Mirrored enums: (header, enum, prefix of its constants).
+# Mirrored enums: (header, enum, prefix of its constants). enum bootstrap_kind is
+# generated from kinds.py, and mirrored from there.
 MIRRORED_ENUMS = ((BOOTSTRAP_H, 'bootstrap_log_level', 'BOOTSTRAP_LOG_'),
-                  (BOOTSTRAP_H, 'bootstrap_kind', 'BOOTSTRAP_KIND_'),
                   (BOOTSTRAP_H, 'bootstrap_type', 'BOOTSTRAP_T_'),
                   (BOOTSTRAP_H, 'bootstrap_agg_view', 'BOOTSTRAP_AGG_'))
+KIND_PREFIX = 'BOOTSTRAP_KIND_'
 
 # One item of a struct body: a comment, a preprocessor line, the counter list's
 # expansion (BOOTSTRAP_KCOUNTERS(X), one __u64 per counter), or a declaration.
@@ -170,5 +173,12 @@ def enum(name, path, prefix):
     return Enum(name, prefix, constants)
 
 
+def kind_enum():
+    """enum bootstrap_kind, as kinds.gen.h declares it."""
+    return Enum('bootstrap_kind', KIND_PREFIX, [(k.enum, k.enum[len(KIND_PREFIX):], i, k.doc)
+                                                 for i, k in enumerate(KINDS.values())])
+
+
 def mirrored_enums():
-    return [enum(name, path, prefix) for path, name, prefix in MIRRORED_ENUMS]
+    enums = [enum(name, path, prefix) for path, name, prefix in MIRRORED_ENUMS]
+    return enums[:1] + [kind_enum()] + enums[1:]
