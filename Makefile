@@ -50,8 +50,8 @@ LIB_SRCS := $(wildcard c/*.c)
 LIB_OBJS := $(patsubst c/%.c,$(BUILD)/c/%.o,$(LIB_SRCS)) $(BUILD)/c/json.gen.o $(BUILD)/c/attach.gen.o $(BUILD)/c/aggregate.gen.o
 HEADERS := $(wildcard c/*.h include/*.h) $(GEN)/events.gen.h
 # The kinds of probe (typegen/kinds.py): the public enum, and the table of their operations.
-GEN_FILES += $(GEN)/kinds.gen.h $(GEN)/kinds.gen.c
-LIB_OBJS += $(BUILD)/c/kinds.gen.o
+GEN_FILES += $(GEN)/kinds.gen.h $(GEN)/kinds.gen.c $(GEN)/kind_ops.gen.c
+LIB_OBJS += $(BUILD)/c/kinds.gen.o $(BUILD)/c/kind_ops.gen.o
 HEADERS += $(GEN)/kinds.gen.h
 
 .PHONY: all examples test test-typegen test-unit test-sanitize test-install test-e2e test-cli test-import test-aggregate test-rust test-rust-crate test-rust-docs test-embed-cpp bench install clean vmlinux FORCE

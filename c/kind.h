@@ -3,7 +3,7 @@
  * Each kind's are defined as bs_kind_NAME_ops by the C file of its family:
  * kind_tracepoint.c, kind_kfunc.c (kernel functions), kind_ufunc.c (user functions),
  * kind_sample.c (CPU sampling), kind_packet.c (network interfaces). The generated
- * kinds.gen.c indexes them by enum bootstrap_kind (typegen/kinds.py), so a kind without
+ * kind_ops.gen.c indexes them by enum bootstrap_kind (typegen/kinds.py), so a kind without
  * its operations does not link. */
 #ifndef BOOTSTRAP_KIND_H
 #define BOOTSTRAP_KIND_H

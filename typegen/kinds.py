@@ -4,9 +4,9 @@ A kind says which attach keys an event takes, which sources exist there and how 
 reads as C, what the BPF handler's section and context are, whether it is a return
 point (and then which entry point the generator attaches beside it), and how the
 library names, parses, checks, prepares and attaches its targets: kinds.gen.h (the
-public enum bootstrap_kind, in this order) and kinds.gen.c (the kind table, and the
-operations bs_kind_NAME_ops each kind's C file c/kind_FAMILY.c defines) are generated
-from the classes here. Adding a kind is a class here, its operations in the C file of
+public enum bootstrap_kind, in this order), kinds.gen.c (the kind table) and
+kind_ops.gen.c (the operations bs_kind_NAME_ops that the C file of the kind's family,
+c/kind_FAMILY.c, defines) are generated from the classes here. Adding a kind is a class here, its operations in the C file of
 its family and, if its handler differs, a block in templates/fill.gen.bpf.h.j2.
 """
 # Sources every kind with a current task has, besides the kind's own. Every such kind is

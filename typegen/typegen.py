@@ -8,7 +8,8 @@ writes OUTDIR/events.gen.h (shared structs, enums, layout asserts), fill.gen.bpf
 BPF handlers of each event), json.gen.c (per-event JSON serializers + reflection table),
 attach.gen.c (what the loader attaches per event), aggregate.gen.bpf.h and aggregate.gen.c
 (the maps and updates of each aggregation, and their reflection table), kinds.gen.h and
-kinds.gen.c (the kinds of probe, from kinds.py: their enum and table), types.gen.rs
+kinds.gen.c (the kinds of probe, from kinds.py: their enum and table), kind_ops.gen.c
+(the table of their operations), types.gen.rs
 (the Rust crate's types) and events.schema.json (JSON Schema of one output line).
 Output depends only on the inputs
 (deterministic); a file whose bytes would not change is left untouched so that make
@@ -34,7 +35,7 @@ from kinds import KINDS, MAX_FREQUENCY  # noqa: E402
 from vmlinux_index import VmlinuxIndex  # noqa: E402
 
 TEMPLATES = ('events.gen.h', 'fill.gen.bpf.h', 'json.gen.c', 'attach.gen.c', 'aggregate.gen.bpf.h',
-             'aggregate.gen.c', 'types.gen.rs', 'kinds.gen.h', 'kinds.gen.c')
+             'aggregate.gen.c', 'types.gen.rs', 'kinds.gen.h', 'kinds.gen.c', 'kind_ops.gen.c')
 
 
 def default_tracefs():
