@@ -28,12 +28,13 @@ static bool parse_line(char *line, const char *types, struct bs_ksym *sym)
 	return true;
 }
 
-int bs_kallsyms_each(const char *types, int (*fn)(void *ctx, const struct bs_ksym *sym), void *ctx)
+int bs_kallsyms_each(const char *path, const char *types, int (*fn)(void *ctx, const struct bs_ksym *sym),
+		     void *ctx)
 {
 	char line[LINE_MAX_BYTES];
 	bool partial = false;  /* the buffer holds the rest of a line too long for it */
 	int ret = 0;
-	FILE *f = fopen("/proc/kallsyms", "re");
+	FILE *f = fopen(path, "re");
 
 	if (!f)
 		return -errno;

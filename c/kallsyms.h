@@ -13,11 +13,14 @@ struct bs_ksym {
 	const char *module;  /* "[ext4]" for a module's, NULL for the kernel's own */
 };
 
-/* Calls fn for each symbol whose type letter is in `types` ("tT"), until fn returns
- * non-zero; the strings are valid during the call. Lines are read into a fixed buffer:
- * one too long for it (a kernel's names are at most 511 bytes) is passed over whole.
- * Returns what fn returned, 0 at the end of the file, or -errno when it cannot be
- * opened. */
-int bs_kallsyms_each(const char *types, int (*fn)(void *ctx, const struct bs_ksym *sym), void *ctx);
+#define BS_KALLSYMS "/proc/kallsyms"
+
+/* Calls fn for each symbol of the file at path (BS_KALLSYMS; another only in tests)
+ * whose type letter is in `types` ("tT"), until fn returns non-zero; the strings are
+ * valid during the call. Lines are read into a fixed buffer: one too long for it (a
+ * kernel's names are at most 511 bytes) is passed over whole. Returns what fn returned,
+ * 0 at the end of the file, or -errno when it cannot be opened. */
+int bs_kallsyms_each(const char *path, const char *types, int (*fn)(void *ctx, const struct bs_ksym *sym),
+		     void *ctx);
 
 #endif

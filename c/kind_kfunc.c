@@ -45,7 +45,7 @@ static int check(struct bs_target *t, const char *tracefs, char *why, size_t cap
 	if (err)
 		return err;
 	/* Unreadable: cannot tell, let the attach say. */
-	if (bs_kallsyms_each("tT", is_function, t->function) == 0) {
+	if (bs_kallsyms_each(BS_KALLSYMS, "tT", is_function, t->function) == 0) {
 		snprintf(why, cap, "no kernel function %s (not in /proc/kallsyms)", t->function);
 		return -ENOENT;
 	}

@@ -195,7 +195,7 @@ static void load_kallsyms(struct kernel *k)
 	k->loaded = true;
 	l.kernel_name = pool_add(&k->pool, &l.pool_len, &l.pool_cap, "[kernel]", 8);
 	if (l.kernel_name != UINT32_MAX)
-		bs_kallsyms_each("tTwW", add_ksym, &l);
+		bs_kallsyms_each(BS_KALLSYMS, "tTwW", add_ksym, &l);
 	qsort(k->syms, l.len, sizeof(*k->syms), ksym_cmp);
 	k->n = l.len;
 }
