@@ -56,10 +56,10 @@ void bs_log(const struct bootstrap *b, enum bootstrap_log_level level, const cha
 const char *bs_ensure_tracefs(const struct bootstrap *b);
 
 /* attach.c: the targets of the selected events, checked (before load); which programs
- * load; attaching every target (after load). */
+ * load, prepared for their targets; attaching every target (after load). */
 int bs_plan_targets(struct bootstrap *b, const struct bootstrap_opts *o, const char *tracefs);
 int bs_set_autoload(struct bootstrap *b);
-int bs_attach_targets(struct bootstrap *b, const char *tracefs, bool strict);
+int bs_attach_targets(struct bootstrap *b, bool strict);
 
 /* The ring buffer callback: turns one record into a bootstrap_event (poll.c), or drops
  * and counts one that fails bs_record_check(); non-zero ends the batch after this record. */

@@ -202,9 +202,9 @@ static int map_arena(struct bootstrap *b)
 	return 0;
 }
 
-static int attach(struct bootstrap *b, const char *tracefs, bool strict)
+static int attach(struct bootstrap *b, bool strict)
 {
-	int err = bs_attach_targets(b, tracefs, strict);
+	int err = bs_attach_targets(b, strict);
 
 	if (err)
 		return err;
@@ -313,7 +313,7 @@ int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out)
 		bs_log(b, BOOTSTRAP_LOG_WARN, "mapping the payload arena failed: %s", strerror(-err));
 		goto fail;
 	}
-	err = attach(b, tracefs, o.strict);
+	err = attach(b, o.strict);
 	err = err ?: open_symbolizer(b);
 	if (err)
 		goto fail;

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kallsyms.h"
 #include "symbolize.h"
 #include "symfile.h"
 #include "vdso.h"
@@ -170,47 +171,48 @@ static uint32_t pool_add(char **pool, size_t *len, size_t *cap, const char *s, s
 	return at;
 }
 
-/* Text symbols ("ffffffff81000000 T _stext", "... t fn\t[module]"); none when the
- * addresses are hidden (kptr_restrict, no CAP_SYSLOG): they read as zero. */
+/* What load_kallsyms() builds up. */
+struct kallsyms_load {
+	struct kernel *k;
+	size_t cap, len, pool_cap, pool_len;
+	uint32_t kernel_name;
+};
+
+static int add_ksym(void *ctx, const struct bs_ksym *ks)
+{
+	struct kallsyms_load *l = ctx;
+	struct ksym sym = { ks->addr, 0, l->kernel_name };
+
+	if (!ks->addr)
+		return 0;
+	if (ks->module)
+		sym.module = pool_add(&l->k->pool, &l->pool_len, &l->pool_cap, ks->module, strlen(ks->module));
+	sym.name = pool_add(&l->k->pool, &l->pool_len, &l->pool_cap, ks->name, strlen(ks->name));
+	if (sym.name == UINT32_MAX || sym.module == UINT32_MAX)
+		return 1;
+	if (l->len == l->cap) {
+		struct ksym *grown = realloc(l->k->syms, (l->cap = l->cap ? l->cap * 2 : 65536) * sizeof(*grown));
+
+		if (!grown)
+			return 1;
+		l->k->syms = grown;
+	}
+	l->k->syms[l->len++] = sym;
+	return 0;
+}
+
+/* Text and weak symbols; none when the addresses are hidden (kptr_restrict, no
+ * CAP_SYSLOG): they read as zero. */
 static void load_kallsyms(struct kernel *k)
 {
-	size_t cap = 0, len = 0, pool_cap = 0, pool_len = 0;
-	uint32_t kernel_name;
-	char line[512];
-	FILE *f;
+	struct kallsyms_load l = { .k = k };
 
 	k->loaded = true;
-	if (!(f = fopen("/proc/kallsyms", "re")))
-		return;
-	kernel_name = pool_add(&k->pool, &pool_len, &pool_cap, "[kernel]", 8);
-	while (kernel_name != UINT32_MAX && fgets(line, sizeof(line), f)) {
-		char *end, *name, *tab;
-		uint64_t addr = strtoull(line, &end, 16);
-		struct ksym sym = { addr, 0, kernel_name };
-
-		if (!addr || end[0] != ' ' || !strchr("tTwW", end[1]) || end[2] != ' ')
-			continue;
-		name = end + 3;
-		name[strcspn(name, "\n")] = '\0';
-		if ((tab = strchr(name, '\t'))) {
-			*tab = '\0';
-			sym.module = pool_add(&k->pool, &pool_len, &pool_cap, tab + 1, strlen(tab + 1));
-		}
-		sym.name = pool_add(&k->pool, &pool_len, &pool_cap, name, strlen(name));
-		if (sym.name == UINT32_MAX || sym.module == UINT32_MAX)
-			break;
-		if (len == cap) {
-			struct ksym *grown = realloc(k->syms, (cap = cap ? cap * 2 : 65536) * sizeof(*grown));
-
-			if (!grown)
-				break;
-			k->syms = grown;
-		}
-		k->syms[len++] = sym;
-	}
-	fclose(f);
-	qsort(k->syms, len, sizeof(*k->syms), ksym_cmp);
-	k->n = len;
+	l.kernel_name = pool_add(&k->pool, &l.pool_len, &l.pool_cap, "[kernel]", 8);
+	if (l.kernel_name != UINT32_MAX)
+		bs_kallsyms_each(BS_KALLSYMS, "tTwW", add_ksym, &l);
+	qsort(k->syms, l.len, sizeof(*k->syms), ksym_cmp);
+	k->n = l.len;
 }
 
 static bool kernel_symbol(struct bootstrap_symbolizer *s, uint64_t addr, struct bootstrap_symbol *out)

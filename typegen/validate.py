@@ -12,7 +12,7 @@ import re
 import tomllib
 
 import validate_aggregate
-from kinds import AUXV, KINDS, MAX_ARGS, MAX_FREQUENCY, PKT_SOURCES
+from kinds import ATTACH_VALUES, AUXV, KINDS, MAX_ARGS, MAX_FREQUENCY, PKT_SOURCES, RETURN_POINTS
 from model import (FIELD_MAX_BYTES, FIXED_TYPES, IDENT, INT_TYPES, MAX_FIELDS, STACK_FRAME_BYTES, TARGET_NAME_MAX,
                    USTACK_CHUNK, USTACK_REGS_BYTES, VAR_TYPES, Event, Field, Schema, Source, layout, schema_type)
 
@@ -44,12 +44,6 @@ FIELD_KEYS = ('name', 'type', 'from', 'max', 'mem', 'len', 'end', 'when', 'shift
 VAR_ONLY_KEYS = ('max', 'len', 'end', 'when', 'max_items', 'after_exec')
 # What after_exec may read: the new image, through the current task.
 NEW_IMAGE_SOURCES = ('task', 'auxv')
-# What each attach key names, and what its value may not contain, for messages.
-ATTACH_VALUES = {'function': ("the function's symbol", 'white space or colons'),
-                 'binary': ('a path, or a library name such as libssl.so.3', 'colons'),
-                 'interface': ('a network interface name, e.g. eth0', 'colons'),
-                 'frequency': (f'samples per second per CPU, 1..{MAX_FREQUENCY}', None)}
-RETURN_POINTS = 'kretprobe, uretprobe, syscalls/sys_exit_*'
 # A source kind as a person writes it, in the order messages list them.
 SOURCE_TEXT = {'arg': 'args[N]', 'ret': 'ret', 'ctx': 'ctx.FIELD', 'dataloc': 'dataloc(FIELD)',
                'task': 'task.A.B', 'auxv': 'auxv.AT_NAME', 'entry_arg': 'entry.args[N]', 'elapsed': 'elapsed_ns',
