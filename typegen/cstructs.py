@@ -183,7 +183,6 @@ def enum(name, path, prefix):
     return Enum(name, prefix, constants)
 
 
-def mirrored_enums():
 def mirrored_enums(kind_enum):
     """The enums mirrored from C, enum bootstrap_kind (`kind_enum`, from kinds.py) second."""
     enums = [enum(name, path, prefix) for path, name, prefix in MIRRORED_ENUMS]
