@@ -37,6 +37,12 @@ def rust_string(text):
                    {'"': '\\"', '\\': '\\\\'}.get(c, f'\\u{{{ord(c):x}}}') for c in text)
 
 
+def rust_doc(text):
+    """A #[doc] string from a C comment: one line, and brackets escaped, which rustdoc
+    would otherwise take for links ("a process's [vdso]")."""
+    return rust_string(' '.join(text.split()).replace('[', '\\[').replace(']', '\\]'))
+
+
 def raw_type(f):
     """A payload field's type in the #[repr(C)] mirror."""
     return 'Var' if f.is_var else RAW_TYPES[f.type]
