@@ -26,18 +26,22 @@
 #define MIN_ARENA_BYTES (64u << 10)
 #define DEFAULT_WAKEUP_MS 50
 
-/* libbpf's log is process-wide: keep its warnings (verifier logs on a failed load),
- * drop its chatter unless BOOTSTRAP_LIBBPF_DEBUG is set. */
+/* libbpf's log hook is process-wide, and libbpf may be the embedder's too: its warnings
+ * (verifier logs on a failed load) go on to the hook set before the first open (libbpf's
+ * own, printing to stderr, or the embedder's); its chatter is dropped unless
+ * BOOTSTRAP_LIBBPF_DEBUG is set, then printed to stderr. */
+static libbpf_print_fn_t previous_print;
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level != LIBBPF_WARN && !getenv("BOOTSTRAP_LIBBPF_DEBUG"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	if (level == LIBBPF_WARN)
+		return previous_print ? previous_print(level, fmt, ap) : 0;
+	return getenv("BOOTSTRAP_LIBBPF_DEBUG") ? vfprintf(stderr, fmt, ap) : 0;
 }
 
 static void setup_libbpf_once(void)
 {
-	libbpf_set_print(libbpf_print);
+	previous_print = libbpf_set_print(libbpf_print);
 }
 
 static size_t pow2_at_least(size_t v)

@@ -1,8 +1,8 @@
 #!/bin/sh
-# symbols_test.sh: every global symbol the library's own objects define carries the
+# symbols_test.sh ARCHIVE|OBJECT...: every global symbol defined there carries the
 # project prefix (bootstrap_ public, bs_ internal), so an embedder's arena_init or
-# jw_string cannot collide with ours. libbpf's objects, merged into the archive, keep
-# libbpf's names.
+# jw_string cannot collide with ours. Run on the archive, it also finds any libbpf object
+# inside it (libbpf is linked beside the archive, once, by whoever links the program).
 set -eu
 bad=$(nm -g --defined-only "$@" | awk 'NF == 3 && $3 !~ /^(bootstrap_|bs_)/ { print $3 }')
 if [ -n "$bad" ]; then
