@@ -17,6 +17,7 @@
 
 #include "aggregate.h"
 #include "bootstrap.skel.h"
+#include "clock.h"
 #include "event_json.h"
 #include "internal.h"
 
@@ -240,14 +241,6 @@ static int build_rows(struct snapshot *s, int slot, int t)
 	s->rows[slot] = rows;
 	s->tables[slot] = (struct bootstrap_agg_table){ .info = info, .n_rows = e->n, .rows = rows };
 	return 0;
-}
-
-uint64_t bs_clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 int bootstrap_aggregates_read(struct bootstrap *b, enum bootstrap_agg_view view, struct bootstrap_aggregates **out)

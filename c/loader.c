@@ -19,6 +19,7 @@
 
 #include "aggregate.h"
 #include "bootstrap.skel.h"
+#include "clock.h"
 #include "internal.h"
 
 #define DEFAULT_RINGBUF_BYTES (4u << 20)
@@ -143,11 +144,7 @@ static int load(struct bootstrap *b, const struct bootstrap_opts *o)
 
 static uint64_t boot_to_wall_ns(void)
 {
-	struct timespec wall, boot;
-
-	clock_gettime(CLOCK_REALTIME, &wall);
-	clock_gettime(CLOCK_BOOTTIME, &boot);
-	return (wall.tv_sec - boot.tv_sec) * 1000000000ull + wall.tv_nsec - boot.tv_nsec;
+	return bs_clock_ns(CLOCK_REALTIME) - bs_clock_ns(CLOCK_BOOTTIME);
 }
 
 /* Filters take effect before any program is attached, so no unwanted event slips out. */

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "open_safe.h"
 #include "symfile.h"
 
@@ -87,14 +88,6 @@ static int open_mapping(pid_t pid, const struct bs_mapped *m, struct stat *st)
 	return fd;
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 struct reader {
 	struct bs_symfile *f;
 	int fd;
@@ -122,7 +115,7 @@ static int read_range(struct reader *r, uint64_t off, uint64_t len)
 		off += (uint64_t)n;
 		len -= (uint64_t)n;
 		f->held += (size_t)n;
-		if (monotonic_ns() - r->started > READ_BUDGET_NS)
+		if (bs_clock_ns(CLOCK_MONOTONIC) - r->started > READ_BUDGET_NS)
 			return -ETIMEDOUT;
 	}
 	return 0;
@@ -144,7 +137,7 @@ static bool needed_section(GElf_Word type)
  * dynamic segment. */
 static int read_image(struct bs_symfile *f, int fd, const struct stat *st)
 {
-	struct reader r = { f, fd, monotonic_ns() };
+	struct reader r = { f, fd, bs_clock_ns(CLOCK_MONOTONIC) };
 	size_t n_scns = 0;
 	GElf_Ehdr eh;
 	Elf *elf;

@@ -16,6 +16,7 @@
 
 #include "bootstrap.h"
 #include "cli.h"
+#include "clock.h"
 #include "signals.h"
 
 #define DEFAULT_REFRESH_S 1.0
@@ -267,10 +268,7 @@ static bool on_keys(struct top *t)
 
 static double monotonic_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return bs_clock_ns(CLOCK_MONOTONIC) / 1e9;
 }
 
 /* Refreshes until a stop signal, q, or -d; returns an exit status. */
