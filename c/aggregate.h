@@ -12,7 +12,7 @@ extern const char *const bs_agg_maps[BOOTSTRAP_N_AGGREGATIONS];
 struct bootstrap;
 struct bs_agg_state;
 
-/* Sets every aggregation map's bound (and the top map's) before load. */
+/* Sets every aggregation map's bound before load. */
 int bs_agg_size_maps(struct bootstrap *b, size_t entries);
 void bs_agg_free(struct bootstrap *b);
 

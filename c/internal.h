@@ -41,7 +41,6 @@ struct bootstrap {
 	uint64_t map_bytes_planned;  /* what the sizes ask for: quoted when the kernel refuses */
 	unsigned int ncpu;
 	struct bootstrap_symbolizer *sym;   /* names the frames of stack fields, when selected */
-	bool top;                    /* opts.top: events counted per process, not delivered */
 	struct bs_agg_state *agg;    /* the previous delta read (aggregate.c) */
 	uint64_t opened_ns;          /* CLOCK_MONOTONIC at open: the first delta's start */
 	bootstrap_log_fn log;

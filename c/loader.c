@@ -106,7 +106,6 @@ static int size_maps(struct bootstrap *b, const struct bootstrap_opts *o)
 	s->rodata->wake_ring_bytes = ring / 4;
 	s->rodata->wake_arena_bytes = region / 4;
 	s->rodata->follow_children = o->follow_children;
-	s->rodata->top_mode = o->top;
 	err = bs_agg_size_maps(b, o->aggregate_entries);
 	if (err) {
 		bs_log(b, BOOTSTRAP_LOG_WARN, "aggregate_entries %zu cannot be set: %s", o->aggregate_entries, strerror(-err));
@@ -276,7 +275,6 @@ int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out)
 	b->epfd = b->timerfd = b->stopfd = -1;
 	b->log = o.log;
 	b->log_ctx = o.log_ctx;
-	b->top = o.top;
 	err = check_machine(b);
 	if (err)
 		goto fail;

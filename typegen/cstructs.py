@@ -20,7 +20,7 @@ SCALARS = {'__u8': 1, '__u16': 2, '__u32': 4, '__u64': 8, '__s8': 1, '__s16': 2,
            'int32_t': 4, 'int64_t': 8, 'size_t': 8, 'char': 1}
 
 # What is mirrored, in order (a struct may hold the ones before it): (header, struct).
-MIRRORED = ((PROTOCOL_H, 'bootstrap_header'), (PROTOCOL_H, 'bootstrap_var'), (PROTOCOL_H, 'bootstrap_top_key'),
+MIRRORED = ((PROTOCOL_H, 'bootstrap_header'), (PROTOCOL_H, 'bootstrap_var'),
             (BOOTSTRAP_H, 'bootstrap_event_stats'), (BOOTSTRAP_H, 'bootstrap_stats'))
 
 # Mirrored enums: (header, enum, prefix of its constants).

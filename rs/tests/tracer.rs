@@ -13,7 +13,7 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bootstrap::{signal, AggKey, AggView, Aggregates, EventType, FieldType, Flow, Options, Payload, Tracee, Tracer};
+use bootstrap::{signal, EventType, FieldType, Flow, Options, Payload, Tracee, Tracer};
 
 /// Set in the copy of this test binary that runs as nobody.
 const UNPRIVILEGED: &str = "BOOTSTRAP_TEST_UNPRIVILEGED";
@@ -247,47 +247,6 @@ fn tracee_exit_statuses() {
 fn drain(tracer: &mut Tracer, mut f: impl FnMut(&bootstrap::Event)) {
     tracer.stop_handle().stop();
     while tracer.poll(Some(Duration::from_millis(100)), |ev| f(ev)).expect("poll").is_some() {}
-}
-
-/// `top` counts per process in the kernel what a tracer delivering the same events gets,
-/// one by one: the totals, then a delta with all of it, then an empty delta.
-#[test]
-fn top_counts_what_is_delivered() {
-    if !can_trace("top_counts_what_is_delivered") {
-        return;
-    }
-    let mut child = Tracee::spawn(&["cat", "/dev/null", "/dev/null"]).expect("spawn");
-    let opts = || Options::new().events("syscalls/sys_enter_openat").pid(child.pid()).follow(true);
-    let mut counting = Tracer::open(opts().top(true)).expect("open top");
-    let mut delivering = Tracer::open(opts()).expect("open");
-    child.resume().expect("resume");
-    assert_eq!(child.wait().expect("wait").code(), Some(0));
-    let mut delivered = 0u64;
-    drain(&mut delivering, |_| delivered += 1);
-    assert!(delivered >= 2, "cat's opens: {}", delivered);
-    let counted = |a: &Aggregates| -> u64 {
-        let tables = a.tables();
-        assert_eq!(tables.len(), 1);
-        assert_eq!(tables[0].aggregation(), None);
-        tables[0]
-            .rows()
-            .iter()
-            .map(|row| match row.key() {
-                AggKey::Top(key) => {
-                    assert_eq!((key.tgid as i32, EventType::from_index(key.event_index as usize)), (child.pid(), Some(EventType::SyscallsSysEnterOpenat)));
-                    row.count()
-                }
-                key => panic!("not a top key: {:?}", key),
-            })
-            .sum()
-    };
-    assert_eq!(counted(&counting.aggregates(AggView::Totals).expect("totals")), delivered);
-    let first = counting.aggregates(AggView::Delta).expect("delta");
-    assert_eq!(counted(&first), delivered);
-    let mut line = Vec::new();
-    first.tables()[0].write_json(0, &mut line);
-    assert!(line.starts_with(b"{\"aggregate\":\"top\",") && line.ends_with(b"}\n"), "{}", String::from_utf8_lossy(&line));
-    assert_eq!(counted(&counting.aggregates(AggView::Delta).expect("delta")), 0);
 }
 
 /// A run-time uprobe with a pid: a generic probe on libc's malloc fires in that process
