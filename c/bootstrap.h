@@ -1,6 +1,9 @@
 /* bootstrap.h: the public API of libbootstrap.a, a schema-generated eBPF tracer.
  *
- * Link: libbootstrap.a -ldw -lelf -lz (libbpf is inside the archive).
+ * Link: libbootstrap.a -lbpf -ldw -lelf -lz (`pkg-config --static --libs bootstrap`):
+ * libbpf is the system's (libbpf-dev, 1.1 or later), shared with an embedder that uses
+ * it too; bootstrap_open() sets libbpf's log hook once, passing warnings on to the hook
+ * set before it (libbpf's own, or the embedder's).
  * Flow: bootstrap_open() loads and attaches the BPF programs of the selected events,
  * bootstrap_poll() hands each event to a callback (zero copy: pointers are valid during
  * the callback only), bootstrap_stats() reads the drop accounting, bootstrap_close()

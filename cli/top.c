@@ -4,9 +4,9 @@
  * `./example` would print it) and counted here by process, from its header alone; each
  * refresh turns the counts since the previous one into rates. Events of kinds without a
  * task (xdp) have no process and are left out. Events dropped on the way (a full ring
- * buffer) are not in the rates: the title says how many there were. On a terminal the table is drawn
- * full-screen with ncurses (keys: < > or the arrows choose the sort column, q quits);
- * otherwise each refresh prints it as a text snapshot. */
+ * buffer) are not in the rates: the title says how many there were. On a terminal the
+ * table is drawn full-screen with ncurses (keys: < > or the arrows choose the sort
+ * column, q quits); otherwise each refresh prints it as a text snapshot. */
 #include <curses.h>
 #include <errno.h>
 #include <inttypes.h>

@@ -8,8 +8,10 @@ use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::io::AsRawFd;
 use std::panic::{self, AssertUnwindSafe};
+use std::os::raw::{c_char, c_int, c_void};
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -247,6 +249,55 @@ fn tracee_exit_statuses() {
 fn drain(tracer: &mut Tracer, mut f: impl FnMut(&bootstrap::Event)) {
     tracer.stop_handle().stop();
     while tracer.poll(Some(Duration::from_millis(100)), |ev| f(ev)).expect("poll").is_some() {}
+}
+
+/// libbpf's C API, as an agent calls it (libbpf-sys declares the same functions).
+mod libbpf {
+    use std::os::raw::{c_char, c_int, c_void};
+
+    pub const WARN: c_int = 0; // LIBBPF_WARN
+    pub type PrintFn = unsafe extern "C" fn(c_int, *const c_char, *mut c_void) -> c_int;
+
+    extern "C" {
+        pub fn libbpf_major_version() -> u32;
+        pub fn libbpf_set_print(f: Option<PrintFn>) -> Option<PrintFn>;
+        pub fn bpf_object__open_mem(buf: *const c_void, size: usize, opts: *const c_void) -> *mut c_void;
+    }
+}
+
+static LIBBPF_WARNINGS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe extern "C" fn count_libbpf_warnings(level: c_int, _fmt: *const c_char, _args: *mut c_void) -> c_int {
+    if level == libbpf::WARN {
+        LIBBPF_WARNINGS.fetch_add(1, SeqCst);
+    }
+    0
+}
+
+/// An agent that calls libbpf itself beside the crate (as one on libbpf-sys with its
+/// `novendor` feature does): one libbpf in the process, the system's. The agent's log
+/// hook gets libbpf's warnings about its own broken object while a tracer is open, and
+/// the tracer traces the agent's child.
+#[test]
+fn agent_with_its_own_libbpf() {
+    if !can_trace("agent_with_its_own_libbpf") {
+        return;
+    }
+    // SAFETY: plain libbpf calls; the hook is a function that lives as long as the process.
+    assert_eq!(unsafe { libbpf::libbpf_major_version() }, 1);
+    let previous = unsafe { libbpf::libbpf_set_print(Some(count_libbpf_warnings)) };
+    let mut child = Tracee::spawn(&["true"]).expect("spawn");
+    let mut tracer = Tracer::open(Options::new().events("syscalls/sys_enter_execve").pid(child.pid())).expect("open");
+    let broken = b"\x7fELF, not really";
+    // SAFETY: buf and size describe the bytes above; NULL opts are libbpf's defaults.
+    let obj = unsafe { libbpf::bpf_object__open_mem(broken.as_ptr() as *const c_void, broken.len(), std::ptr::null()) };
+    assert!(obj.is_null());
+    assert!(LIBBPF_WARNINGS.load(SeqCst) > 0, "the agent's log hook got no warning");
+    child.resume().expect("resume");
+    assert_eq!(child.wait().expect("wait").code(), Some(0));
+    assert!(poll_until(&mut tracer, |ev| ev.event_type() == EventType::SyscallsSysEnterExecve));
+    // SAFETY: as above.
+    unsafe { libbpf::libbpf_set_print(previous) };
 }
 
 /// A run-time uprobe with a pid: a generic probe on libc's malloc fires in that process

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / 'tests' / 'example'))
+sys.path.insert(0, str(ROOT / 'tests' / 'cli'))
 
 from conftest import EXAMPLE, FIXTURES, HANG_TIMEOUT, HOSTILE, PROBE_TARGET, read_ndjson, run_example  # noqa: E402
 
