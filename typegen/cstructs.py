@@ -1,6 +1,6 @@
 """cstructs.py: the C structs and enums that other languages mirror, read from their headers.
 
-The record header, variable-field descriptor and `top` key of the wire protocol
+The record header and variable-field descriptor of the wire protocol
 (include/bootstrap_protocol.h), and the stats, the log levels, the aggregation views and
 the reflection table's enums of the public API (c/bootstrap.h) are each defined once, in C. Bindings in other languages (types.gen.rs) are generated from this
 reading rather than written again by hand, and json.gen.c asserts every size and offset
