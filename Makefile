@@ -38,7 +38,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra 
 	-Ivendor -I$(GEN) -Iinclude -Ibpf
 # libbpf is the system's (libbpf-dev), linked beside the archive, never inside it: an
 # embedder with a libbpf of its own then has one libbpf in the process, not two.
-LIBS := -lbpf -ldw -lelf -lz
+LIBS := -lbpf -ldw -lelf -lz -llzma
 # ./example top draws with ncurses (libncurses-dev); the library does not need it.
 EXAMPLE_LIBS := $(LIBS) -lncurses
 OUT := $(if $(filter build,$(BUILD)),,$(BUILD)/)
@@ -58,11 +58,15 @@ HEADERS := $(wildcard c/*.h include/*.h) $(GEN)/events.gen.h
 all: $(LIB) $(EXAMPLE)
 
 # --- generated code ---------------------------------------------------------------
+# typegen checks the args[N] of syscall tracepoints against the format files of this
+# tracefs: the build host's; `make TRACEFS=DIR` names another, `make TRACEFS=` none.
+TRACEFS ?= $(patsubst %/events,%,$(firstword $(wildcard /sys/kernel/tracing/events /sys/kernel/debug/tracing/events)))
 # typegen leaves unchanged outputs untouched, so only what really changed rebuilds.
-$(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h c/bootstrap.h vendor/vmlinux.h $(wildcard bpf/fill/*.bpf.c)
+$(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h c/bootstrap.h bpf/packet.bpf.h vendor/vmlinux.h \
+		$(wildcard bpf/fill/*.bpf.c)
 	$(call msg,TYPEGEN,$(EVENTS))
 	$(Q)test -n "$(PYTHON)" || { echo "error: no python3 with tomllib and jinja2 found; install python3-jinja2 (see README)" >&2; exit 1; }
-	$(Q)$(PYTHON) typegen/typegen.py $(EVENTS) $(GEN)
+	$(Q)$(PYTHON) typegen/typegen.py $(EVENTS) $(GEN) --tracefs '$(TRACEFS)'
 	$(Q)touch $@
 
 $(GEN_FILES): $(GEN)/.stamp ;

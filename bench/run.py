@@ -185,6 +185,22 @@ class Bench:
         return [(label, results[label], tool is not None) for tool, label in entries]
 
 
+# bench/RESULTS.md opens with a summary kept by hand (figures of several reports side by
+# side, each table saying where it comes from); a run rewrites only what follows it.
+SUMMARY_END = "<!-- make bench writes below this line; the summary above is kept by hand -->"
+
+
+def kept_summary(path):
+    """The hand-kept head of an existing report, through its SUMMARY_END line, or ""."""
+    try:
+        with open(path) as f:
+            old = f.read()
+    except FileNotFoundError:
+        return ""
+    end = old.find(SUMMARY_END)
+    return old[:end + len(SUMMARY_END)] + "\n\n" if end >= 0 else ""
+
+
 def machine():
     cpu = ""
     try:
@@ -323,8 +339,9 @@ def main():
             serializer_section(os.path.join(tools_dir, "serialize_bench")), ""]
     text = "\n".join(doc)
     print(text)
+    head = kept_summary(results_path)
     with open(results_path, "w") as f:
-        f.write(text)
+        f.write(head + text)
     log(f"report written to {results_path}")
 
 

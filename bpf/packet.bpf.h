@@ -14,17 +14,19 @@
 #define BS_ETH_P_8021AD 0x88a8
 #define BS_IPPROTO_ICMPV6 58 /* not in vmlinux.h's enum */
 
-/* pkt.proto: the names are typegen's (kinds.PKT_NAMES), in this order. */
+/* pkt.proto's values; typegen reads their names from here (cstructs.py), lower case. */
 enum bs_pkt_proto { BS_PROTO_OTHER, BS_PROTO_TCP, BS_PROTO_UDP, BS_PROTO_ICMP };
 
+/* typegen reads this struct (cstructs.py): each member is a source pkt.NAME, in this
+ * order in its messages, typed as its C type says (__uN: uN, struct bootstrap_ip: ip). */
 struct bs_pkt {
-	struct bootstrap_ip saddr, daddr;
 	__u32 len;
 	__u32 ifindex;
 	__u16 l3_proto;  /* the ethertype after at most one VLAN tag */
-	__u16 sport, dport;
 	__u8 l4_proto;   /* IP protocol (IPv6: the first next header) */
 	__u8 proto;      /* enum bs_pkt_proto */
+	struct bootstrap_ip saddr, daddr;
+	__u16 sport, dport;
 };
 
 static __always_inline void bs_pkt_v4(struct bootstrap_ip *ip, __be32 addr)

@@ -1,9 +1,9 @@
 /* bootstrap.h: the public API of libbootstrap.a, a schema-generated eBPF tracer.
  *
- * Link: libbootstrap.a -lbpf -ldw -lelf -lz (`pkg-config --static --libs bootstrap`):
- * libbpf is the system's (libbpf-dev, 1.1 or later), shared with an embedder that uses
- * it too; bootstrap_open() sets libbpf's log hook once, passing warnings on to the hook
- * set before it (libbpf's own, or the embedder's).
+ * Link: libbootstrap.a -lbpf -ldw -lelf -lz -llzma (`pkg-config --static --libs
+ * bootstrap`): libbpf is the system's (libbpf-dev, 1.1 or later), shared with an embedder
+ * that uses it too; bootstrap_open() sets libbpf's log hook once, passing warnings on to
+ * the hook set before it (libbpf's own, or the embedder's).
  * Flow: bootstrap_open() loads and attaches the BPF programs of the selected events,
  * bootstrap_poll() hands each event to a callback (zero copy: pointers are valid during
  * the callback only), bootstrap_stats() reads the drop accounting, bootstrap_close()
@@ -171,7 +171,9 @@ struct bootstrap_stats {
 					arena span or field length no program of ours writes */
 	uint64_t map_bytes;          /* memory the kernel charges for this instance's maps */
 	/* user, the symbolizer: mapped files it gave up (not a regular file, not the mapped
-	 * inode, too large, not read within a second, on a FUSE mount, not ELF), processes
+	 * inode, too large, not read within a second, on a FUSE mount, not ELF), or gave up
+	 * in part (MiniDebugInfo past its limits: .dynsym still names), a process's [vdso]
+	 * that is not the tracer's own image (left unnamed), processes
 	 * whose /proc/PID/maps was read only in part (too long), and lookups left unnamed
 	 * because its reading ration (a quarter of each second) was used up */
 	uint64_t sym_files_skipped, sym_maps_truncated, sym_deferred;
@@ -217,16 +219,20 @@ const char *bootstrap_strerror(int err);
 
 /* Symbolizer: stack addresses to function names. Kernel addresses from /proc/kallsyms;
  * user addresses from the process's mappings (/proc/PID/maps) and the symbol tables of
- * its executable and libraries, or their debuginfo installed under /usr/lib/debug,
- * found by build-id (elfutils' libdwfl). A mapped file is opened through the process
- * (/proc/PID/map_files) and read only as a regular file of the mapping's inode.
+ * its executable and libraries (.symtab, .dynsym and MiniDebugInfo, decompressed within
+ * limits), or their debuginfo installed under /usr/lib/debug, found by build-id
+ * (elfutils' libdwfl); its [vdso] from the tracer's own, when it is the same image. A
+ * mapped file is opened through the process (/proc/PID/map_files) and read only as a
+ * regular file of the mapping's inode.
  * Cached per process (an exec or a reused pid is noticed) and per file (shared by every
  * process that maps it). Usable without a tracer. One thread at a time per symbolizer. */
 struct bootstrap_symbolizer;
 
 struct bootstrap_symbol {
 	const char *name;       /* the function, or NULL when unknown */
-	uint64_t offset;        /* of the address from the function's start */
+	uint64_t offset;        /* of the address from the function's start; without a name
+				   but with a module, its offset in the module's file (the
+				   vdso's image), for offline tools; else 0 */
 	const char *module;     /* "[kernel]", "[MODULE]" for a kernel module, the file's name
 				   ("libc.so.6"), "[vdso]" ..., or NULL when unknown */
 };
@@ -242,8 +248,8 @@ void bootstrap_symbolizer_free(struct bootstrap_symbolizer *s);
  * valid until the next call on s. */
 int bootstrap_symbolize(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid, const uint64_t *addrs,
 			size_t n, struct bootstrap_symbol *out);
-/* One frame as the JSON output writes it: "name+0xOFF (module)", "0xADDR (module)" or
- * "0xADDR". Returns the length needed without the NUL, like snprintf. */
+/* One frame as the JSON output writes it: "name+0xOFF (module)", "0xADDR (module+0xOFF)"
+ * or "0xADDR". Returns the length needed without the NUL, like snprintf. */
 size_t bootstrap_frame_format(const struct bootstrap_symbol *sym, uint64_t addr, char *buf, size_t cap);
 /* The event's stacks as one line of folded stacks (flame graphs), without a newline:
  * "comm;outermost;...;innermost", user frames then kernel ones ("name_[k]"), each frame

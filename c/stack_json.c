@@ -1,6 +1,6 @@
 /* stack_json.c: a stack field in an NDJSON line: an array of frames, innermost first,
  * each named by the event's symbolizer ("symbol+0xOFF (module)") or, without a name,
- * an address ("0xADDR (module)", "0xADDR"). */
+ * an address ("0xADDR (module+0xOFFSET_IN_ITS_FILE)", "0xADDR"). */
 #include <stdlib.h>
 #include <string.h>
 

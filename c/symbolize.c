@@ -11,7 +11,9 @@
  * rationed (io_budget of every IO_WINDOW_NS) so that no input holds the event loop,
  * however many new processes with long maps or new files with large symbol tables it
  * brings: past the ration, a file or a process's maps waits for a later event, and
- * the lookup is counted (deferred). Files are
+ * the lookup is counted (deferred). Frames in a process's [vdso] are named from the
+ * tracer's own vDSO when the process maps that very image (vdso.c); a frame left
+ * without a name keeps its module and its offset in the module's file. Files are
  * cached by device and inode, shared by every process that maps them (libc is read once
  * for a whole system), at most MAX_FILES of them holding at most MAX_FILE_BYTES;
  * processes by pid, rechecked at most every PROC_RECHECK_NS: a
@@ -35,6 +37,7 @@
 #include "clock.h"
 #include "symbolize.h"
 #include "symfile.h"
+#include "vdso.h"
 
 #define BUCKETS 256
 #define MAX_PROCS 1024
@@ -87,6 +90,7 @@ struct proc {
 	uint64_t maps_ns;      /* maps last read */
 	struct bs_mapped *maps;   /* the executable ones, by address */
 	size_t n_maps;
+	int vdso;              /* its [vdso] is ours: 1, not: -1, not known yet: 0 */
 	uint64_t used;         /* the event it was last decided for */
 };
 
@@ -96,6 +100,8 @@ struct bootstrap_symbolizer {
 	struct proc *procs[BUCKETS];
 	size_t n_files, n_procs;
 	uint64_t file_bytes;   /* read in by the cached files */
+	struct bs_symfile vdso;   /* the tracer's own vDSO; vdso.dwfl NULL: not read */
+	bool vdso_tried;
 	const char *debug_root;
 	uint64_t io_budget, io_window, io_spent;  /* ns: the ration, its window's start, used */
 	struct bs_symbolizer_counts counts;
@@ -262,6 +268,8 @@ static void file_read(struct bootstrap_symbolizer *s, struct file *f, pid_t pid,
 	if (err) {
 		bs_symfile_close(&f->sf);
 		s->counts.files_skipped += !f->retry;
+	} else {
+		s->counts.files_skipped += f->sf.debugdata_skipped;
 	}
 	s->file_bytes += f->sf.held;
 }
@@ -303,14 +311,14 @@ static struct file *file_get(struct bootstrap_symbolizer *s, pid_t pid, const st
 }
 
 /* The function at file offset `off` of f (an offset within one of its PT_LOADs). */
-static bool file_symbol(struct file *f, uint64_t off, struct bootstrap_symbol *out)
+static bool file_symbol(const struct bs_symfile *f, uint64_t off, struct bootstrap_symbol *out)
 {
-	for (size_t i = 0; f->sf.dwfl && i < f->sf.n_loads; i++) {
-		const struct bs_load *l = &f->sf.loads[i];
+	for (size_t i = 0; f->dwfl && i < f->n_loads; i++) {
+		const struct bs_load *l = &f->loads[i];
 
 		if (off < l->off || off >= l->off + l->filesz)
 			continue;
-		out->name = bs_symfile_symbol(&f->sf, off - l->off + l->vaddr + f->sf.bias, &out->offset);
+		out->name = bs_symfile_symbol(f, off - l->off + l->vaddr + f->bias, &out->offset);
 		return out->name != NULL;
 	}
 	return false;
@@ -320,6 +328,7 @@ static bool file_symbol(struct file *f, uint64_t off, struct bootstrap_symbol *o
 
 static void proc_maps_free(struct proc *p)
 {
+	p->vdso = 0;
 	for (size_t i = 0; i < p->n_maps; i++)
 		free(p->maps[i].path);
 	free(p->maps);
@@ -535,21 +544,42 @@ static const struct bs_mapped *find_mapping(const struct proc *p, uint64_t addr)
 	return NULL;
 }
 
+/* The tracer's own vDSO, when p's [vdso] mapping m holds that very image (decided once
+ * per process image); NULL otherwise, counted as a mapping given up. */
+static const struct bs_symfile *vdso_get(struct bootstrap_symbolizer *s, struct proc *p, const struct bs_mapped *m)
+{
+	if (!s->vdso_tried) {
+		s->vdso_tried = true;
+		s->vdso.debug_root = s->debug_root;
+		if (bs_vdso_open(&s->vdso))
+			bs_symfile_close(&s->vdso);
+	}
+	if (!p->vdso) {
+		p->vdso = s->vdso.dwfl && bs_vdso_same(&s->vdso, p->pid, m) ? 1 : -1;
+		s->counts.files_skipped += p->vdso < 0;
+	}
+	return p->vdso > 0 ? &s->vdso : NULL;
+}
+
+/* The function at addr of process p; without one, the module and the offset in its file. */
 static bool user_symbol(struct bootstrap_symbolizer *s, struct proc *p, uint64_t addr, struct bootstrap_symbol *out)
 {
 	const struct bs_mapped *m = find_mapping(p, addr);
+	const struct bs_symfile *vdso;
 	struct file *f;
 
 	if (!m || !m->path)
 		return false;
+	out->offset = addr - m->start + m->off;
 	if (m->path[0] == '[' || !m->ino) { /* [vdso], [vsyscall]: no file to read */
 		out->module = m->path;
-		return false;
+		return strcmp(m->path, "[vdso]") == 0 && (vdso = vdso_get(s, p, m)) &&
+		       file_symbol(vdso, out->offset, out);
 	}
 	if (!(f = file_get(s, p->pid, m)))
 		return false;
 	out->module = f->name;
-	return file_symbol(f, addr - m->start + m->off, out);
+	return file_symbol(&f->sf, out->offset, out);
 }
 
 /* --- the cache's bounds, the public calls ------------------------------------------ */
@@ -626,13 +656,13 @@ int bs_symbolize(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid, const
 		uint64_t at = first + i ? addrs[i] - 1 : addrs[i];
 		bool found = p ? user_symbol(s, p, at, &out[i]) : kernel_symbol(s, at, &out[i]);
 
-		if (found) {
-			out[i].offset += addrs[i] - at;
-			named++;
-		} else {
+		named += found;
+		if (!found)
 			out[i].name = NULL;
+		if (found || out[i].module)  /* the offset in the function, else in the module */
+			out[i].offset += addrs[i] - at;
+		else
 			out[i].offset = 0;
-		}
 	}
 	return named;
 }
@@ -646,7 +676,7 @@ size_t bootstrap_frame_format(const struct bootstrap_symbol *sym, uint64_t addr,
 	else if (sym->name)
 		n = snprintf(buf, cap, "%s+0x%" PRIx64, sym->name, sym->offset);
 	else if (sym->module)
-		n = snprintf(buf, cap, "0x%" PRIx64 " (%s)", addr, sym->module);
+		n = snprintf(buf, cap, "0x%" PRIx64 " (%s+0x%" PRIx64 ")", addr, sym->module, sym->offset);
 	else
 		n = snprintf(buf, cap, "0x%" PRIx64, addr);
 	return n < 0 ? 0 : (size_t)n;
@@ -664,6 +694,7 @@ void bootstrap_symbolizer_free(struct bootstrap_symbolizer *s)
 			file_free(f);
 		}
 	}
+	bs_symfile_close(&s->vdso);
 	free(s->kernel.syms);
 	free(s->kernel.pool);
 	free(s);

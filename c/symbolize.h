@@ -24,7 +24,8 @@ void bs_symbolizer_io_budget(struct bootstrap_symbolizer *s, uint64_t ns);
 
 /* The losses so far. */
 struct bs_symbolizer_counts {
-	uint64_t files_skipped;   /* mapped files given up */
+	uint64_t files_skipped;   /* mapped files given up, in whole or in part, and
+				     [vdso] mappings of another image */
 	uint64_t maps_truncated;  /* maps read in part */
 	uint64_t deferred;        /* lookups left unresolved: the ration was used up */
 };

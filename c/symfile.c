@@ -8,10 +8,11 @@
  * the owner cannot fault the tracer by truncating a file libelf had mapped), and
  * libdwfl gets it from callbacks of our own: separate debuginfo only by build-id under
  * the system's debug directory, never by a name the file carries (.gnu_debuglink may
- * name a FIFO, /dev/zero or a watchdog device), and no MiniDebugInfo, whose xz stream
- * decompresses to whatever size its author chose. A file on a FUSE mount is not read
- * at all: its server, which may be the process being traced, can leave any read
- * blocked forever.
+ * name a FIFO, /dev/zero or a watchdog device). MiniDebugInfo, whose xz stream
+ * decompresses to whatever size its author chose, is never given to libdwfl: when
+ * libdwfl has only .dynsym, minidebug.c decompresses it within limits and its functions
+ * join the index. A file on a FUSE mount is not read at all: its server, which may be
+ * the process being traced, can leave any read blocked forever.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "minidebug.h"
 #include "open_safe.h"
 #include "symfile.h"
 
@@ -135,9 +137,9 @@ static bool needed_section(GElf_Word type)
  * zeros, not an xz stream that decompresses to whatever size its author chose). A
  * file without section headers is read whole: libdwfl then finds .dynsym through the
  * dynamic segment. */
-static int read_image(struct bs_symfile *f, int fd, const struct stat *st)
+static int read_image(struct reader *r, const struct stat *st)
 {
-	struct reader r = { f, fd, bs_clock_ns(CLOCK_MONOTONIC) };
+	struct bs_symfile *f = r->f;
 	size_t n_scns = 0;
 	GElf_Ehdr eh;
 	Elf *elf;
@@ -148,7 +150,7 @@ static int read_image(struct bs_symfile *f, int fd, const struct stat *st)
 	if (!(f->image = calloc(1, st->st_size)))
 		return -ENOMEM;
 	f->size = st->st_size;
-	if ((err = read_range(&r, 0, sizeof(Elf64_Ehdr))))
+	if ((err = read_range(r, 0, sizeof(Elf64_Ehdr))))
 		return err;
 	elf = elf_memory(f->image, f->size);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
@@ -157,9 +159,9 @@ static int read_image(struct bs_symfile *f, int fd, const struct stat *st)
 	}
 	elf_end(elf);
 	if (eh.e_shnum == 0)
-		return read_range(&r, 0, f->size);
-	if ((err = read_range(&r, eh.e_phoff, (uint64_t)eh.e_phnum * eh.e_phentsize)) ||
-	    (err = read_range(&r, eh.e_shoff, (uint64_t)eh.e_shnum * eh.e_shentsize)))
+		return read_range(r, 0, f->size);
+	if ((err = read_range(r, eh.e_phoff, (uint64_t)eh.e_phnum * eh.e_phentsize)) ||
+	    (err = read_range(r, eh.e_shoff, (uint64_t)eh.e_shnum * eh.e_shentsize)))
 		return err;
 	/* Now that the tables are in, a handle that reads them. */
 	elf = elf_memory(f->image, f->size);
@@ -169,13 +171,13 @@ static int read_image(struct bs_symfile *f, int fd, const struct stat *st)
 		GElf_Shdr sh;
 
 		if (gelf_getshdr(elf_getscn(elf, i), &sh) && needed_section(sh.sh_type))
-			err = read_range(&r, sh.sh_offset, sh.sh_size);
+			err = read_range(r, sh.sh_offset, sh.sh_size);
 	}
 	for (size_t i = 0; !err && i < eh.e_phnum; i++) {
 		GElf_Phdr ph;
 
 		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_NOTE)
-			err = read_range(&r, ph.p_offset, ph.p_filesz);
+			err = read_range(r, ph.p_offset, ph.p_filesz);
 	}
 	elf_end(elf);
 	return err;
@@ -223,7 +225,7 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_A
 static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
 			  const char *file_name, const char *debuglink, GElf_Word crc, char **debuginfo_name)
 {
-	const struct bs_symfile *f = *userdata;
+	struct bs_symfile *f = *userdata;
 	const unsigned char *id;
 	char path[PATH_MAX];
 	GElf_Addr at;
@@ -240,6 +242,7 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *name, D
 		return -1;
 	memcpy(path + n, ".debug", sizeof(".debug"));
 	fd = bs_open_regular(path, &st);
+	f->debuginfo = fd >= 0;
 	errno = 0;
 	return fd >= 0 ? fd : -1;
 }
@@ -250,20 +253,42 @@ static int func_cmp(const void *a, const void *b)
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	return (int)x->local - (int)y->local;
+	if (x->local != y->local)
+		return (int)x->local - (int)y->local;
+	return strcmp(x->name, y->name);  /* aliases (write, __write): always the same one */
 }
 
 /* The defined functions of the symbol table libdwfl chose (.symtab, the separate
- * debuginfo's, or .dynsym), sorted; of several at one address, a global one. */
-static int index_functions(struct bs_symfile *f)
+ * debuginfo's, or .dynsym), with those of MiniDebugInfo when that was .dynsym (read
+ * through r, when the file is open), sorted; of several at one address, a global one.
+ * MiniDebugInfo given up leaves .dynsym's names, and f->debugdata_skipped set. */
+static int index_functions(struct bs_symfile *f, const struct reader *r)
 {
 	int n = dwfl_module_getsymtab(f->mod);
+	struct bs_minidebug md = { 0 };
+	GElf_Addr bias;
 	size_t kept = 0;
 
-	if (n <= 1)
-		return 0;  /* nothing to name frames with: the module is still known */
-	if (!(f->funcs = calloc(n, sizeof(*f->funcs))))
+	if (n < 1)
+		n = 1;  /* none: the module is still known, MiniDebugInfo may name its functions */
+	if (r && !f->debuginfo) {
+		Elf *elf = dwfl_module_getelf(f->mod, &bias);
+
+		f->debugdata_skipped = bs_minidebug_read(&md, elf, r->fd, r->started + READ_BUDGET_NS) != 0;
+	}
+	if (n == 1 && !md.n_funcs)
+		return 0;  /* nothing to name frames with */
+	if (!(f->funcs = calloc(n - 1 + md.n_funcs, sizeof(*f->funcs)))) {
+		bs_minidebug_free(&md);
 		return -ENOMEM;
+	}
+	for (size_t i = 0; i < md.n_funcs; i++) {
+		f->funcs[kept] = md.funcs[i];
+		f->funcs[kept++].addr += f->bias;
+	}
+	f->debugdata_names = md.names;
+	f->held += md.held;
+	free(md.funcs);
 	for (int i = 1; i < n; i++) {
 		GElf_Addr addr;
 		GElf_Sym sym;
@@ -312,8 +337,9 @@ static const Dwfl_Callbacks callbacks = {
 	.section_address = dwfl_offline_section_address,
 };
 
-/* The file's bytes as an ELF image reported to a Dwfl of its own. */
-static int report(struct bs_symfile *f, const char *name)
+/* The file's bytes as an ELF image reported to a Dwfl of its own, its functions
+ * indexed (with MiniDebugInfo's, read through r when the file is open). */
+static int report(struct bs_symfile *f, const char *name, const struct reader *r)
 {
 	GElf_Addr low, high;
 	void **userdata;
@@ -331,19 +357,29 @@ static int report(struct bs_symfile *f, const char *name)
 		return -ENOEXEC;
 	dwfl_module_info(f->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
 	*userdata = f;
-	return dwfl_module_getelf(f->mod, &f->bias) ? index_functions(f) : -ENOEXEC;
+	return dwfl_module_getelf(f->mod, &f->bias) ? index_functions(f, r) : -ENOEXEC;
 }
 
 int bs_symfile_open(struct bs_symfile *f, pid_t pid, const struct bs_mapped *m, const char *name)
 {
 	struct stat st;
-	int fd = open_mapping(pid, m, &st), err;
+	struct reader r = { f, open_mapping(pid, m, &st), bs_clock_ns(CLOCK_MONOTONIC) };
+	int err;
 
-	if (fd < 0)
-		return fd;
-	err = read_image(f, fd, &st);
-	close(fd);
-	return err ? err : report(f, name);
+	if (r.fd < 0)
+		return r.fd;
+	err = read_image(&r, &st);
+	if (!err)
+		err = report(f, name, &r);
+	close(r.fd);
+	return err;
+}
+
+int bs_symfile_image(struct bs_symfile *f, char *image, size_t size, const char *name)
+{
+	f->image = image;
+	f->size = f->held = size;
+	return report(f, name, NULL);
 }
 
 void bs_symfile_close(struct bs_symfile *f)
@@ -353,5 +389,6 @@ void bs_symfile_close(struct bs_symfile *f)
 	free(f->image);
 	free(f->loads);
 	free(f->funcs);
+	free(f->debugdata_names);
 	memset(f, 0, sizeof(*f));
 }

@@ -24,7 +24,8 @@ struct bs_load {            /* a PT_LOAD segment */
 
 struct bs_func {            /* a function symbol, at its address in the module */
 	uint64_t addr, size;    /* size 0: up to the next one */
-	const char *name;       /* in libdwfl's string table, valid while dwfl lives */
+	const char *name;       /* in libdwfl's string table, valid while dwfl lives, or
+				   in debugdata_names */
 	bool local;             /* STB_LOCAL: a global one at the same address is preferred */
 };
 
@@ -44,13 +45,20 @@ struct bs_symfile {
 	 * own (dwfl_module_addrinfo) scans every symbol, each frame of each sample. */
 	struct bs_func *funcs;
 	size_t n_funcs;
+	bool debuginfo;         /* libdwfl has a separate debuginfo file of it */
+	char *debugdata_names;  /* the names of the functions from MiniDebugInfo */
+	bool debugdata_skipped; /* its MiniDebugInfo was given up (past its limits) */
 };
 
 /* Reads mapping m of process pid into f and reports it to libdwfl as name: 0, or a negative
  * errno when the file is given up (not a regular file, not the mapping's inode, too
- * large, not read within a second, on a FUSE mount, not ELF). f->debug_root is set by
- * the caller. */
+ * large, not read within a second, on a FUSE mount, not ELF). Its MiniDebugInfo may be
+ * given up alone (f->debugdata_skipped): .dynsym still names what it has.
+ * f->debug_root is set by the caller. */
 int bs_symfile_open(struct bs_symfile *f, pid_t pid, const struct bs_mapped *m, const char *name);
+/* The same for an ELF image already in memory (malloc'd; f owns it from now on), such
+ * as the vdso: MiniDebugInfo is not looked for. */
+int bs_symfile_image(struct bs_symfile *f, char *image, size_t size, const char *name);
 /* The function at address addr of the module (an ELF address plus f->bias), and addr's
  * offset in it; NULL when none. */
 const char *bs_symfile_symbol(const struct bs_symfile *f, uint64_t addr, uint64_t *offset);

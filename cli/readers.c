@@ -10,7 +10,7 @@
  *    script), when it copies what it reads to a stdout of its own; then, by the same
  *    rules, whatever is at the other end of that stdout. A master holder whose stdout
  *    is /dev/null or a socket (tmux, sshd, a terminal emulator) displays or sends what
- *    it reads rather than copying it, and stays traced (README, "Readers are left out").
+ *    it reads rather than copying it, and stays traced (docs/cli.md, "Exclusions").
  *
  * Exclusion is granted only to the tracer's own pipeline: a relay (an ancestor), and a
  * holder of a pipe in the session of the process whose output it is (the tracer, or a

@@ -1,5 +1,6 @@
-//! build.rs: links libbootstrap.a and its dependencies -lbpf -ldw -lelf -lz (libbpf beside
-//! the archive, not inside it: the one an agent on libbpf-sys brings is then the only one),
+//! build.rs: links libbootstrap.a and its dependencies -lbpf -ldw -lelf -lz -llzma (libbpf,
+//! the system's, beside the archive, not inside it: an agent calling libbpf too, on
+//! libbpf-sys with its `novendor` feature, has one libbpf in the process),
 //! and points the crate at the types.gen.rs that typegen made from the same events.toml.
 //! Both come from `make` in the repository root, which sets BOOTSTRAP_LIB and
 //! BOOTSTRAP_GEN_DIR; without them the crate looks where a plain `make` puts them.
@@ -51,5 +52,6 @@ fn main() {
     println!("cargo:rustc-link-lib=dw");
     println!("cargo:rustc-link-lib=elf");
     println!("cargo:rustc-link-lib=z");
+    println!("cargo:rustc-link-lib=lzma");
     println!("cargo:rustc-env=BOOTSTRAP_TYPES_RS={}", types.display());
 }

@@ -11,8 +11,15 @@ CRITERION_FLAGS ?= --jobs 1
 FIXTURE_CFLAGS = $(filter-out $(SANITIZE),$(CFLAGS))
 
 # The VM run comes last, once the host suites have passed (it would share their 2 CPUs).
-test: test-typegen test-unit test-sanitize test-install test-e2e test-cli test-import test-aggregate test-rust test-embed-cpp
+test: test-docs test-typegen test-unit test-sanitize test-install test-e2e test-cli test-import test-aggregate test-rust test-embed-cpp
 	$(Q)$(MAKE) --no-print-directory vmtest
+
+# Every relative link and #anchor of README.md, docs/ and bench/ resolves; bench/RESULTS.md
+# keeps the marker below which make bench writes.
+.PHONY: test-docs
+test-docs:
+	$(call msg,PYTEST,tests/docs)
+	$(Q)$(PYTHON) -m pytest -q tests/docs
 
 test-typegen: $(GEN)/.stamp
 	$(call msg,PYTEST,tests/typegen)
@@ -27,11 +34,12 @@ $(TEST_BIN)/unit: $(wildcard tests/unit/*.c) $(LIB) $(HEADERS)
 # a non-PIE executable, a stripped PIE with its symbols in a debuginfo file under a
 # debug directory of its own (found by build-id; its debuglink, which names a copy
 # beside it, must be ignored), and a stripped PIE without build-id whose debuglink names
-# a FIFO the test makes, all calling into a shared library found through $ORIGIN.
+# a FIFO the test makes, a stripped PIE with MiniDebugInfo, and one whose MiniDebugInfo
+# is an xz bomb (1 GiB of zeros), all calling into a shared library found through $ORIGIN.
 # Defined before test-unit: make expands a rule's prerequisites where it reads the rule.
 SYMFIX_DIR := $(TEST_BIN)/symbolize
 SYMFIX := $(SYMFIX_DIR)/symfix-pie $(SYMFIX_DIR)/symfix-nopie $(SYMFIX_DIR)/symfix-stripped \
-	  $(SYMFIX_DIR)/symfix-fifolink
+	  $(SYMFIX_DIR)/symfix-fifolink $(SYMFIX_DIR)/symfix-minidebug $(SYMFIX_DIR)/symfix-xzbomb
 test-unit: $(TEST_BIN)/unit $(SYMFIX)
 	$(Q)$(TEST_BIN)/unit $(CRITERION_FLAGS)
 
@@ -65,6 +73,30 @@ $(SYMFIX_DIR)/symfix-fifolink: tests/fixtures/symbolize/symfix.c $(SYMFIX_DIR)/l
 	$(Q)objcopy --strip-all --add-gnu-debuglink=$@.debug $@.full $@
 	$(Q)rm -f $@.full $@.debug
 
+# $(call minidebug,PROGRAM,OUT): OUT is PROGRAM stripped, with MiniDebugInfo made as
+# Fedora's find-debuginfo makes it: the symbols of the functions .dynsym lacks, kept in
+# an ELF file of debug sections alone, xz-compressed into the section .gnu_debugdata.
+define minidebug
+	$(call msg,MINIDBG,$(2))
+	$(Q)nm -D --format=posix --defined-only $(1) | awk '{ print $$1 }' | sort > $(2).dynsyms
+	$(Q)nm --format=posix --defined-only $(1) | awk '$$2 ~ /^[Tt]$$/ { print $$1 }' | sort > $(2).funcsyms
+	$(Q)comm -13 $(2).dynsyms $(2).funcsyms > $(2).keep
+	$(Q)objcopy --only-keep-debug $(1) $(2).mini
+	$(Q)objcopy -S --remove-section .gdb_index --remove-section .comment --keep-symbols=$(2).keep $(2).mini
+	$(Q)xz -f $(2).mini
+	$(Q)objcopy --strip-all --add-section .gnu_debugdata=$(2).mini.xz $(1) $(2)
+	$(Q)rm -f $(2).dynsyms $(2).funcsyms $(2).keep $(2).mini.xz
+endef
+
+$(SYMFIX_DIR)/symfix-minidebug: $(SYMFIX_DIR)/symfix-pie
+	$(call minidebug,$<,$@)
+
+$(SYMFIX_DIR)/symfix-xzbomb: $(SYMFIX_DIR)/symfix-stripped tests/fixtures/symbolize/xzbomb.py
+	$(call msg,XZBOMB,$@)
+	$(Q)$(PYTHON) tests/fixtures/symbolize/xzbomb.py $@.xz
+	$(Q)objcopy --add-section .gnu_debugdata=$@.xz $< $@
+	$(Q)rm -f $@.xz
+
 # The unit, end-to-end and embedding tests again, library included, built with
 # AddressSanitizer (leaks too) and UndefinedBehaviorSanitizer under $(BUILD)/sanitize.
 # Any report fails the run: errors abort their test, and every report also goes to a
@@ -89,6 +121,10 @@ $(TEST_BIN)/fixtures/burn: CFLAGS += -fno-omit-frame-pointer -fno-optimize-sibli
 # Its recursion stays a recursion (not a loop), one call per level.
 $(TEST_BIN)/fixtures/probe_target: CFLAGS += -fno-optimize-sibling-calls
 
+# burn with MiniDebugInfo, stripped: its functions are named from that alone (tests/example).
+$(TEST_BIN)/fixtures/burn-minidebug: $(TEST_BIN)/fixtures/burn
+	$(call minidebug,$<,$@)
+
 $(TEST_BIN)/fixtures/%: tests/fixtures/%.c
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D)
@@ -103,7 +139,7 @@ $(TEST_BIN)/e2e: $(wildcard tests/e2e/*.c tests/e2e/*.h) $(LIB) $(HEADERS)
 $(TEST_BIN)/embed: examples/embed.c $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -Ic -I$(GEN) $(SANITIZE) $< $(LIB) -lbpf -ldw -lelf -lz -o $@
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -Ic -I$(GEN) $(SANITIZE) $< $(LIB) -lbpf -ldw -lelf -lz -llzma -o $@
 
 # An agent with libbpf of its own beside the archive: libbpf-dev's shared library, and its
 # archive linked whole (every libbpf object in the program, as when an agent builds libbpf
@@ -112,12 +148,12 @@ AGENT_CFLAGS = -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -Ic -I$(GEN) $(SAN
 $(TEST_BIN)/libbpf-agent-shared: tests/agent/libbpf_agent.c $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(AGENT_CFLAGS) $< $(LIB) -lbpf -ldw -lelf -lz -o $@
+	$(Q)$(CC) $(AGENT_CFLAGS) $< $(LIB) -lbpf -ldw -lelf -lz -llzma -o $@
 
 $(TEST_BIN)/libbpf-agent-static: tests/agent/libbpf_agent.c $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(AGENT_CFLAGS) $< $(LIB) -Wl,--whole-archive -l:libbpf.a -Wl,--no-whole-archive -ldw -lelf -lz -o $@
+	$(Q)$(CC) $(AGENT_CFLAGS) $< $(LIB) -Wl,--whole-archive -l:libbpf.a -Wl,--no-whole-archive -ldw -lelf -lz -llzma -o $@
 
 test-e2e: $(TEST_BIN)/e2e $(TEST_BIN)/embed $(TEST_BIN)/libbpf-agent-shared $(TEST_BIN)/libbpf-agent-static $(FIXTURES)
 	$(Q)tests/require_bpf.sh $(TEST_BIN)/e2e $(CRITERION_FLAGS)
@@ -125,7 +161,7 @@ test-e2e: $(TEST_BIN)/e2e $(TEST_BIN)/embed $(TEST_BIN)/libbpf-agent-shared $(TE
 	$(Q)tests/require_bpf.sh $(TEST_BIN)/libbpf-agent-shared $(BUILD)/bootstrap.bpf.o
 	$(Q)tests/require_bpf.sh $(TEST_BIN)/libbpf-agent-static $(BUILD)/bootstrap.bpf.o
 
-test-cli: all $(FIXTURES)
+test-cli: all $(FIXTURES) $(TEST_BIN)/fixtures/burn-minidebug
 	$(call msg,PYTEST,tests/cli)
 	$(Q)tests/require_bpf.sh $(PYTHON) -m pytest -q tests/cli
 

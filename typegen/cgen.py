@@ -1,12 +1,32 @@
-"""cgen.py: the C text of sources and fields, for the generated BPF handlers.
+"""cgen.py: the C text of sources, fields and aggregation keys, for the generated code.
 
 The templates ask here how a field's value reads in a given program: the event's own
 handler reads arguments as its kind says (kinds.py), while the exit that completes a
 faulted syscall entry reads them from the stash (`args` names that array), or, after a
-successful exec, reads the fields where the new image keeps them (after_exec).
+successful exec, reads the fields where the new image keeps them (after_exec). Every C
+expression and statement made from the model is made here; the model holds none.
 """
 from kinds import AUXV
 from model import ARENA_ALIGN
+
+# How a handler reads each header value an aggregation key may hold (model.HEADER_VALUES);
+# comm is copied into the key rather than assigned (key_fill).
+HEADER_EXPRS = {
+    'pid': 'bpf_get_current_pid_tgid() >> 32',
+    'tid': '(__u32)bpf_get_current_pid_tgid()',
+    'uid': '(__u32)bpf_get_current_uid_gid()',
+    'cgroup_id': 'bpf_get_current_cgroup_id()',
+    'cpu': 'bpf_get_smp_processor_id()',
+}
+
+
+def ctx_decl(ev, vmlinux):
+    """The handler's context type; void where nothing reads it, or where the struct is
+    absent from vmlinux.h (a VmlinuxIndex, or None to take every struct as there)."""
+    if not ev.ctx_type or not (ev.uses_ctx or ev.fill == 'custom' or ev.retries or ev.kind.name != 'tracepoint'):
+        return 'void'
+    has = vmlinux is None or vmlinux.has_struct(ev.ctx_type)
+    return f'struct {ev.ctx_type}' if has else 'void'
 
 
 def c_string(text):
@@ -63,7 +83,7 @@ def int_expr(f, ev, args=None):
                  f'sizeof({f.c_type}), {user(f)})')
     else:
         value = expr(f.src, ev, args)
-    shift, mask = f.raw.get('shift'), f.raw.get('mask')
+    shift, mask = f.shift, f.mask
     if shift is not None or mask is not None:
         value = f'(__u64)({value})'
         if shift:
@@ -85,7 +105,7 @@ def var_call(f, ev, args=None):
         return str_call(head, src, f.max, user(f))
     if f.type == 'char[][]':
         return block_call(head, src, expr(f.end, ev, args), f.max, user(f))
-    return f'bs_var_str_array({head}, (const void *)({src}), {f.raw["max_items"]}, {f.max})'
+    return f'bs_var_str_array({head}, (const void *)({src}), {f.max_items}, {f.max})'
 
 
 def arena_need(ev):
@@ -127,8 +147,8 @@ def reread_mask(ev):
     from user memory there (a field with `when` only when it held; the caller clears the
     lost ones)."""
     fields = ev.reread_fields
-    fixed = sum(f.bit for f in fields if not f.when_c)
-    held = [f'(({f.when_c}) ? {f.bit:#x} : 0)' for f in fields if f.when_c]
+    fixed = sum(f.bit for f in fields if not f.when)
+    held = [f'(({when_c(f)}) ? {f.bit:#x} : 0)' for f in fields if f.when]
     return ' | '.join(([f'{fixed:#x}'] if fixed or not held else []) + held)
 
 
@@ -136,3 +156,22 @@ def stack_call(f):
     """The bs_var_stack call that captures a stack field."""
     flags = 'BPF_F_USER_STACK' if f.src.kind == 'ustack' else '0'
     return f'bs_var_stack(e, &p->{f.name}, {f.index}, ctx, {f.max_bytes}, {flags})'
+
+
+def when_c(f):
+    """A field's `when` as C over the payload p being filled."""
+    return ''.join(part if isinstance(part, str) else f'p->{part.name}' for part in f.when)
+
+
+def key_decl(part):
+    """The declaration of a member of an aggregation's key struct."""
+    return f'{part.c_type} {part.name}' + ('[BOOTSTRAP_COMM_LEN]' if part.type == 'comm' else '')
+
+
+def key_fill(part):
+    """The C statement that sets this member of key k (payload p in scope)."""
+    if part.field:
+        return f'k.{part.name} = p->{part.field.name};'
+    if part.type == 'comm':
+        return f'bpf_get_current_comm(k.{part.name}, sizeof(k.{part.name}));'
+    return f'k.{part.name} = {HEADER_EXPRS[part.name]};'

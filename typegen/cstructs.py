@@ -1,18 +1,22 @@
-"""cstructs.py: the C structs and enums that other languages mirror, read from their headers.
+"""cstructs.py: C structs, enums and constants read from the headers that define them.
 
 The record header and variable-field descriptor of the wire protocol
 (include/bootstrap_protocol.h), and the stats, the log levels, the aggregation views and
-the reflection table's enums of the public API (c/bootstrap.h) are each defined once, in C. Bindings in other languages (types.gen.rs) are generated from this
-reading rather than written again by hand, and json.gen.c asserts every size and offset
-read here (and every enum value) against the C compiler's, so a header this reader gets
-wrong does not build.
+the reflection table's enums of the public API (c/bootstrap.h) are each defined once, in
+C. Bindings in other languages (types.gen.rs) are generated from this reading rather than
+written again by hand, and json.gen.c asserts every size and offset read here (and every
+enum value) against the C compiler's, so a header this reader gets wrong does not build.
+The limits typegen shares with C (#define) and what an xdp handler's packet parse yields
+(struct bs_pkt, bpf/packet.bpf.h) are read here too, so Python never repeats them. This
+module imports nothing of typegen's: every layer may read C.
 """
 import os
 import re
 
-from model import PROTOCOL_H, protocol_constant
-
-BOOTSTRAP_H = os.path.join(os.path.dirname(PROTOCOL_H), '..', 'c', 'bootstrap.h')
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
+PROTOCOL_H = os.path.join(ROOT, 'include', 'bootstrap_protocol.h')
+BOOTSTRAP_H = os.path.join(ROOT, 'c', 'bootstrap.h')
+PACKET_H = os.path.join(ROOT, 'bpf', 'packet.bpf.h')
 
 # C scalar type: size (= alignment)
 SCALARS = {'__u8': 1, '__u16': 2, '__u32': 4, '__u64': 8, '__s8': 1, '__s16': 2, '__s32': 4, '__s64': 8,
@@ -66,6 +70,14 @@ class Struct:
 def _read(path):
     with open(path, encoding='utf-8') as f:
         return f.read()
+
+
+def protocol_constant(name, path=PROTOCOL_H):
+    """The value of `#define NAME <int>` in the wire protocol header."""
+    m = re.search(rf'^#define {name} (\d+)\s*$', _read(path), re.M)
+    if not m:
+        raise RuntimeError(f'{path} defines no {name}')
+    return int(m.group(1))
 
 
 def kcounters(path=PROTOCOL_H):
@@ -172,3 +184,11 @@ def enum(name, path, prefix):
 
 def mirrored_enums():
     return [enum(name, path, prefix) for path, name, prefix in MIRRORED_ENUMS]
+
+
+def packet():
+    """struct bs_pkt, what an xdp handler's packet parse yields (pkt.NAME reads member
+    NAME), and the names of enum bs_pkt_proto's values, lower case, in value order."""
+    ip = struct('bootstrap_ip', PROTOCOL_H)
+    protos = enum('bs_pkt_proto', PACKET_H, 'BS_PROTO_')
+    return struct('bs_pkt', PACKET_H, [ip]), tuple(name.lower() for _, name, _, _ in protos.constants)

@@ -23,10 +23,10 @@ HEADER = {
 
 
 # One frame of a stack, innermost first: "symbol+0xOFF (module)" when resolved, "0xADDR
-# (module)" in a module without a symbol there, "0xADDR" otherwise. Kernel frames name
-# their module "[kernel]" or "[MODULE]".
+# (module+0xOFF)" in a module without a symbol there (OFF: in the module's file), "0xADDR"
+# otherwise. Kernel frames name their module "[kernel]" or "[MODULE]".
 STACK_FRAME_PATTERN = r'^(0x[0-9a-f]+|.+\+0x[0-9a-f]+)( \(.+\))?$'
-STACK_DESCRIPTION = ('frames, innermost first: "symbol+0xOFF (module)", "0xADDR (module)" or "0xADDR"; '
+STACK_DESCRIPTION = ('frames, innermost first: "symbol+0xOFF (module)", "0xADDR (module+0xOFF)" or "0xADDR"; '
                      'null when the field was lost')
 
 

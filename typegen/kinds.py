@@ -6,6 +6,8 @@ point (and then which entry point the generator attaches beside it), and how the
 loader attaches it (BOOTSTRAP_KIND_* in the generated table). Adding a kind is a class
 here and, if its handler differs, a block in templates/fill.gen.bpf.h.j2.
 """
+from cstructs import packet
+
 # Sources every kind with a current task has, besides the kind's own. Every such kind is
 # a tracing program, where bpf_get_stack() can take the kernel and the user stack.
 TASK_SOURCES = frozenset({'task', 'auxv', 'target', 'kstack', 'ustack'})
@@ -89,7 +91,7 @@ class Kind:
 
     def target(self, ev):
         """The declared target as the loader takes it (cat/name, function, binary:function)."""
-        return ':'.join(str(ev.raw[k]) for k in self.attach_keys)
+        return ':'.join(str(ev.attach[k]) for k in self.attach_keys)
 
 
 
@@ -114,8 +116,8 @@ class Tracepoint(Kind):
     def ctx_type(self, ev):
         if ev.runtime:
             return None
-        if 'ctx_type' in ev.raw:
-            return ev.raw['ctx_type']
+        if ev.declared_ctx_type is not None:
+            return ev.declared_ctx_type
         if ev.is_sys_enter:
             return SYS_ENTER_CTX
         if ev.is_sys_exit:
@@ -209,15 +211,16 @@ class PerfEvent(Kind):
         return 'bpf_perf_event_data'
 
     def target(self, ev):
-        return f'cpu-clock@{ev.raw["frequency"]}Hz'
+        return f'cpu-clock@{ev.attach["frequency"]}Hz'
 
 
-# What an XDP handler's packet parse yields (struct bs_pkt, bpf/packet.bpf.h): pkt.NAME
-# and its type. Addresses are IPv6, IPv4 as ::ffff:a.b.c.d; ports are in host order.
-PKT_SOURCES = {'len': 'u32', 'ifindex': 'u32', 'l3_proto': 'u16', 'l4_proto': 'u8', 'proto': 'u8',
-               'saddr': 'ip', 'daddr': 'ip', 'sport': 'u16', 'dport': 'u16'}
-# pkt.proto is a class, shown by name: the value i is PROTO_NAMES[i].
-PKT_NAMES = {'proto': ('other', 'tcp', 'udp', 'icmp')}
+# What an XDP handler's packet parse yields, read from struct bs_pkt (bpf/packet.bpf.h):
+# pkt.NAME and its C type. Addresses are IPv6, IPv4 as ::ffff:a.b.c.d; ports are in host
+# order. pkt.proto is a class, shown by name: the value i is PKT_NAMES['proto'][i] (enum
+# bs_pkt_proto's names).
+_PKT, _PKT_PROTOS = packet()
+PKT_SOURCES = {m.name: m.c_type for m in _PKT.members}
+PKT_NAMES = {'proto': _PKT_PROTOS}
 
 
 class Xdp(Kind):

@@ -1,33 +1,26 @@
 """model.py: the event model typegen builds from events.toml.
 
-Schema > Event > Field > Source. Objects here hold what was declared and what follows
-from it (generated names, layout, which entry values a return point stashes); checking
-is validate.py's job, C text is cgen.py's. Limits shared with C are read from the wire
-protocol header rather than repeated here.
+Schema > Event > Field > Source, and an event's Aggregations > KeyParts. Objects here
+hold what was declared and what follows from it (generated names, layout, which entry
+values a return point stashes); validate.py reads the TOML, checks it and fills them (the
+model never sees the TOML's tables), cgen.py turns them into C. Limits shared with C are
+read from the wire protocol header rather than repeated here.
 """
-import os
 import re
 
-from kinds import KINDS, PKT_NAMES
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROTOCOL_H = os.path.join(HERE, '..', 'include', 'bootstrap_protocol.h')
-
-
-def protocol_constant(name, path=PROTOCOL_H):
-    """The value of `#define NAME <int>` in the wire protocol header."""
-    with open(path, encoding='utf-8') as f:
-        m = re.search(rf'^#define {name} (\d+)\s*$', f.read(), re.M)
-    if not m:
-        raise RuntimeError(f'{path} defines no {name}')
-    return int(m.group(1))
-
+from cstructs import protocol_constant
+from kinds import PKT_NAMES
 
 FIELD_MAX_BYTES = protocol_constant('BOOTSTRAP_FIELD_MAX_BYTES')
 MAX_FIELDS = protocol_constant('BOOTSTRAP_MAX_FIELDS')
 TARGET_NAME_MAX = protocol_constant('BOOTSTRAP_TARGET_NAME_MAX')
 STACK_FRAME_BYTES = 8  # a stack field holds __u64 addresses
 ARENA_ALIGN = protocol_constant('BOOTSTRAP_ARENA_ALIGN')
+HIST_BUCKETS = protocol_constant('BOOTSTRAP_HIST_BUCKETS')
+COMM_LEN = protocol_constant('BOOTSTRAP_COMM_LEN')
+
+# What a name that becomes part of a C identifier (category, event, field, aggregation) may be.
+IDENT = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 
 # type: (C type, size, signed)
 INT_TYPES = {
@@ -38,6 +31,11 @@ INT_TYPES = {
 VAR_TYPES = {'char[]': 'BYTES', 'char[][]': 'STR_BLOCK', 'char*[]': 'STR_ARRAY', 'stack': 'STACK'}
 # Fixed-size values that are not integers: type: (C type, size, alignment).
 FIXED_TYPES = {'ip': ('struct bootstrap_ip', 16, 1)}
+
+
+def schema_type(c_type):
+    """The type a C value declares as in the schema (__u8: u8, struct bootstrap_ip: ip)."""
+    return next(t for t, spec in {**INT_TYPES, **FIXED_TYPES}.items() if spec[0] == c_type)
 
 
 class Source:
@@ -52,32 +50,6 @@ class Source:
         # integer (task.mm.arg_start); that decides the default of `mem`.
         self.in_kernel = False
 
-    @staticmethod
-    def parse(text):
-        if not isinstance(text, str):
-            return None
-        if text.startswith('*'):
-            inner = Source.parse(text[1:])
-            return Source('deref', inner=inner) if inner else None
-        m = re.fullmatch(r'(entry\.)?args\[(\d+)\]', text)
-        if m:
-            return Source('entry_arg' if m.group(1) else 'arg', int(m.group(2)))
-        if text in ('ret', 'elapsed_ns', 'target', 'kstack', 'ustack'):
-            return Source({'elapsed_ns': 'elapsed'}.get(text, text))
-        m = re.fullmatch(r'ctx\.([A-Za-z_]\w*)', text)
-        if m:
-            return Source('ctx', m.group(1))
-        m = re.fullmatch(r'(pkt|auxv)\.([A-Za-z_]\w*)', text)
-        if m:
-            return Source(m.group(1), m.group(2))
-        m = re.fullmatch(r'dataloc\(([A-Za-z_]\w*)\)', text)
-        if m:
-            return Source('dataloc', m.group(1))
-        m = re.fullmatch(r'task((?:\.[A-Za-z_]\w*)+)', text)
-        if m:
-            return Source('task', chain=m.group(1)[1:].split('.'))
-        return None
-
     def walk(self):
         """This source and the one it dereferences, if any."""
         yield self
@@ -90,14 +62,16 @@ class Source:
 
 
 class Field:
-    def __init__(self, raw, index):
-        self.raw, self.index = raw, index
-        self.name = raw.get('name')
-        self.type = raw.get('type')
+    def __init__(self, index, name, type_):
+        self.index, self.name, self.type = index, name, type_
         self.src = None
         self.end = None
         self.len_field = None
-        self.when_c = None
+        # when: the condition as declared, split into text and the earlier Fields it names.
+        self.when = None
+        self.max = None  # variable fields: bytes (a stack: frames)
+        self.max_items = None  # char*[]: strings
+        self.shift = self.mask = None  # integers: applied to the value read
         self.var_index = -1
         self.offset = 0
         self.mem = None  # set by validation: where a pointer source points
@@ -151,10 +125,6 @@ class Field:
         return PKT_NAMES.get(self.src.arg) if self.src and self.src.kind == 'pkt' else None
 
     @property
-    def max(self):
-        return self.raw.get('max')
-
-    @property
     def max_bytes(self):
         """The most bytes the kernel writes for this variable field (emit.bpf.h), which
         bounds the length user space accepts: a stack's max is in frames, and a char*[]
@@ -190,16 +160,16 @@ class Field:
 
 
 class Event:
-    def __init__(self, category, name, raw, index):
-        self.category, self.name, self.raw, self.index = category, name, raw, index
-        self.id = raw.get('id')
-        self.comment = raw.get('comment', '')
-        self.fill = raw.get('fill')
-        self.kind = KINDS.get(raw.get('kind', 'tracepoint'))
-        self.runtime = raw.get('runtime', False) is True
-        self.opt_in = raw.get('opt_in', False) is True
-        self.emit = raw.get('emit', True) is not False
-        self.aggregations = []  # aggregate.Aggregation, in declaration order
+    def __init__(self, category, name, index, kind):
+        self.category, self.name, self.index, self.kind = category, name, index, kind
+        self.id = None
+        self.comment = ''
+        self.fill = None
+        self.runtime = self.opt_in = False
+        self.emit = True
+        self.attach = {}  # the kind's attach keys as declared: key: value
+        self.declared_ctx_type = None  # ctx_type, when declared
+        self.aggregations = []  # in declaration order
         self.fields = []
         self.payload_size = 0
 
@@ -358,9 +328,9 @@ class Event:
 
 
 class Schema:
-    def __init__(self, path, events, defaults):
-        self.path, self.events, self.defaults = path, events, defaults
-        self.aggregations = []  # every event's, numbered (aggregate.number)
+    def __init__(self, path, events):
+        self.path, self.events = path, events
+        self.aggregations = []  # every event's, in the generated table's order
 
 
 def natural_layout(members):
@@ -377,3 +347,84 @@ def natural_layout(members):
 
 def layout(ev):
     ev.payload_size = natural_layout(ev.fields)
+
+
+# Header values an aggregation key may hold, and their types.
+HEADER_VALUES = {'pid': 'u32', 'tid': 'u32', 'uid': 'u32', 'comm': 'comm', 'cgroup_id': 'u64', 'cpu': 'u32'}
+# Without a current task (xdp) only the CPU is known.
+TASKLESS_VALUES = ('cpu',)
+
+
+class KeyPart:
+    """One member of an aggregation's key: a header value or a payload field."""
+
+    def __init__(self, name, field=None):
+        self.name, self.field = name, field
+        self.type = field.type if field else HEADER_VALUES[name]
+        self.offset = 0
+
+    @property
+    def c_type(self):
+        if self.type == 'comm':
+            return 'char'
+        return self.field.c_type if self.field else INT_TYPES[self.type][0]
+
+    @property
+    def size(self):
+        if self.type == 'comm':
+            return COMM_LEN
+        return self.field.size if self.field else INT_TYPES[self.type][1]
+
+    @property
+    def align(self):
+        if self.type == 'comm':
+            return 1
+        return self.field.align if self.field else self.size
+
+    @property
+    def enum_type(self):
+        return 'BOOTSTRAP_T_BYTES' if self.type == 'comm' else 'BOOTSTRAP_T_' + self.type.upper()
+
+
+class Aggregation:
+    """An event's `aggregate` entry: a per-CPU BPF hash in the kernel (key: the `by`
+    values; value: a count, one sum per `sum` field, and with `hist` a log2 histogram of
+    one field)."""
+
+    def __init__(self, ev, name, by, sums, hist):
+        self.event, self.name, self.by, self.sums, self.hist = ev, name, by, sums, hist
+        self.index = 0      # across the schema: the generated table's order
+        # An empty `by` keeps one zero __u32 (C has no empty structs), so every event
+        # lands on one key.
+        self.key_size = natural_layout(by) if by else 4
+
+    @property
+    def ident(self):
+        return f'{self.event.ident}__{self.name}'
+
+    @property
+    def map_name(self):
+        return f'bs_agg__{self.ident}'
+
+    @property
+    def key_struct(self):
+        return f'struct bootstrap_aggkey_{self.ident}'
+
+    @property
+    def words(self):
+        """__u64 words of a value: count, sums, histogram."""
+        return 1 + len(self.sums) + (HIST_BUCKETS if self.hist else 0)
+
+    @property
+    def fields(self):
+        """The payload fields the aggregation reads."""
+        seen = {}
+        for f in [p.field for p in self.by if p.field] + self.sums + ([self.hist] if self.hist else []):
+            seen.setdefault(f.index, f)
+        return list(seen.values())
+
+    @property
+    def lossy_mask(self):
+        """Fields it reads that can be lost: the update is skipped then (the loss is
+        counted already, as entry_missed or read_faults)."""
+        return sum(f.bit for f in self.fields if f.may_be_lost)

@@ -39,6 +39,7 @@ import tempfile
 import tomllib
 
 import validate
+from tracefs import Tracefs
 from vmlinux_index import VmlinuxIndex
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -255,7 +256,7 @@ class Importer:
             with open(path, 'w', encoding='utf-8') as f:
                 f.write(self.base_text + render(tables, self.next_id))
             try:
-                validate.load(path, self.vmlinux, self.tracefs, self.fill_dir)
+                validate.load(path, self.vmlinux, Tracefs(self.tracefs), self.fill_dir)
                 return {}
             except validate.SchemaError as e:
                 errors = [line[len(path) + 2:] for line in e.errors if line.startswith(path + ': ')]

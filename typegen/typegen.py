@@ -27,6 +27,7 @@ import cgen  # noqa: E402
 import cstructs  # noqa: E402
 import json_schema  # noqa: E402
 import rsgen  # noqa: E402
+import tracefs  # noqa: E402
 import tracefs_import  # noqa: E402
 import validate  # noqa: E402
 from vmlinux_index import VmlinuxIndex  # noqa: E402
@@ -35,30 +36,17 @@ TEMPLATES = ('events.gen.h', 'fill.gen.bpf.h', 'json.gen.c', 'attach.gen.c', 'ag
              'aggregate.gen.c', 'types.gen.rs')
 
 
-def default_tracefs():
-    for path in ('/sys/kernel/tracing', '/sys/kernel/debug/tracing'):
-        if os.path.isdir(os.path.join(path, 'events')):
-            return path
-    return None
-
-
 def render(schema, vmlinux):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(HERE, 'templates')),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              trim_blocks=True, lstrip_blocks=True)
-    for name in ('c_string', 'c_comment', 'int_expr', 'var_call', 'arena_need', 'new_image_call', 'reread_mask'):
+    for name in ('c_string', 'c_comment', 'int_expr', 'var_call', 'arena_need', 'new_image_call', 'reread_mask',
+                 'when_c', 'key_decl', 'key_fill'):
         env.filters[name] = getattr(cgen, name)
     for name in ('camel', 'rust_ident', 'rust_string', 'raw_type', 'view_type', 'mirror_name', 'member_type',
                  'member_default', 'key_type', 'c_rust_type'):
         env.filters[name] = getattr(rsgen, name)
     env.filters['parens'] = lambda text: f'({text})'
-
-    def ctx_decl(ev):
-        """The handler's context type; void where nothing reads it, or the struct is absent."""
-        if not ev.ctx_type or not (ev.uses_ctx or ev.fill == 'custom' or ev.retries or ev.kind.name != 'tracepoint'):
-            return 'void'
-        has = vmlinux is None or vmlinux.has_struct(ev.ctx_type)
-        return f'struct {ev.ctx_type}' if has else 'void'
 
     source = os.path.basename(schema.path)
     mirrored = cstructs.mirrored(len(schema.events))
@@ -66,7 +54,7 @@ def render(schema, vmlinux):
     for name in TEMPLATES:
         tpl = env.get_template(name + '.j2')
         out[name] = tpl.render(events=schema.events, aggregations=schema.aggregations, source=source,
-                               ctx_decl=ctx_decl, max_payload=max([e.payload_size for e in schema.events] or [0]),
+                               ctx_decl=lambda ev: cgen.ctx_decl(ev, vmlinux), max_payload=max([e.payload_size for e in schema.events] or [0]),
                                mirrored=mirrored, mirrored_enums=cstructs.mirrored_enums(),
                                kcounters=cstructs.kcounters())
     out['events.schema.json'] = json.dumps(json_schema.build(schema), indent=2) + '\n'
@@ -89,14 +77,14 @@ def write_if_changed(path, text):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ['import']:
-        return tracefs_import.main(argv[1:], default_tracefs())
+        return tracefs_import.main(argv[1:], tracefs.mounted())
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('events')
     ap.add_argument('outdir')
     ap.add_argument('--vmlinux', default=os.path.relpath(os.path.join(HERE, '..', 'vendor', 'vmlinux.h')),
                     help='kernel type dump checked for ctx./task. sources ("" to skip)')
-    ap.add_argument('--tracefs', default=default_tracefs(),
-                    help='tracefs root for syscall argument counts (default: the mounted one)')
+    ap.add_argument('--tracefs', default=tracefs.mounted(),
+                    help='tracefs root for syscall argument counts (default: the mounted one; "" for none)')
     ap.add_argument('--fill-dir', default=os.path.relpath(os.path.join(HERE, '..', 'bpf', 'fill')),
                     help='where fill = "custom" events find NAME.bpf.c')
     args = ap.parse_args(argv)
@@ -108,7 +96,8 @@ def main(argv=None):
             return 1
         vmlinux = VmlinuxIndex(args.vmlinux)
     try:
-        schema = validate.load(args.events, vmlinux, args.tracefs, os.path.normpath(args.fill_dir))
+        schema = validate.load(args.events, vmlinux, tracefs.Tracefs(args.tracefs) if args.tracefs else None,
+                               os.path.normpath(args.fill_dir))
     except validate.SchemaError as e:
         for line in e.errors:
             print(line, file=sys.stderr)

@@ -1,22 +1,23 @@
-"""validate.py: reads events.toml into the event model (model.py) and checks it.
+"""validate.py: reads events.toml, checks it and fills the event model (model.py).
 
 Every problem is collected (not just the first) as one line in the form
 `events.toml: [category.name] field 'x': <what is wrong> (<what is allowed>)`,
-so a user fixes a bad schema in one pass. What a source means for each kind of probe
-is asked of kinds.py; nothing here writes C.
+so a user fixes a bad schema in one pass. The TOML's tables are only read: what they
+leave out (a field's max) is set in the model. What a source means for each kind of
+probe is asked of kinds.py; what the machine has is asked of the vmlinux.h index and
+the tracefs given to load() or check(); nothing here writes C.
 """
 import os
 import re
 import tomllib
 
-import aggregate
+import validate_aggregate
 from kinds import AUXV, KINDS, MAX_ARGS, MAX_FREQUENCY, PKT_SOURCES
-from model import (FIELD_MAX_BYTES, FIXED_TYPES, INT_TYPES, MAX_FIELDS, STACK_FRAME_BYTES, TARGET_NAME_MAX, VAR_TYPES,
-                   Event, Field, Schema, Source, layout)
+from model import (FIELD_MAX_BYTES, FIXED_TYPES, IDENT, INT_TYPES, MAX_FIELDS, STACK_FRAME_BYTES, TARGET_NAME_MAX,
+                   VAR_TYPES, Event, Field, Schema, Source, layout, schema_type)
 
 MAX_ITEMS_CAP = 1024
-
-IDENT = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+MAX_ITEMS_DEFAULT = 64
 C_KEYWORDS = {'auto', 'break', 'case', 'char', 'const', 'continue', 'default', 'do', 'double',
               'else', 'enum', 'extern', 'float', 'for', 'goto', 'if', 'int', 'long', 'register',
               'return', 'short', 'signed', 'sizeof', 'static', 'struct', 'switch', 'typedef',
@@ -81,6 +82,47 @@ def _allowed(seq):
     return ', '.join(seq)
 
 
+def parse_source(text):
+    """The Source a `from` (or `end`, after_exec's) text names, or None."""
+    if not isinstance(text, str):
+        return None
+    if text.startswith('*'):
+        inner = parse_source(text[1:])
+        return Source('deref', inner=inner) if inner else None
+    m = re.fullmatch(r'(entry\.)?args\[(\d+)\]', text)
+    if m:
+        return Source('entry_arg' if m.group(1) else 'arg', int(m.group(2)))
+    if text in ('ret', 'elapsed_ns', 'target', 'kstack', 'ustack'):
+        return Source({'elapsed_ns': 'elapsed'}.get(text, text))
+    m = re.fullmatch(r'ctx\.([A-Za-z_]\w*)', text)
+    if m:
+        return Source('ctx', m.group(1))
+    m = re.fullmatch(r'(pkt|auxv)\.([A-Za-z_]\w*)', text)
+    if m:
+        return Source(m.group(1), m.group(2))
+    m = re.fullmatch(r'dataloc\(([A-Za-z_]\w*)\)', text)
+    if m:
+        return Source('dataloc', m.group(1))
+    m = re.fullmatch(r'task((?:\.[A-Za-z_]\w*)+)', text)
+    if m:
+        return Source('task', chain=m.group(1)[1:].split('.'))
+    return None
+
+
+def _event(category, name, table, index):
+    """The event of `table` as declared; check_event checks it and fills the rest."""
+    ev = Event(category, name, index, KINDS.get(table.get('kind', 'tracepoint')))
+    ev.id = table.get('id')
+    ev.comment = table.get('comment', '')
+    ev.fill = table.get('fill')
+    ev.runtime = table.get('runtime', False) is True
+    ev.opt_in = table.get('opt_in', False) is True
+    ev.emit = table.get('emit', True) is not False
+    ev.attach = {key: table[key] for key in ATTACH_KEYS if key in table}
+    ev.declared_ctx_type = table.get('ctx_type')
+    return ev
+
+
 class _Checker:
     """Validates one parsed TOML document; collects errors instead of stopping."""
 
@@ -102,7 +144,7 @@ class _Checker:
             self.err('[defaults]', f'max {default_max!r} is out of range',
                      f'1..{FIELD_MAX_BYTES}, the arena field cap')
             default_max = 4096
-        events = []
+        events, tables = [], []
         for category, table in doc.items():
             if category in ('version', 'defaults'):
                 continue
@@ -111,12 +153,15 @@ class _Checker:
                          'tables like [category.name] with id, comment, payload')
                 continue
             for name, raw in table.items():
-                events.append(Event(category, name, raw, len(events)))
-        for ev in events:
-            self.check_event(ev, default_max)
+                events.append(_event(category, name, raw, len(events)))
+                tables.append(raw)
+        for ev, raw in zip(events, tables):
+            self.check_event(ev, raw, default_max)
         self.check_unique(events)
-        schema = Schema(self.path, events, {'max': default_max})
-        schema.aggregations = aggregate.number(schema)
+        schema = Schema(self.path, events)
+        schema.aggregations = [a for ev in events for a in ev.aggregations]
+        for i, a in enumerate(schema.aggregations):
+            a.index = i
         return schema
 
     def check_unique(self, events):
@@ -141,23 +186,23 @@ class _Checker:
                              'programs are named kind__category__name, a companion with __entry or '
                              '__retry after it: rename one of the two events')
 
-    def check_kind(self, ev):
+    def check_kind(self, ev, table):
         """The kind and its attach keys; False when the event cannot be checked further."""
-        kind = ev.raw.get('kind', 'tracepoint')
+        kind = table.get('kind', 'tracepoint')
         if ev.kind is None:
             self.err(ev.label, f'kind {kind!r} is unknown', 'allowed: ' + _allowed(KINDS))
             return False
-        if not isinstance(ev.raw.get('runtime', False), bool):
-            self.err(ev.label, f'runtime {ev.raw["runtime"]!r} is not true or false',
+        if not isinstance(table.get('runtime', False), bool):
+            self.err(ev.label, f'runtime {table["runtime"]!r} is not true or false',
                      'runtime = true: attached only to targets given at run time')
         for key in ATTACH_KEYS:
-            if key in ev.raw and key not in ev.kind.attach_keys:
+            if key in table and key not in ev.kind.attach_keys:
                 self.err(ev.label, f'key {key!r} is not for kind {ev.kind.name}',
                          f'kind {ev.kind.name} takes ' + _allowed(ev.kind.attach_keys) if ev.kind.attach_keys
                          else 'a tracepoint is named by [category.name]')
         keys_ok = True  # every attach key there and well formed: the target can be checked
         for key in ev.kind.attach_keys:
-            value = ev.raw.get(key)
+            value = table.get(key)
             if ev.runtime:
                 if value is not None:  # the loader takes no declared target for such an event
                     self.err(ev.label, f'key {key!r} would be ignored with runtime = true',
@@ -186,23 +231,23 @@ class _Checker:
                      f"at most {TARGET_NAME_MAX - 1}, the size of the loader's target names")
         return True
 
-    def check_event(self, ev, default_max):
+    def check_event(self, ev, table, default_max):
         for part in (ev.category, ev.name):
             if not IDENT.match(part):
                 self.err(ev.label, f'{part!r} is not an identifier', 'letters, digits, _; not starting with a digit')
-        for key in ev.raw:
+        for key in table:
             if key not in EVENT_KEYS:
                 self.err(ev.label, f'unknown key {key!r}', 'allowed: ' + _allowed(EVENT_KEYS))
-        if not self.check_kind(ev):
+        if not self.check_kind(ev, table):
             return
-        if 'id' not in ev.raw:
+        if 'id' not in table:
             self.err(ev.label, 'missing id', 'a unique integer 0..4294967295')
         elif not isinstance(ev.id, int) or isinstance(ev.id, bool) or not 0 <= ev.id <= 0xffffffff:
             self.err(ev.label, f'id {ev.id!r} is not valid', 'a unique integer 0..4294967295')
         if not isinstance(ev.comment, str):
             self.err(ev.label, 'comment is not a string')
-        if not isinstance(ev.raw.get('opt_in', False), bool):
-            self.err(ev.label, f'opt_in {ev.raw["opt_in"]!r} is not true or false',
+        if not isinstance(table.get('opt_in', False), bool):
+            self.err(ev.label, f'opt_in {table["opt_in"]!r} is not true or false',
                      'opt_in = true: traced only when a pattern of the event list selects it')
         if ev.fill not in (None, 'custom'):
             self.err(ev.label, f'fill {ev.fill!r} is not valid', 'fill = "custom" or no fill key')
@@ -213,25 +258,25 @@ class _Checker:
                          f'write void fill_{ev.ident}(ctx, e, p) there')
         # The payload is checked even when ctx_type is wrong, just not against its struct.
         ctx_type_ok = True
-        if 'ctx_type' in ev.raw:
+        if 'ctx_type' in table:
             ctx_type_ok = False
             if ev.kind.name != 'tracepoint' or ev.runtime:
                 self.err(ev.label, f"key 'ctx_type' is not for {kind_text(ev)}",
                          'only a tracepoint named by [category.name] has a context struct to choose')
-            elif not isinstance(ev.raw['ctx_type'], str) or not IDENT.match(ev.raw['ctx_type']):
-                self.err(ev.label, f'ctx_type {ev.raw["ctx_type"]!r} is not a struct name',
+            elif not isinstance(table['ctx_type'], str) or not IDENT.match(table['ctx_type']):
+                self.err(ev.label, f'ctx_type {table["ctx_type"]!r} is not a struct name',
                          'the name after `struct`, e.g. trace_event_raw_sched_wakeup_template')
             else:
                 ctx_type_ok = True
-        payload = ev.raw.get('payload', [])
+        payload = table.get('payload', [])
         if not isinstance(payload, list) or not all(isinstance(f, dict) for f in payload):
             self.err(ev.label, 'payload is not a list of field tables',
                      '{ name = "...", type = "...", from = "..." }')
             return
         seen = {}
         for raw in payload:
-            f = Field(raw, len(ev.fields))
-            self.check_field(ev, f, seen, default_max)
+            f = Field(len(ev.fields), raw.get('name'), raw.get('type'))
+            self.check_field(ev, f, raw, seen, default_max)
             if f.name is not None:
                 seen.setdefault(f.name, f)
             ev.fields.append(f)
@@ -248,9 +293,9 @@ class _Checker:
             self.err(ev.label, f'kind {ev.kind.name} takes no variable fields',
                      'integer and ip fields only: its handler may interrupt another\'s arena write')
         self.check_new_image(ev)
-        aggregate.check(self, ev)
+        validate_aggregate.check(self, ev, table)
         uses_ctx = any(s.kind in ('ctx', 'dataloc') for f in ev.fields for src in f.sources for s in src.walk())
-        if ctx_type_ok and ev.ctx_type and (uses_ctx or (ev.fill == 'custom' and 'ctx_type' in ev.raw)):
+        if ctx_type_ok and ev.ctx_type and (uses_ctx or (ev.fill == 'custom' and 'ctx_type' in table)):
             self.check_ctx_type(ev)
 
     def check_ctx_type(self, ev):
@@ -262,9 +307,9 @@ class _Checker:
             hint += '; candidates: ' + ', '.join(near)
         self.err(ev.label, f'context struct {ev.ctx_type} is not in {self.vmlinux.path}', hint)
 
-    def check_field(self, ev, f, earlier, default_max):
+    def check_field(self, ev, f, raw, earlier, default_max):
         where = f'{ev.label} field {f.name!r}' if isinstance(f.name, str) else f'{ev.label} field'
-        for key in f.raw:
+        for key in raw:
             if key not in FIELD_KEYS:
                 self.err(where, f'unknown key {key!r}', 'allowed: ' + _allowed(FIELD_KEYS))
         if not isinstance(f.name, str) or not IDENT.match(f.name) or f.name in C_KEYWORDS | C_MACROS:
@@ -276,30 +321,30 @@ class _Checker:
             self.err(where, f'unknown type {f.type!r}',
                      'allowed: ' + _allowed(list(INT_TYPES) + list(VAR_TYPES) + list(FIXED_TYPES)))
             return
-        if 'from' not in f.raw:
+        if 'from' not in raw:
             if ev.fill != 'custom':
                 self.err(where, 'missing from', sources_here(ev))
         else:
-            f.src = self.check_source(ev, where, 'from', f.raw['from'])
+            f.src = self.check_source(ev, where, 'from', raw['from'])
         if f.src and f.src.kind == 'pkt' and f.src.arg in PKT_SOURCES:
-            want = PKT_SOURCES[f.src.arg]
+            want = schema_type(PKT_SOURCES[f.src.arg])
             if (want == 'ip') != (f.type == 'ip'):
                 self.err(where, f'pkt.{f.src.arg} is {"an address" if want == "ip" else "an integer"}',
                          'type = "ip"' if want == 'ip' else 'an integer type, e.g. ' + want)
         elif f.type in FIXED_TYPES:
             self.err(where, f'type {f.type!r} comes from the packet only', 'pkt.saddr, pkt.daddr')
         for key in ('shift', 'mask'):
-            if key in f.raw and not f.is_int:
+            if key in raw and not f.is_int:
                 self.err(where, f'key {key!r} is only for integer fields', 'u8..u64, s8..s64, bool')
         if f.type == 'stack' or (f.src and f.src.kind in STACK_SOURCES):
-            self.check_stack_field(f, where, earlier)
+            self.check_stack_field(f, raw, where, earlier)
         elif f.is_var:
-            self.check_var_field(ev, f, where, earlier, default_max)
+            self.check_var_field(ev, f, raw, where, earlier, default_max)
         else:
-            self.check_int_field(ev, f, where)
+            self.check_int_field(ev, f, raw, where)
 
     def check_source(self, ev, where, key, text):
-        src = Source.parse(text)
+        src = parse_source(text)
         if src is None:
             self.err(where, f'unknown source {key} = {text!r}', sources_here(ev))
             return None
@@ -350,7 +395,7 @@ class _Checker:
         text = 'entry.args' if s.kind == 'entry_arg' else 'args'
         if ev.is_syscall:  # a sys_exit_*'s entry.args are those of its sys_enter_*
             syscall = ev.name if ev.is_sys_enter else 'sys_enter_' + ev.name[len('sys_exit_'):]
-            count = self.syscall_arg_count(syscall)
+            count = self.tracefs.syscall_arg_count(syscall) if self.tracefs else None
             why = (f"{syscall} has {count} arguments (per the kernel's tracefs format)" if count is not None
                    else f'syscalls take at most {MAX_ARGS} arguments')
         else:
@@ -359,18 +404,6 @@ class _Checker:
         if s.arg >= limit:
             self.err(where, f'{text}[{s.arg}] does not exist: {why}',
                      f'{text}[0]..{text}[{limit - 1}]' if limit else 'none')
-
-    def syscall_arg_count(self, name):
-        if not self.tracefs:
-            return None
-        path = os.path.join(self.tracefs, 'events', 'syscalls', name, 'format')
-        try:
-            with open(path) as fmt:
-                text = fmt.read()
-        except OSError:
-            return None
-        fields = re.findall(r'field:[^;]*?(\w+);\s*offset:', text)
-        return len(fields[fields.index('__syscall_nr') + 1:]) if '__syscall_nr' in fields else None
 
     def check_member(self, ev, where, struct, member, text):
         if self.vmlinux is None or not isinstance(struct, str) or not self.vmlinux.has_struct(struct):
@@ -401,18 +434,18 @@ class _Checker:
                 struct = nxt
         return members[chain[-1]]
 
-    def check_int_field(self, ev, f, where):
+    def check_int_field(self, ev, f, raw, where):
         for key in VAR_ONLY_KEYS:
-            if key in f.raw:
+            if key in raw:
                 self.err(where, f'key {key!r} is only for variable fields', 'char[], char[][], char*[]')
-        shift, mask = f.raw.get('shift'), f.raw.get('mask')
+        shift, mask = f.shift, f.mask = raw.get('shift'), raw.get('mask')
         if shift is not None and (not isinstance(shift, int) or not 0 <= shift <= 63):
             self.err(where, f'shift {shift!r} is out of range', '0..63')
         if mask is not None and (not isinstance(mask, int) or not 0 < mask <= 0xffffffffffffffff):
             self.err(where, f'mask {mask!r} is out of range', '1..0xffffffffffffffff')
         if f.src and f.src.kind in ('dataloc', 'target'):
             self.err(where, f'source {SOURCE_TEXT[f.src.kind]} is a string', 'use type = "char[]"')
-        mem = f.raw.get('mem')
+        mem = raw.get('mem')
         if mem is not None and (not f.src or f.src.kind != 'deref'):
             self.err(where, "key 'mem' is for variable fields and integers read through a pointer",
                      'from = "*args[N]", "*entry.args[N]" or "*ret"')
@@ -420,14 +453,13 @@ class _Checker:
             self.err(where, f'mem {mem!r} is not valid', 'allowed: user, kernel')
         f.mem = mem or (self.default_mem(ev, f.src) if f.src else 'kernel')
 
-    def check_var_field(self, ev, f, where, earlier, default_max):
-        f.raw.setdefault('max', default_max)
-        mx = f.raw['max']
+    def check_var_field(self, ev, f, raw, where, earlier, default_max):
+        mx = f.max = raw.get('max', default_max)
         if not isinstance(mx, int) or isinstance(mx, bool) or mx < 1:
             self.err(where, f'max {mx!r} is not a positive integer', f'1..{FIELD_MAX_BYTES}')
         elif mx > FIELD_MAX_BYTES:
             self.err(where, f'max {mx} is over the arena field cap', f'at most {FIELD_MAX_BYTES} bytes')
-        mem = f.raw.get('mem')
+        mem = raw.get('mem')
         if mem is not None and mem not in ('user', 'kernel'):
             self.err(where, f'mem {mem!r} is not valid', 'allowed: user, kernel')
         if f.src and f.src.kind in ('dataloc', 'target') and mem == 'user':
@@ -435,8 +467,8 @@ class _Checker:
         if f.src and f.src.kind == 'elapsed':
             self.err(where, 'source elapsed_ns is an integer', 'integer types only')
         if f.src and f.src.kind == 'deref':
-            self.err(where, f'source {f.raw["from"]} reads an integer through a pointer',
-                     f'{f.type} reads what its source points to: from = "{f.raw["from"][1:]}"')
+            self.err(where, f'source {raw["from"]} reads an integer through a pointer',
+                     f'{f.type} reads what its source points to: from = "{raw["from"][1:]}"')
         if f.src and f.src.kind in ('dataloc', 'target') and f.type != 'char[]':
             self.err(where, f'source {SOURCE_TEXT[f.src.kind]} is a string', 'use type = "char[]"')
         # bs_var_str_array reads the array and its strings in user memory, whatever the kind.
@@ -444,33 +476,33 @@ class _Checker:
             self.err(where, 'char*[] reads an array of string pointers in user memory',
                      'mem = "user", or no mem')
         f.mem = 'user' if f.type == 'char*[]' else mem or (self.default_mem(ev, f.src) if f.src else 'user')
-        if 'len' in f.raw:
+        if 'len' in raw:
             if f.type != 'char[]':
                 self.err(where, "key 'len' is only for char[]", 'char[][] takes end, char*[] takes max_items')
-            f.len_field = self.check_ref(where, 'len', f.raw['len'], earlier)
+            f.len_field = self.check_ref(where, 'len', raw['len'], earlier)
         if f.type == 'char[][]':
-            if 'end' not in f.raw:
+            if 'end' not in raw:
                 self.err(where, "char[][] needs 'end'", 'the source of the block end, e.g. task.mm.arg_end')
             else:
-                f.end = self.check_source(ev, where, 'end', f.raw['end'])
-        elif 'end' in f.raw:
+                f.end = self.check_source(ev, where, 'end', raw['end'])
+        elif 'end' in raw:
             self.err(where, "key 'end' is only for char[][]")
         if f.type == 'char*[]':
-            items = f.raw.setdefault('max_items', 64)
+            items = f.max_items = raw.get('max_items', MAX_ITEMS_DEFAULT)
             if not isinstance(items, int) or not 1 <= items <= MAX_ITEMS_CAP:
                 self.err(where, f'max_items {items!r} is out of range', f'1..{MAX_ITEMS_CAP}')
-        elif 'max_items' in f.raw:
+        elif 'max_items' in raw:
             self.err(where, "key 'max_items' is only for char*[]")
-        if 'when' in f.raw:
-            f.when_c = self.check_when(where, f.raw['when'], earlier)
-        if 'after_exec' in f.raw:
-            self.check_after_exec(ev, f, where)
+        if 'when' in raw:
+            f.when = self.check_when(where, raw['when'], earlier)
+        if 'after_exec' in raw:
+            self.check_after_exec(ev, f, raw, where)
 
-    def check_after_exec(self, ev, f, where):
+    def check_after_exec(self, ev, f, raw, where):
         """after_exec = { from = SRC[, end = SRC] }: where the new image keeps the field's
         value once a successful execve replaced the memory the arguments pointed into (the
         exit that completes a faulted entry reads it there)."""
-        spec = f.raw['after_exec']
+        spec = raw['after_exec']
         block = f.type in ('char[][]', 'char*[]')
         shape = ('{ from = "task.mm.arg_start", end = "task.mm.arg_end" }' if block
                  else '{ from = "auxv.AT_EXECFN" }')
@@ -510,25 +542,25 @@ class _Checker:
                 self.err(f'{ev.label} field {f.name!r}', 'reads user memory that a successful exec replaces',
                          "give it after_exec too, as the event's other fields that read user memory")
 
-    def check_stack_field(self, f, where, earlier):
+    def check_stack_field(self, f, raw, where, earlier):
         """A stack: from kstack or ustack only, `max` in frames, `when` allowed."""
         if f.type != 'stack':
-            self.err(where, f'source {f.raw["from"]} is a stack', 'use type = "stack"')
+            self.err(where, f'source {raw["from"]} is a stack', 'use type = "stack"')
             return
         if f.src and f.src.kind not in STACK_SOURCES:
-            self.err(where, f'type stack takes from = "kstack" or "ustack", not {f.raw["from"]!r}',
+            self.err(where, f'type stack takes from = "kstack" or "ustack", not {raw["from"]!r}',
                      'kstack: the kernel stack, ustack: the user stack')
         for key in ('mem', 'len', 'end', 'max_items'):
-            if key in f.raw:
+            if key in raw:
                 self.err(where, f'key {key!r} is not for stacks', 'a stack takes max (frames) and when')
         cap = FIELD_MAX_BYTES // STACK_FRAME_BYTES
-        frames = f.raw.setdefault('max', STACK_DEFAULT_FRAMES)
+        frames = f.max = raw.get('max', STACK_DEFAULT_FRAMES)
         if not isinstance(frames, int) or isinstance(frames, bool) or not 1 <= frames <= cap:
             self.err(where, f'max {frames!r} frames is out of range',
                      f'1..{cap} frames ({STACK_FRAME_BYTES} bytes each within the arena field cap)')
         f.mem = 'kernel' if f.src and f.src.kind == 'kstack' else 'user'
-        if 'when' in f.raw:
-            f.when_c = self.check_when(where, f.raw['when'], earlier)
+        if 'when' in raw:
+            f.when = self.check_when(where, raw['when'], earlier)
 
     @staticmethod
     def default_mem(ev, src):
@@ -554,6 +586,7 @@ class _Checker:
         return earlier[name]
 
     def check_when(self, where, expr, earlier):
+        """The condition split into its text and the earlier Fields it names, or None."""
         if not isinstance(expr, str) or not re.fullmatch(r'[\w\s()|&=!<>+\-*/%^~]+', expr):
             self.err(where, f'when {expr!r} is not a C expression over earlier fields',
                      'identifiers, numbers and operators ( ) | & = ! < > + - * / % ^ ~')
@@ -561,15 +594,15 @@ class _Checker:
         out = []
         for tok in re.split(r'(\b[A-Za-z_]\w*\b)', expr):
             if IDENT.match(tok):
-                if self.check_ref(where, 'when', tok, earlier) is None:
+                tok = self.check_ref(where, 'when', tok, earlier)
+                if tok is None:
                     return None
-                tok = f'p->{tok}'
             out.append(tok)
-        return ''.join(out)
+        return out
 
 
 def load(path, vmlinux=None, tracefs=None, fill_dir='bpf/fill'):
-    """Parses and validates `path`; returns a Schema or raises SchemaError."""
+    """Parses and validates `path` (see check)."""
     try:
         with open(path, 'rb') as f:
             doc = tomllib.load(f)
@@ -580,6 +613,13 @@ def load(path, vmlinux=None, tracefs=None, fill_dir='bpf/fill'):
         raise SchemaError([f'{path}: {loc}: TOML syntax error: {msg}'])
     except OSError as e:
         raise SchemaError([f'{path}: cannot read: {e.strerror}'])
+    return check(path, doc, vmlinux, tracefs, fill_dir)
+
+
+def check(path, doc, vmlinux=None, tracefs=None, fill_dir='bpf/fill'):
+    """Validates the parsed document `doc` of `path` (errors name it), reading it only;
+    returns a Schema or raises SchemaError. vmlinux: a VmlinuxIndex, tracefs: a
+    tracefs.Tracefs, each None to skip the checks that need it."""
     checker = _Checker(path, vmlinux, tracefs, fill_dir)
     schema = checker.check_document(doc)
     if checker.errors:

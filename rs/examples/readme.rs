@@ -1,5 +1,5 @@
-// readme.rs: the README's Rust example, word for word below this comment (tests/readme.rs
-// holds the two together, and cargo test compiles it).
+// readme.rs: the Rust example of README.md and docs/library.md, word for word below this
+// comment (tests/readme.rs holds the three together, and cargo test compiles it).
 use bootstrap::{signal, Options, Payload, Tracer};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

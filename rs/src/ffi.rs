@@ -344,7 +344,8 @@ pub struct Frame {
     pub addr: u64,
     /// The function, or None when unknown.
     pub name: Option<String>,
-    /// The address's offset from the function's start.
+    /// The address's offset from the function's start; without a name but with a module,
+    /// its offset in the module's file; else 0.
     pub offset: u64,
     /// `[kernel]`, `[MODULE]` for a kernel module, the file's name (`libc.so.6`),
     /// `[vdso]`..., or None when unknown.
@@ -352,7 +353,7 @@ pub struct Frame {
 }
 
 impl std::fmt::Display for Frame {
-    /// As the JSON output writes a frame: `name+0xOFF (module)`, `0xADDR (module)` or
+    /// As the JSON output writes a frame: `name+0xOFF (module)`, `0xADDR (module+0xOFF)` or
     /// `0xADDR` (`bootstrap_frame_format()`).
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         let name = self.name.as_deref().map(CString::new).transpose().map_err(|_| std::fmt::Error)?;

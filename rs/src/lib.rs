@@ -14,7 +14,7 @@
 //! schema ([`Tracer::aggregates`], [`AggKey`]), stacks as named frames and folded lines
 //! ([`Event::stack`], [`Event::write_folded`], [`Symbolizer`]), and what can be asked
 //! before opening ([`select_events`], [`EventType::check_target`], [`Env::probe`]). The
-//! README ("Using the library from Rust") and `examples/` show it whole: `example-rs`
+//! docs/library.md ("Using the library from Rust") and `examples/` show it whole: `example-rs`
 //! is `./example`'s tracing through this API.
 
 #![warn(missing_docs)]

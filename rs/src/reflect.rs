@@ -49,7 +49,7 @@ pub struct EventInfo {
     /// Bits of the integer fields that can come out lost (see `Header::lost_mask`).
     pub lossy_fields: u32,
     /// Bits of the fields that can be read at the syscall's exit rather than its entry
-    /// (see `Header::reread_mask` and the README's "Values read at the exit").
+    /// (see `Header::reread_mask` and docs/output.md, "Values read at the exit").
     pub reread_fields: u32,
     /// Its payload fields, in schema order.
     pub fields: &'static [FieldInfo],

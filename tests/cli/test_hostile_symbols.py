@@ -6,6 +6,10 @@ A symbolizer that followed the debuglink would block in open() on the FIFO (SIGI
 blocked, only SIGKILL ends it) or read /dev/zero forever. The tracer must end on its
 own, with that process's samples named from the program's own .dynsym.
 
+The same program with MiniDebugInfo that decompresses to 1 GiB of zeros (an xz bomb of
+150 KiB): the symbolizer gives the stream up at its cap, counts it, and names the
+samples from .dynsym, its memory far from what the stream would take.
+
 The uprobe target resolver: a library found by name in a directory of nobody's, who
 holds a write lease on it. A blocking open() waits until the kernel breaks the lease
 (fs.lease-break-time, 45 s by default); the resolver's open does not wait, and skips it.
@@ -13,6 +17,7 @@ holds a write lease on it. A blocking open() waits until the kernel breaks the l
 import os
 import pathlib
 import pwd
+import re
 import shutil
 import struct
 import subprocess
@@ -23,7 +28,7 @@ import zlib
 
 import pytest
 
-from conftest import PROBE_TARGET, ROOT, read_ndjson, run_example
+from conftest import EXAMPLE, PROBE_TARGET, ROOT, read_ndjson, run_example
 
 # The resolver looks a library up by name and checks its function: any ELF file with
 # that function will do (probe_target defines add_numbers).
@@ -82,12 +87,12 @@ def attacker_dir():
     shutil.rmtree(top)
 
 
-def plant(program, directory, link_name, work):
-    """nobody's copy of the program, its debuglink naming link_name."""
-    section = work / "debuglink"
-    section.write_bytes(debuglink_section(link_name))
+def plant(program, directory, section_name, contents, work):
+    """nobody's copy of the program, with a section section_name holding contents."""
+    section = work / "section"
+    section.write_bytes(contents)
     linked = work / (COMM + ".linked")
-    subprocess.run(["objcopy", "--add-section", f".gnu_debuglink={section}", program, linked], check=True)
+    subprocess.run(["objcopy", "--add-section", f"{section_name}={section}", program, linked], check=True)
     target = directory / COMM
     with open(linked, "rb") as data:  # nobody cannot read the test's own directory
         run_as_nobody("sh", "-c", 'cat > "$1" && chmod 755 "$1"', "sh", target, stdin=data)
@@ -124,10 +129,10 @@ def stop_burning(proc, pid):
 @pytest.mark.parametrize("folded", [False, True], ids=["ndjson", "folded"])
 def test_debuglink_is_never_followed(program, attacker_dir, tmp_path, link, folded):
     if link == "fifo":
-        binary = plant(program, attacker_dir, COMM + ".debug", tmp_path)
+        binary = plant(program, attacker_dir, ".gnu_debuglink", debuglink_section(COMM + ".debug"), tmp_path)
         run_as_nobody("mkfifo", attacker_dir / (COMM + ".debug"))
     else:
-        binary = plant(program, attacker_dir, DEV_ZERO, tmp_path)
+        binary = plant(program, attacker_dir, ".gnu_debuglink", debuglink_section(DEV_ZERO), tmp_path)
     proc, pid = start_burning(binary)
     try:
         out = tmp_path / "out"
@@ -145,6 +150,39 @@ def test_debuglink_is_never_followed(program, attacker_dir, tmp_path, link, fold
         assert all(ev["comm"] == COMM for ev in samples)
         frames = [f for ev in samples for f in ev["payload"]["ustack"]]
         assert any(f.startswith("burn_cpu+0x") and f.endswith(f" ({COMM})") for f in frames), frames
+
+
+def run_example_measured(tmp_path, *args):
+    """./example's exit code, stderr and peak resident memory in bytes (its own rusage)."""
+    err = tmp_path / "stderr"
+    with open(err, "wb") as stderr:
+        proc = subprocess.Popen([str(EXAMPLE), *map(str, args)], stdout=subprocess.DEVNULL, stderr=stderr)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, err.read_bytes(), usage.ru_maxrss * 1024
+
+
+XZBOMB = ROOT / "tests" / "fixtures" / "symbolize" / "xzbomb.py"
+XZBOMB_BYTES = 1 << 30  # what it decompresses to
+
+
+def test_minidebuginfo_bomb_is_given_up(program, attacker_dir, tmp_path):
+    bomb = tmp_path / "bomb.xz"
+    subprocess.run([sys.executable, XZBOMB, bomb, str(XZBOMB_BYTES >> 30)], check=True)
+    binary = plant(program, attacker_dir, ".gnu_debugdata", bomb.read_bytes(), tmp_path)
+    proc, pid = start_burning(binary)
+    try:
+        out = tmp_path / "out"
+        code, stderr, peak = run_example_measured(tmp_path, "-e", "profile/cpu", "-p", pid, "-d", "2", "--folded",
+                                                  "--stats", "-o", out)
+    finally:
+        stop_burning(proc, pid)
+    assert code == 0, stderr
+    mine = [line for line in out.read_text().splitlines() if line.startswith(COMM + ";")]
+    assert any(";burn_caller;burn_cpu " in line for line in mine), mine
+    # The program's stream, given up once; its libraries and vDSO are named.
+    assert re.search(rb"\bsym_files_skipped 1\b", stderr), stderr
+    assert peak < XZBOMB_BYTES, peak
 
 
 def test_library_under_a_lease_is_skipped_without_waiting(attacker_dir):

@@ -9,6 +9,7 @@ import pytest
 from conftest import FIXTURES, ROOT, read_ndjson, run_example
 
 BURN = FIXTURES / "burn"
+BURN_MINIDEBUG = FIXTURES / "burn-minidebug"  # stripped, with MiniDebugInfo (tests/tests.mk)
 FOLDED_LINE = re.compile(r"^(\S[^;]*)((?:;[^;]+)*) (\d+)$")
 
 
@@ -57,6 +58,17 @@ def test_folded_counts_add_up_and_name_the_program(tmp_path):
     busy = [stack for stack in counts if stack.endswith(";burn_cpu")]
     assert busy and all(stack.startswith("burn;") and stack.endswith(";main;burn_caller;burn_cpu")
                         for stack in busy), busy
+
+
+def test_folded_names_functions_from_minidebuginfo(tmp_path):
+    out = tmp_path / "out.folded"
+    proc = run_example("--folded", "--stats", "-o", out, "--", BURN_MINIDEBUG, "user", "1")
+    assert proc.returncode == 0, proc.stderr
+    # burn's functions are in no symbol table of the file but the compressed one.
+    busy = [line for line in out.read_text().splitlines() if ";burn_cpu " in line]
+    assert busy and all(line.startswith("burn-minidebug;") and ";main;burn_caller;burn_cpu " in line
+                        for line in busy), busy
+    assert re.search(rb"\bsym_files_skipped 0\b", proc.stderr), proc.stderr
 
 
 def test_sampling_only_when_named(tmp_path):

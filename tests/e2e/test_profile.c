@@ -1,5 +1,6 @@
 /* test_profile.c: CPU sampling (profile/cpu) end to end: a busy child's samples name
- * its functions in order in the user stack, a read() loop's name kernel functions,
+ * its functions in order in the user stack, a clock-reading loop's the vDSO's function,
+ * a read() loop's name kernel functions,
  * and the sampling rate per CPU is the declared frequency, and one given at run time.
  * Needs root and BTF. */
 #include <criterion/criterion.h>
@@ -116,6 +117,42 @@ Test(profile, user_stack_names_the_busy_function_and_its_caller)
 	/* burn_cpu is all of the loop's user time but for a few instructions. */
 	assert_share("in burn_cpu", in_cpu, n, 1 - system_share(&r.rusage), true);
 	cr_assert_eq(in_order, in_cpu, "every sample in burn_cpu names its caller");
+	trace_result_free(&r);
+}
+
+/* A child reading CLOCK_MONOTONIC in a loop spends its time in the vDSO: every sample
+ * whose innermost user frame is in [vdso] names the vDSO's function there (of the
+ * aliases at its address, the one the symbolizer always takes). */
+Test(profile, vdso_frames_are_named)
+{
+	static const char named[] = "\"__vdso_clock_gettime+0x";
+	struct trace_result r;
+	size_t n = 0, in_vdso = 0, in_clock = 0, shown = 0;
+	char buf[16384];
+
+	trace_child(&(struct trace_opts){ .events = "profile/cpu" }, burn, "clock", &r);
+	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	for (size_t i = 0; i < r.n; i++) {
+		const char *ustack, *end;
+		size_t len;
+
+		if (r.events[i].hdr.pid != (__u32)r.child || strcmp(r.events[i].hdr.comm, "burn"))
+			continue;
+		n++;
+		ustack = stack_json(&r.events[i], "ustack", buf, sizeof(buf));
+		len = (end = strstr(ustack, "\",")) ? (size_t)(end + 1 - ustack) : strlen(ustack);
+		if (!memmem(ustack, len, "([vdso]", 7))
+			continue;
+		in_vdso++;
+		if (strncmp(ustack, named, sizeof(named) - 1) == 0 &&
+		    memmem(ustack, len, " ([vdso])\"", 10) == ustack + len - 10)
+			in_clock++;
+		else if (!shown++)
+			cr_log_info("a sample in the vDSO not named: %s", ustack);
+	}
+	cr_log_info("%zu of %zu samples in the vDSO, %zu of them named __vdso_clock_gettime", in_vdso, n, in_clock);
+	cr_assert_gt(in_vdso, 0);
+	cr_assert_eq(in_clock, in_vdso);
 	trace_result_free(&r);
 }
 

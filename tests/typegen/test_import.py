@@ -10,6 +10,7 @@ from typegen_support import FIXTURES, ROOT, TRACEFS, TYPEGEN, VMLINUX, compile_b
 
 sys.path.insert(0, str(TYPEGEN.parent))
 import validate  # noqa: E402
+from tracefs import Tracefs  # noqa: E402
 from vmlinux_index import VmlinuxIndex  # noqa: E402
 
 EVENTS = FIXTURES / 'import_events.toml'
@@ -97,7 +98,7 @@ def test_output_appended_validates_generates_and_compiles_for_bpf(tmp_path):
     assert proc.returncode == 0
     events = tmp_path / 'events.toml'
     events.write_text(EVENTS.read_text() + proc.stdout)
-    schema = validate.load(str(events), VmlinuxIndex(str(VMLINUX)), str(TRACEFS), str(ROOT / 'bpf' / 'fill'))
+    schema = validate.load(str(events), VmlinuxIndex(str(VMLINUX)), Tracefs(str(TRACEFS)), str(ROOT / 'bpf' / 'fill'))
     # the two of the events file, and every fixture but the existing one and ftrace/print
     assert len(schema.events) == 2 + len(CASES)
     gen = generate(events, tmp_path / 'gen')

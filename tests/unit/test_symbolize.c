@@ -1,19 +1,24 @@
 /* test_symbolize.c: the symbolizer without BPF, on a known fixture (tests/fixtures/
- * symbolize): its functions named in a PIE, a non-PIE executable, a shared library and a
+ * symbolize): its functions named in a PIE, a non-PIE executable, a shared library, a
  * stripped PIE with separate debuginfo found by build-id, never by debuglink (one names
- * a FIFO); a maps line longer than PATH_MAX, maps longer than what is read; a file too
- * large, given up and counted; the reading ration; return addresses; a process that
- * exec'd, one that exited (also before its file was read), a pid whose upid is another
- * process; kernel symbols; the frame text and a stack field in an NDJSON line. */
+ * a FIFO), and one with MiniDebugInfo (another's an xz bomb, given up); a maps line
+ * longer than PATH_MAX, maps longer than what is read; a file too large, given up and
+ * counted; the reading ration; return addresses; a process that exec'd, one that
+ * exited (also before its file was read), a pid whose upid is another process; frames
+ * in the vDSO, and in one its process wrote into; an unnamed frame's module and
+ * offset; kernel symbols; the frame text and a stack field in an NDJSON line. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -147,6 +152,47 @@ Test(symbolize, stripped_executable_with_debuginfo_by_build_id)
 	bootstrap_symbolizer_free(s);
 }
 
+/* A stripped program with MiniDebugInfo (made as Fedora makes it, tests/tests.mk): its
+ * functions .dynsym lacks, a static one too, are named from that alone. */
+Test(symbolize, minidebuginfo_names_what_dynsym_lacks)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+
+	assert_named_with(s, FIXTURES "symfix-minidebug", "symfix-minidebug");
+	assert_counts(s, 0, 0);
+	bootstrap_symbolizer_free(s);
+}
+
+/* MiniDebugInfo that decompresses to 1 GiB of zeros (tests/fixtures/symbolize/xzbomb.py),
+ * in the stripped program: given up at the output cap (64 MiB), counted once, never
+ * tried again; the library's names still come, and the memory used grew by less than
+ * what the stream decompresses to. */
+#define XZBOMB_BYTES (1ull << 30)
+Test(symbolize, minidebuginfo_past_its_cap_is_given_up_and_counted)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+	struct rusage before, after;
+	struct bootstrap_symbol sym;
+	struct fixture f;
+
+	/* Decompressing up to the cap may take longer than the ration: not what is tested here. */
+	bs_symbolizer_io_budget(s, UINT64_MAX);
+	start(&f, FIXTURES "symfix-xzbomb");
+	cr_assert_eq(getrusage(RUSAGE_SELF, &before), 0);
+	sym = one(s, f.pid, 0, f.local);
+	cr_assert_eq(getrusage(RUSAGE_SELF, &after), 0);
+	cr_assert_null(sym.name);
+	cr_assert_str_eq(sym.module, "symfix-xzbomb");
+	assert_counts(s, 1, 0);
+	cr_log_info("peak RSS grew by %ld KiB", after.ru_maxrss - before.ru_maxrss);
+	cr_assert_lt((uint64_t)(after.ru_maxrss - before.ru_maxrss) * 1024, XZBOMB_BYTES);
+	cr_assert_null(one(s, f.pid, 0, f.global).name);
+	assert_named(one(s, f.pid, 0, f.lib), "symfix_lib_local", "libsymfix.so");
+	assert_counts(s, 1, 0);
+	stop(&f);
+	bootstrap_symbolizer_free(s);
+}
+
 /* The file its debuglink names, beside it, holds its symbols: never read. */
 Test(symbolize, debuglink_is_not_followed)
 {
@@ -183,6 +229,135 @@ Test(symbolize, debuglink_to_a_fifo_is_not_opened, .timeout = 120)
 	stop(&f);
 	unlink(fifo);
 	assert_counts(s, 0, 0);
+	bootstrap_symbolizer_free(s);
+}
+
+/* The line of /proc/PID/maps of the mapping that holds addr, or (addr 0) of the one
+ * named name: its start, end and file offset. */
+static void maps_line(pid_t pid, uint64_t addr, const char *name, uint64_t *from, uint64_t *to, uint64_t *off)
+{
+	char path[64], line[4096];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	cr_assert_not_null(f = fopen(path, "r"));
+	while (!found && fgets(line, sizeof(line), f)) {
+		int at = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		cr_assert_eq(sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %*s %n", from, to, off, &at), 3);
+		found = name ? strcmp(line + at, name) == 0 : *from <= addr && addr < *to;
+	}
+	fclose(f);
+	cr_assert(found, "no mapping of %s in %s", name ? name : "the address", path);
+}
+
+/* A frame in a file the symbolizer read, at no symbol: its module and its offset in
+ * the file, the mapping's offset plus the address's place in the mapping. */
+Test(symbolize, unnamed_frame_keeps_module_and_file_offset)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+	struct bootstrap_symbol syms[2];
+	uint64_t stack[2], from, to, off;
+	char want[128], buf[128];
+	struct fixture f;
+
+	start(&f, FIXTURES "symfix-stripped");
+	maps_line(f.pid, f.local, NULL, &from, &to, &off);
+	/* The innermost frame, and a return address (looked up one byte back). */
+	stack[0] = f.local;
+	stack[1] = f.global + 1;
+	cr_assert_eq(bootstrap_symbolize(s, f.pid, 0, stack, 2, syms), 0);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_null(syms[i].name);
+		cr_assert_str_eq(syms[i].module, "symfix-stripped");
+		cr_assert_eq(syms[i].offset, stack[i] - from + off);
+	}
+	snprintf(want, sizeof(want), "0x%" PRIx64 " (symfix-stripped+0x%" PRIx64 ")", f.local, f.local - from + off);
+	bootstrap_frame_format(&syms[0], f.local, buf, sizeof(buf));
+	cr_assert_str_eq(buf, want);
+	stop(&f);
+	assert_counts(s, 0, 0);
+	bootstrap_symbolizer_free(s);
+}
+
+/* Where function name is in this process's own vDSO, the image every process of this
+ * architecture maps: its offset in the image, from the image's .dynsym. */
+static uint64_t vdso_offset_of(const char *name)
+{
+	uint64_t from, to, off, found = 0;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	Elf *elf;
+
+	maps_line(getpid(), 0, "[vdso]", &from, &to, &off);
+	cr_assert_eq(from, getauxval(AT_SYSINFO_EHDR));
+	elf_version(EV_CURRENT);
+	cr_assert_not_null(elf = elf_memory((char *)(uintptr_t)from, to - from));
+	while ((scn = elf_nextscn(elf, scn)) && !found) {
+		Elf_Data *data = elf_getdata(scn, NULL);
+
+		cr_assert_not_null(gelf_getshdr(scn, &sh));
+		for (size_t i = 0; sh.sh_type == SHT_DYNSYM && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+
+			cr_assert_not_null(gelf_getsym(data, (int)i, &sym));
+			if (strcmp(elf_strptr(elf, sh.sh_link, sym.st_name), name) == 0)
+				found = sym.st_value;
+		}
+	}
+	elf_end(elf);
+	cr_assert(found, "no %s in the vDSO", name);
+	return found;
+}
+
+/* A frame in another process's vDSO is named from the tracer's own (the image is the
+ * kernel's): of the aliases at that address (clock_gettime is a weak one), always the
+ * same one. */
+Test(symbolize, vdso_frames_are_named)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+	uint64_t from, to, off, at = vdso_offset_of("__vdso_clock_gettime");
+	struct bootstrap_symbol sym;
+	struct fixture f;
+
+	start(&f, FIXTURES "symfix-pie");
+	maps_line(f.pid, 0, "[vdso]", &from, &to, &off);
+	sym = one(s, f.pid, 0, from + at + 3);
+	cr_assert_str_eq(sym.name, "__vdso_clock_gettime");
+	cr_assert_eq(sym.offset, 3);
+	cr_assert_str_eq(sym.module, "[vdso]");
+	stop(&f);
+	assert_counts(s, 0, 0);
+	bootstrap_symbolizer_free(s);
+}
+
+/* A process that wrote into its own vDSO holds other bytes than the tracer's: its frames
+ * there are not named from the tracer's image but keep their module and offset, and
+ * that is counted, once. */
+Test(symbolize, vdso_its_process_wrote_into_is_not_named)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+	uint64_t from, to, off, at = vdso_offset_of("__vdso_clock_gettime");
+	struct bootstrap_symbol sym;
+	struct fixture f;
+	char line[64];
+
+	start(&f, FIXTURES "symfix-pie");
+	fprintf(f.in, "write-vdso\n");
+	fflush(f.in);
+	cr_assert_not_null(fgets(line, sizeof(line), f.out));
+	cr_assert_str_eq(line, "written\n");
+	maps_line(f.pid, 0, "[vdso]", &from, &to, &off);
+	for (int i = 0; i < 2; i++) {
+		sym = one(s, f.pid, 0, from + at + 3);
+		cr_assert_null(sym.name);
+		cr_assert_eq(sym.offset, at + 3);
+		cr_assert_str_eq(sym.module, "[vdso]");
+		assert_counts(s, 1, 0);
+	}
+	stop(&f);
 	bootstrap_symbolizer_free(s);
 }
 
@@ -485,13 +660,13 @@ Test(symbolize, kernel_symbols_from_kallsyms)
 
 Test(symbolize, frame_text)
 {
-	struct bootstrap_symbol named = { "burn_cpu", 0x1a, "burn" }, module = { NULL, 0, "[vdso]" }, none = { 0 };
+	struct bootstrap_symbol named = { "burn_cpu", 0x1a, "burn" }, module = { NULL, 0x10, "[vdso]" }, none = { 0 };
 	char buf[64];
 
 	cr_assert_eq(bootstrap_frame_format(&named, 0x1234, buf, sizeof(buf)), strlen("burn_cpu+0x1a (burn)"));
 	cr_assert_str_eq(buf, "burn_cpu+0x1a (burn)");
 	bootstrap_frame_format(&module, 0x7fff0010, buf, sizeof(buf));
-	cr_assert_str_eq(buf, "0x7fff0010 ([vdso])");
+	cr_assert_str_eq(buf, "0x7fff0010 ([vdso]+0x10)");
 	bootstrap_frame_format(&none, 0x10, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "0x10");
 	/* snprintf-like: the length needed, never past cap. */
