@@ -37,6 +37,12 @@ def rust_string(text):
                    {'"': '\\"', '\\': '\\\\'}.get(c, f'\\u{{{ord(c):x}}}') for c in text)
 
 
+def rust_doc(text):
+    """Prose (a C comment, an event's comment) as a #[doc] string: as rust_string, and
+    brackets escaped, which rustdoc would take for links ("[vdso]")."""
+    return rust_string(text).replace('[', '\\\\[').replace(']', '\\\\]')
+
+
 def raw_type(f):
     """A payload field's type in the #[repr(C)] mirror."""
     return 'Var' if f.is_var else RAW_TYPES[f.type]

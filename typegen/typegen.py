@@ -43,7 +43,7 @@ def render(schema, vmlinux):
     for name in ('c_string', 'c_comment', 'int_expr', 'var_call', 'arena_need', 'new_image_call', 'reread_mask',
                  'when_c', 'key_decl', 'key_fill'):
         env.filters[name] = getattr(cgen, name)
-    for name in ('camel', 'rust_ident', 'rust_string', 'raw_type', 'view_type', 'mirror_name', 'member_type',
+    for name in ('camel', 'rust_ident', 'rust_string', 'rust_doc', 'raw_type', 'view_type', 'mirror_name', 'member_type',
                  'member_default', 'key_type', 'c_rust_type'):
         env.filters[name] = getattr(rsgen, name)
     env.filters['parens'] = lambda text: f'({text})'

@@ -18,6 +18,8 @@ def test_names_and_literals():
     assert rsgen.camel('STR_BLOCK') == 'StrBlock'
     assert [rsgen.rust_ident(n) for n in ('type', 'self', 'fd', 'match')] == ['r#type', 'self_', 'fd', 'r#match']
     assert rsgen.rust_string('a "q" \\ é\n') == 'a \\"q\\" \\\\ \\u{e9}\\u{a}'
+    # Prose in #[doc]: a bracket is text, not a rustdoc link (the source escapes its backslash).
+    assert rsgen.rust_doc('a process\'s [vdso] "x"') == 'a process\'s \\\\[vdso\\\\] \\"x\\"'
 
 
 def test_struct_members_comments_arrays_and_counters(tmp_path):
