@@ -50,6 +50,10 @@ TYPEGEN_SRCS := $(wildcard typegen/*.py typegen/templates/*.j2)
 LIB_SRCS := $(wildcard c/*.c)
 LIB_OBJS := $(patsubst c/%.c,$(BUILD)/c/%.o,$(LIB_SRCS)) $(BUILD)/c/json.gen.o $(BUILD)/c/attach.gen.o $(BUILD)/c/aggregate.gen.o
 HEADERS := $(wildcard c/*.h include/*.h) $(GEN)/events.gen.h
+# The kinds of probe (typegen/kinds.py): the public enum, and the table of their operations.
+GEN_FILES += $(GEN)/kinds.gen.h $(GEN)/kinds.gen.c $(GEN)/kind_ops.gen.c
+LIB_OBJS += $(BUILD)/c/kinds.gen.o $(BUILD)/c/kind_ops.gen.o
+HEADERS += $(GEN)/kinds.gen.h
 
 .PHONY: all examples test test-typegen test-unit test-sanitize test-install test-e2e test-cli test-import test-aggregate test-rust test-rust-crate test-rust-docs test-embed-cpp bench install clean vmlinux FORCE
 .DELETE_ON_ERROR:
@@ -62,8 +66,7 @@ all: $(LIB) $(EXAMPLE)
 # tracefs: the build host's; `make TRACEFS=DIR` names another, `make TRACEFS=` none.
 TRACEFS ?= $(patsubst %/events,%,$(firstword $(wildcard /sys/kernel/tracing/events /sys/kernel/debug/tracing/events)))
 # typegen leaves unchanged outputs untouched, so only what really changed rebuilds.
-$(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h c/bootstrap.h bpf/packet.bpf.h vendor/vmlinux.h \
-		$(wildcard bpf/fill/*.bpf.c)
+$(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h c/bootstrap.h bpf/packet.bpf.h vendor/vmlinux.h
 	$(call msg,TYPEGEN,$(EVENTS))
 	$(Q)test -n "$(PYTHON)" || { echo "error: no python3 with tomllib and jinja2 found; install python3-jinja2 (see README)" >&2; exit 1; }
 	$(Q)$(PYTHON) typegen/typegen.py $(EVENTS) $(GEN) --tracefs '$(TRACEFS)'
@@ -72,7 +75,7 @@ $(GEN)/.stamp: $(EVENTS) $(TYPEGEN_SRCS) include/bootstrap_protocol.h c/bootstra
 $(GEN_FILES): $(GEN)/.stamp ;
 
 # --- kernel side --------------------------------------------------------------------
-$(BUILD)/bootstrap.bpf.o: bpf/bootstrap.bpf.c $(wildcard bpf/*.h bpf/fill/*.bpf.c) include/bootstrap_protocol.h $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h $(GEN)/aggregate.gen.bpf.h
+$(BUILD)/bootstrap.bpf.o: bpf/bootstrap.bpf.c $(wildcard bpf/*.h) include/bootstrap_protocol.h $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h $(GEN)/aggregate.gen.bpf.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
@@ -138,7 +141,7 @@ include bench/bench.mk
 # --- install --------------------------------------------------------------------------
 install: $(LIB)
 	$(Q)install -d $(DESTDIR)$(PREFIX)/include/bootstrap $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	$(Q)install -m 644 c/bootstrap.h include/bootstrap_protocol.h $(GEN)/events.gen.h $(DESTDIR)$(PREFIX)/include/bootstrap/
+	$(Q)install -m 644 c/bootstrap.h include/bootstrap_protocol.h $(GEN)/events.gen.h $(GEN)/kinds.gen.h $(DESTDIR)$(PREFIX)/include/bootstrap/
 	$(Q)install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e "s|@VERSION@|$$(sed -n 's/^#define BOOTSTRAP_VERSION \"\(.*\)\"/\1/p' c/bootstrap.h)|" \
 		bootstrap.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/bootstrap.pc

@@ -13,6 +13,7 @@ delivered counts its samples).
 import json
 import os
 import re
+import resource
 import subprocess
 from dataclasses import dataclass, field
 
@@ -38,6 +39,10 @@ class Count:
     exact: int = None         # None: payloads not captured whole
     present: int = None       # delivered with the payload field (None: all of them)
     notes: list = field(default_factory=list)
+    # CPU profilers: stacks unwound per second of user-space unwinding time, and the bytes
+    # a sample costs from the kernel to the tool (report.unwind_table).
+    unwound_per_s: float = None
+    bytes_per_sample: float = None
 
 
 class Tool:
@@ -77,6 +82,11 @@ def _argv_tally(tally, ev, want):
     exact = check.argv_exact((ev.get("payload") or {}).get("argv") or [], want)
     t[0] += 1
     t[1 if exact else 2 if marked else 3] += 1
+
+
+# The ring record of a profile/cpu sample: the ring's own header, the event header, the
+# payload's two field descriptors.
+RECORD_BYTES = 8 + 104 + 16
 
 
 def _stats_accounting(err, event):
@@ -400,30 +410,68 @@ class TracerProfile(Profiler):
 
     def count(self, sc, out, err, wpid):
         c = Count(0)
+        kstack_frames = 0
         for raw in _lines(out):
             ev = json.loads(raw)
             c.delivered += ev["pid"] == wpid
+            kstack_frames += len(ev["payload"]["kstack"] or [])
         accounted = _stats_accounting(err, "profile/cpu")
         if accounted:
             c.notes.append(accounted)
+        # "sym_unwound N (B bytes copied, T ms)": the user stacks, unwound by the library.
+        m = re.search(r"sym_unwound (\d+) \((\d+) bytes copied, ([0-9.]+) ms\)", err)
+        if m and int(m.group(1)):
+            n, copied, ms = int(m.group(1)), int(m.group(2)), float(m.group(3))
+            c.unwound_per_s = n / (ms / 1000) if ms else None
+            # A ring record (its header, the header and payload), the kernel stack's frames
+            # and the registers and user stack copied, per sample.
+            c.bytes_per_sample = RECORD_BYTES + (8 * kstack_frames + copied) / n
+            c.notes.append(f"{n:,} user stacks unwound, {copied / n:,.0f} bytes copied each")
         return c
 
 
 class PerfRecord(Profiler):
-    probe, name = "perf-record", "perf record -g"
+    """perf record, the kernel walking user stacks by frame pointer (-g): perf.data's size
+    per sample is what a sample costs."""
+    probe, name, call_graph = "perf-record", "perf record -g", ["-g"]
 
     def plan(self, sc, wload, out):
-        return Plan("wrap", ["perf", "record", "-q", "-F", str(self.hz), "-g", "-o", out, "--"] + wload)
+        return Plan("wrap", ["perf", "record", "-q", "-F", str(self.hz), *self.call_graph, "-o", out, "--"]
+                    + wload)
 
     def shown(self, sc):
-        return f"perf record -q -F {self.hz} -g -o FILE -- WORKLOAD"
+        return f"perf record -q -F {self.hz} {' '.join(self.call_graph)} -o FILE -- WORKLOAD"
 
     def count(self, sc, out, err, wpid):
         if not os.path.exists(out):
             return Count(0)
         r = subprocess.run(["perf", "script", "-i", out, "-F", "pid"], stdout=subprocess.PIPE,
                            stderr=subprocess.DEVNULL, text=True)
-        return Count(sum(line.strip() == str(wpid) for line in r.stdout.splitlines()))
+        samples = r.stdout.splitlines()
+        c = Count(sum(line.strip() == str(wpid) for line in samples))
+        if samples:
+            c.bytes_per_sample = os.path.getsize(out) / len(samples)
+        return c
+
+
+class PerfRecordDwarf(PerfRecord):
+    """perf record copying registers and user stack per sample (8 KiB by default), which
+    `perf script` unwinds with libdw: its CPU time is the user-space unwinding."""
+    probe, name, call_graph = "perf-dwarf", "perf record --call-graph dwarf", ["--call-graph", "dwarf"]
+
+    def count(self, sc, out, err, wpid):
+        c = super().count(sc, out, err, wpid)
+        if not c.delivered:
+            return c
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        r = subprocess.run(["perf", "script", "-i", out, "-F", "pid,ip,sym"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        samples = sum(1 for line in r.stdout.splitlines() if line[:1] not in (b"", b" ", b"\t"))
+        if cpu > 0:
+            c.unwound_per_s = samples / cpu
+        return c
 
 
 class BpftraceProfile(Profiler):
@@ -446,6 +494,6 @@ class BpftraceProfile(Profiler):
 
 def all_tools(example, floor):
     """The traced configurations, in the order of the tables."""
-    profilers = [cls(hz) for hz in (49, 999) for cls in (PerfRecord, BpftraceProfile)]
+    profilers = [cls(hz) for hz in (49, 999) for cls in (PerfRecord, PerfRecordDwarf, BpftraceProfile)]
     return ([Floor(floor), Tracer(example), Strace(), Bpftrace(), LibbpfTools(), PerfTrace()] +
             [TracerProfile(example, hz) for hz in (49, 999)] + profilers)

@@ -90,7 +90,30 @@ def scenario_table(sc, rows):
         last = [r for r in runs if r.count and r.count.notes]
         if last:
             notes.append(f"- {label} (last run): " + "; ".join(last[-1].count.notes))
-    return "\n".join(out + ([""] + notes if notes else []))
+    return "\n".join(out + ([""] + notes if notes else []) + unwind_table(rows))
+
+
+def unwind_table(rows):
+    """The CPU profilers' cost of a whole stack, medians of the runs: stacks unwound per
+    second of user-space CPU time, and the bytes a sample takes from the kernel."""
+    lines = []
+    for label, runs, _ in rows:
+        counts = [r.count for r in runs if r.status == "ok" and r.count]
+        rate = _median([c.unwound_per_s for c in counts])
+        size = _median([c.bytes_per_sample for c in counts])
+        if rate is None and size is None:
+            continue
+        lines.append(f"| {label} | {'—' if rate is None else f'{rate:,.0f}'} | "
+                     f"{'—' if size is None else f'{size:,.0f}'} |")
+    if not lines:
+        return []
+    return ["", "Whole stacks (medians): unwound/s is stacks unwound per second of the tool's "
+            "user-space unwinding (./example: its unwinder's time, --stats; perf --call-graph "
+            "dwarf: the CPU time of `perf script`, which unwinds; — where the kernel walks "
+            "frame pointers); bytes/sample is what a sample takes from the kernel (./example: "
+            "ring record, kernel frames, registers and user stack copied; perf: perf.data's "
+            "size per sample).", "",
+            "| tool | unwound/s | bytes/sample |", "|---|---:|---:|"] + lines
 
 
 def map_breakdown(maps):

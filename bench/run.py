@@ -13,8 +13,9 @@ Environment (all optional):
                           exec-literal threads cpu
   BENCH_TOOLS=a,b         a subset of: floor tracer strace bpftrace libbpf-tools perf-trace
                           tracer-profile-49 tracer-profile-999 perf-record-49
-                          perf-record-999 bpftrace-profile-49 bpftrace-profile-999 (the
-                          last six: the cpu scenario's CPU profilers)
+                          perf-record-999 perf-dwarf-49 perf-dwarf-999
+                          bpftrace-profile-49 bpftrace-profile-999 (the last eight: the
+                          cpu scenario's CPU profilers)
   BENCH_SCALE=1           multiplies every operation count (e.g. 0.01 for a smoke run)
   BENCH_TIMEOUT=300       seconds before one run is stopped and reported as a timeout
   BENCH_TMP=/dev/shm      where tool outputs are written (and deleted once counted)
@@ -63,6 +64,8 @@ PROBES = {
     "libbpf-tools": ["opensnoop", "-d", "1"],
     "perf-trace": ["perf", "trace", "-o", "/dev/null", "-e", "openat", "--", "/bin/true"],
     "perf-record": ["perf", "record", "-q", "-o", "/dev/null", "-F", "49", "-g", "--", "/bin/true"],
+    "perf-dwarf": ["perf", "record", "-q", "-o", "/dev/null", "-F", "49", "--call-graph", "dwarf", "--",
+                   "/bin/true"],
     "bpftrace-profile": ["bpftrace", "-q", "-e", "profile:hz:49 { exit(); }"],
 }
 

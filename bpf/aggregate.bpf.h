@@ -4,12 +4,14 @@
  *
  * Per-CPU hashes: an update is an atomic add to this CPU's copy, no cache line shared
  * with another CPU (user space adds the CPUs up when it reads); atomic because handlers
- * of one event may preempt one another on a CPU (see emit.bpf.h). Maps are not
+ * of one event may preempt one another on a CPU (see record.bpf.h). Maps are not
  * preallocated: memory follows the keys actually seen, up to the bound the loader sets
  * (aggregate_entries); a key beyond it is counted, never dropped silently
  * (aggregate_full). */
 #ifndef BOOTSTRAP_AGGREGATE_BPF_H
 #define BOOTSTRAP_AGGREGATE_BPF_H
+
+#include "maps.bpf.h"
 
 /* The value a new key starts from: as large as the largest value (count, a sum per
  * field, the histogram). Read-only data, so it costs no stack. */

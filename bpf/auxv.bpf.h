@@ -5,6 +5,8 @@
 #ifndef BOOTSTRAP_AUXV_BPF_H
 #define BOOTSTRAP_AUXV_BPF_H
 
+#include <bpf/bpf_core_read.h>
+
 /* Pairs of saved_auxv in vmlinux.h (AT_VECTOR_SIZE / 2); the running kernel's own size
  * (CO-RE) bounds the walk too, as AT_VECTOR_SIZE differs between kernels. */
 #define BS_AUXV_PAIRS (sizeof(((struct mm_struct *)0)->saved_auxv) / (2 * sizeof(unsigned long)))

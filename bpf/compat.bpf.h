@@ -3,6 +3,8 @@
 #ifndef BOOTSTRAP_COMPAT_BPF_H
 #define BOOTSTRAP_COMPAT_BPF_H
 
+#include <bpf/bpf_tracing.h>
+
 #ifndef PT_REGS_PARM6
 #if defined(__TARGET_ARCH_x86)
 #define PT_REGS_PARM6(x) (__PT_REGS_CAST(x)->r9)

@@ -31,6 +31,10 @@
 #ifndef BOOTSTRAP_ENTRY_BPF_H
 #define BOOTSTRAP_ENTRY_BPF_H
 
+#include <bpf/bpf_tracing.h>
+#include "maps.bpf.h"
+#include "record.bpf.h"
+
 /* Every stashed entry starts with this; the event's arguments follow. */
 struct bs_entry_call {
 	__u64 sp; /* identifies the call: the stack pointer at its entry */
@@ -58,7 +62,7 @@ struct bs_entry_stack {
  * bound. */
 static __always_inline struct bs_entry_call *bs_entry_slot(struct bs_entry_stack *st, __u32 size, __u32 n, __u32 i)
 {
-	bs_barrier_var(i);
+	barrier_var(i);
 	if (i >= n)
 		return NULL;
 	return (void *)((char *)(st + 1) + i * size);

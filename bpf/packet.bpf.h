@@ -2,11 +2,13 @@
  * (what pkt.* sources read: length, interface, L3 and L4 protocols, addresses, ports),
  * and an xdp event begins and commits here rather than in bs_begin/bs_commit: there is
  * no current task (softirq), so no task filter applies and the header's task fields
- * stay zero, and the arena is never touched (the nesting argument is in emit.bpf.h). */
+ * stay zero, and the arena is never touched (the nesting argument is in record.bpf.h). */
 #ifndef BOOTSTRAP_PACKET_BPF_H
 #define BOOTSTRAP_PACKET_BPF_H
 
 #include <bpf/bpf_endian.h>
+#include "maps.bpf.h"
+#include "record.bpf.h"
 
 #define BS_ETH_P_IP 0x0800
 #define BS_ETH_P_IPV6 0x86dd
@@ -109,7 +111,7 @@ static __always_inline void *bs_begin_packet(struct bs_emit *e, __u32 index, __u
 	struct bootstrap_kcounters *cnt;
 	struct bootstrap_header *h;
 
-	if (index >= BOOTSTRAP_N_EVENTS || !enabled[index])
+	if (index >= BOOTSTRAP_N_EVENTS || !bs_enabled[index])
 		return NULL;
 	h = bs_reserve(index, size, &cnt);
 	if (!h)
@@ -118,7 +120,7 @@ static __always_inline void *bs_begin_packet(struct bs_emit *e, __u32 index, __u
 	__builtin_memset(e, 0, sizeof(*e));
 	e->hdr = h;
 	e->cnt = cnt;
-	h->timestamp_ns = bpf_ktime_get_boot_ns() + boot_to_wall_ns;
+	h->timestamp_ns = bpf_ktime_get_boot_ns() + bs_boot_to_wall_ns;
 	h->event_id = id;
 	h->event_index = index;
 	h->cpu = bpf_get_smp_processor_id();

@@ -15,6 +15,9 @@
 #ifndef BOOTSTRAP_RETRY_BPF_H
 #define BOOTSTRAP_RETRY_BPF_H
 
+#include "maps.bpf.h"
+#include "record.bpf.h"
+
 struct bs_retry {
 	__u64 timestamp_ns; /* the entry's header timestamp */
 	__u64 mm;           /* the address space the arguments point into */
@@ -37,7 +40,7 @@ static __always_inline bool bs_retry_stash(struct bs_emit *e, struct task_struct
 {
 	struct bs_retry *st;
 
-	if (!e->faults || index >= BOOTSTRAP_N_EVENTS || !retry_enabled[index])
+	if (!e->faults || index >= BOOTSTRAP_N_EVENTS || !bs_retry_enabled[index])
 		return false;
 	st = bpf_task_storage_get(&bs_retry, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!st)

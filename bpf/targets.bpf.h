@@ -4,6 +4,8 @@
 #ifndef BOOTSTRAP_TARGETS_BPF_H
 #define BOOTSTRAP_TARGETS_BPF_H
 
+#include "bootstrap_protocol.h"
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);

@@ -29,7 +29,7 @@ enum bs_span bs_arena_span(const struct arena *a, const struct bootstrap_header 
 /* Publishes what was read, up to the kernel's head only: a record's end is checked
  * against the region, which a corrupt one that ends past what the kernel wrote can
  * pass, and a released position past the head would make the kernel refuse every later
- * field on this CPU (emit.bpf.h reads it as a confused consumer). */
+ * field on this CPU (record.bpf.h reads it as a confused consumer). */
 static void release(struct arena *a, unsigned int cpu)
 {
 	__u64 head = __atomic_load_n(&a->ctl[cpu].head, __ATOMIC_RELAXED);

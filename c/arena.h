@@ -5,7 +5,7 @@
  * The reader resolves an event's fields in place and releases each CPU's region across
  * the spans of the events it has finished with, which lets the kernel reuse those bytes.
  * Spans may reach it out of order (an event reserves its ring record and its arena span
- * in two steps, and another handler may run in between: bpf/emit.bpf.h), so release
+ * in two steps, and another handler may run in between: bpf/record.bpf.h), so release
  * stops at the first span not yet handed over; spans past it are remembered in a bitmap
  * of BOOTSTRAP_ARENA_ALIGN-byte granules until the gap before them is filled. */
 #ifndef BOOTSTRAP_ARENA_H

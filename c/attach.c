@@ -4,10 +4,9 @@
  * run-time ones (opts.attach) into a list of checked targets; an event left with none is
  * not loaded. After load, bs_attach_targets() attaches every target's handler (and its
  * companion: a return point's entry stash, a syscall entry's retry at the exit) with the
- * target's number as the BPF cookie, and fills the table that number indexes. One call
- * per kind below is all that differs between kinds. */
+ * target's number as the BPF cookie, and fills the table that number indexes. What
+ * differs between kinds is their operations (kind.h): each kind's file attaches it. */
 #include <errno.h>
-#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +16,7 @@
 #include "attach.h"
 #include "bootstrap.skel.h"
 #include "internal.h"
-#include "perf_event.h"
+#include "kind.h"
 #include "targets.h"
 
 /* How a target is named in messages: "probe/uprobe (uprobe /bin/bash:readline)". */
@@ -44,9 +43,11 @@ static int add_target(struct bootstrap *b, int event, const char *text, pid_t pi
 	}
 	t.pid = pid;
 	err = bs_target_check(&t, tracefs, why, sizeof(why));
-	if (!err && companion && !bootstrap_tracepoint_exists(tracefs, companion)) {
-		snprintf(why, sizeof(why), "no tracepoint %s on this kernel", companion);
-		err = -ENOENT;
+	if (!err && companion) { /* where a companion attaches apart (a syscall's exit) */
+		struct bs_target c;
+
+		err = bs_target_parse(bs_event_progs[event].companion_kind, companion, NULL, &c);
+		err = err ?: bs_target_check(&c, tracefs, why, sizeof(why));
 	}
 	if (err) {
 		bs_log(b, BOOTSTRAP_LOG_WARN, TARGET_FMT ": %s; %s", TARGET_ARGS(ev, t.name), why,
@@ -186,54 +187,46 @@ int bs_plan_targets(struct bootstrap *b, const struct bootstrap_opts *o, const c
 	return 0;
 }
 
-static struct bpf_link *attach_one(struct bpf_program *prog, enum bootstrap_kind kind, const struct bs_target *t,
-				   const char *tracepoint, __u64 cookie)
+int bs_add_link(struct bootstrap *b, struct bpf_link *link)
 {
-	switch (kind) {
-	case BOOTSTRAP_KIND_TRACEPOINT: {
-		LIBBPF_OPTS(bpf_tracepoint_opts, opts, .bpf_cookie = cookie);
-		char category[BOOTSTRAP_TARGET_NAME_MAX];
-		const char *slash = strchr(tracepoint, '/');
+	struct bpf_link **grown;
 
-		snprintf(category, sizeof(category), "%.*s", (int)(slash - tracepoint), tracepoint);
-		return bpf_program__attach_tracepoint_opts(prog, category, slash + 1, &opts);
+	if (!link)
+		return -errno;
+	grown = realloc(b->links, (b->n_links + 1) * sizeof(*grown));
+	if (!grown) {
+		bpf_link__destroy(link);
+		return -ENOMEM;
 	}
-	case BOOTSTRAP_KIND_KPROBE:
-	case BOOTSTRAP_KIND_KRETPROBE: {
-		LIBBPF_OPTS(bpf_kprobe_opts, opts, .bpf_cookie = cookie, .retprobe = kind == BOOTSTRAP_KIND_KRETPROBE);
-
-		return bpf_program__attach_kprobe_opts(prog, t->function, &opts);
-	}
-	case BOOTSTRAP_KIND_UPROBE:
-	case BOOTSTRAP_KIND_URETPROBE: {
-		LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookie, .func_name = t->function,
-			    .retprobe = kind == BOOTSTRAP_KIND_URETPROBE);
-
-		return bpf_program__attach_uprobe_opts(prog, t->pid ? t->pid : -1, t->path, 0, &opts);
-	}
-	case BOOTSTRAP_KIND_PERF_EVENT: /* a link per CPU: bs_attach_perf_event() */
-		break;
-	case BOOTSTRAP_KIND_XDP: {
-		/* A bpf_link, so the program goes with the last fd, even when the process is
-		 * killed. Without mode flags the kernel takes the driver's native mode when the
-		 * driver has one and the generic one otherwise. XDP links carry no cookie:
-		 * the packet says its interface (pkt.ifindex). */
-		unsigned int ifindex = if_nametoindex(t->name);
-
-		if (!ifindex) {
-			errno = ENODEV;
-			return NULL;
-		}
-		return bpf_program__attach_xdp(prog, ifindex);
-	}
-	}
-	errno = EINVAL;
-	return NULL;
+	b->links = grown;
+	b->links[b->n_links++] = link;
+	return 0;
 }
 
 static struct bpf_program *program(const struct bootstrap *b, const char *name)
 {
 	return name ? bpf_object__find_program_by_name(b->skel->obj, name) : NULL;
+}
+
+/* What each target's programs must know of it before load (kind.h: prepare). */
+static int prepare_targets(struct bootstrap *b)
+{
+	for (size_t k = 0; k < b->n_targets; k++) {
+		const struct bs_target *t = &b->targets[k];
+		const struct bs_event_progs *p = &bs_event_progs[t->event];
+		const struct bs_kind_ops *handler = bs_kind_ops[t->kind];
+		const struct bs_kind_ops *companion = p->companion ? bs_kind_ops[p->companion_kind] : NULL;
+		int err = handler->prepare ? handler->prepare(program(b, p->prog), t) : 0;
+
+		if (!err && companion && companion->prepare)
+			err = companion->prepare(program(b, p->companion), t);
+		if (err) {
+			bs_log(b, BOOTSTRAP_LOG_WARN, TARGET_FMT ": preparing its program failed: %s",
+			       TARGET_ARGS(&bootstrap_events[t->event], t->name), strerror(-err));
+			return err;
+		}
+	}
+	return 0;
 }
 
 int bs_set_autoload(struct bootstrap *b)
@@ -250,7 +243,7 @@ int bs_set_autoload(struct bootstrap *b)
 		if (companion)
 			bpf_program__set_autoload(companion, b->selected[i]);
 	}
-	return 0;
+	return prepare_targets(b);
 }
 
 /* The handler of target k, after its companion (an entry stash must be in place before
@@ -259,39 +252,19 @@ static int attach_target(struct bootstrap *b, size_t k)
 {
 	const struct bs_target *t = &b->targets[k];
 	const struct bs_event_progs *p = &bs_event_progs[t->event];
-	const struct bootstrap_event_info *ev = &bootstrap_events[t->event];
-	struct bpf_link *link;
+	int err = 0;
 
-	if (ev->kind == BOOTSTRAP_KIND_PERF_EVENT)
-		return bs_attach_perf_event(b, program(b, p->prog), t, k);
-	if (p->companion) {
-		link = attach_one(program(b, p->companion), p->companion_kind, t,
-				  p->companion_target ? p->companion_target : t->name, k);
-		if (!link)
-			return -errno;
-		b->links[b->n_links++] = link;
-	}
-	link = attach_one(program(b, p->prog), ev->kind, t, t->name, k);
-	if (!link)
-		return -errno;
-	b->links[b->n_links++] = link;
-	return 0;
+	if (p->companion)
+		err = bs_kind_ops[p->companion_kind]->attach(b, program(b, p->companion), t, p->companion_target, k);
+	return err ?: bs_kind_ops[t->kind]->attach(b, program(b, p->prog), t, NULL, k);
 }
 
-int bs_attach_targets(struct bootstrap *b, const char *tracefs, bool strict)
+int bs_attach_targets(struct bootstrap *b, bool strict)
 {
 	int fd = bpf_map__fd(b->skel->maps.bs_targets);
 	bool attached[BOOTSTRAP_N_EVENTS] = { false };
 	int n = 0;
 
-	size_t n_links = 0;
-
-	/* A handler and a companion per target; a sampling one has a link per CPU. */
-	for (size_t k = 0; k < b->n_targets; k++)
-		n_links += b->targets[k].kind == BOOTSTRAP_KIND_PERF_EVENT ? b->ncpu : 2;
-	b->links = calloc(n_links, sizeof(*b->links));
-	if (!b->links)
-		return -ENOMEM;
 	for (size_t k = 0; k < b->n_targets; k++) {
 		const struct bs_target *t = &b->targets[k];
 		const struct bootstrap_event_info *ev = &bootstrap_events[t->event];
@@ -300,13 +273,13 @@ int bs_attach_targets(struct bootstrap *b, const char *tracefs, bool strict)
 		int err;
 
 		snprintf(entry.name, sizeof(entry.name), "%s", t->name);
-		if (t->kind == BOOTSTRAP_KIND_TRACEPOINT)
-			bs_tracepoint_layout(tracefs, t->name, &entry);
+		memcpy(entry.arg_off, t->arg_off, sizeof(entry.arg_off));
+		memcpy(entry.arg_size, t->arg_size, sizeof(entry.arg_size));
 		if (bpf_map_update_elem(fd, &slot, &entry, BPF_ANY))
 			return -errno;
 		/* A held syscall entry needs its exit attached: say so before the entry runs. */
 		if (bs_event_progs[t->event].retries)
-			b->skel->bss->retry_enabled[t->event] = 1;
+			b->skel->bss->bs_retry_enabled[t->event] = 1;
 		err = attach_target(b, k);
 		if (err) {
 			bs_log(b, BOOTSTRAP_LOG_WARN, TARGET_FMT ": attaching failed: %s; %s", TARGET_ARGS(ev, t->name),
@@ -324,7 +297,7 @@ int bs_attach_targets(struct bootstrap *b, const char *tracefs, bool strict)
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
 		if (b->selected[i] && !attached[i]) {
 			b->selected[i] = false;
-			b->skel->bss->enabled[i] = 0;
+			b->skel->bss->bs_enabled[i] = 0;
 		}
 		n += b->selected[i];
 	}

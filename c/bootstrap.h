@@ -21,6 +21,7 @@
 
 #include "bootstrap_protocol.h"
 #include "events.gen.h"
+#include "kinds.gen.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,13 +34,21 @@ struct bootstrap;
 enum bootstrap_log_level { BOOTSTRAP_LOG_WARN, BOOTSTRAP_LOG_INFO, BOOTSTRAP_LOG_DEBUG };
 typedef void (*bootstrap_log_fn)(void *ctx, enum bootstrap_log_level level, const char *msg);
 
-/* How an event attaches: the `kind` of its table in events.toml. */
-enum bootstrap_kind {
-	BOOTSTRAP_KIND_TRACEPOINT, BOOTSTRAP_KIND_KPROBE, BOOTSTRAP_KIND_KRETPROBE,
-	BOOTSTRAP_KIND_UPROBE, BOOTSTRAP_KIND_URETPROBE,
-	BOOTSTRAP_KIND_XDP,     /* a network interface's receive path: no task (pid … comm are 0) */
-	BOOTSTRAP_KIND_PERF_EVENT, /* CPU sampling; target "cpu-clock@49Hz" (or "49") */
+/* How an event attaches (enum bootstrap_kind, kinds.gen.h: the `kind` of its table in
+ * events.toml), as a person writes its targets; indexed by enum bootstrap_kind. */
+struct bootstrap_kind_info {
+	const char *name;            /* as events.toml's `kind` says it: "uprobe" */
+	const char *syntax;          /* how a target is written (bootstrap_attach.target): "binary:function" */
+	const char *syntax_declared; /* the same for an event that declares a target, when a run-time
+					one may leave part of it out; else NULL */
+	const char *arg_name;        /* a target as a command-line argument: "BIN:FUNC"; NULL for a kind
+					without a generic probe event (probe/NAME) */
+	const char *summary;         /* then what such a probe traces, for help text ('\n' between lines) */
+	bool has_task;               /* its events run for a current task (else pid … comm are 0) */
+	bool per_process;            /* a target can be limited to one process (bootstrap_attach.pid) */
 };
+
+extern const struct bootstrap_kind_info bootstrap_kinds[BOOTSTRAP_N_KINDS];
 
 /* A target given at run time. It selects its event, and replaces the event's declared
  * target (every entry for one event adds a target: one probe event on many functions).
@@ -177,6 +186,13 @@ struct bootstrap_stats {
 	 * whose /proc/PID/maps was read only in part (too long), and lookups left unnamed
 	 * because its reading ration (a quarter of each second) was used up */
 	uint64_t sym_files_skipped, sym_maps_truncated, sym_deferred;
+	/* user: stacks unwound from unwind tables (unwind = "dwarf") that stopped before the
+	 * outermost frame (no unwind data or module for a frame, or the stack copy ended):
+	 * delivered with their frames so far, marked truncated */
+	uint64_t sym_unwind_partial;
+	/* user: stacks unwound from unwind tables, the register and stack bytes the kernel
+	 * copied for them, and the time spent unwinding them (ns) */
+	uint64_t sym_unwound, sym_unwind_bytes, sym_unwind_ns;
 };
 
 int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out);

@@ -127,7 +127,7 @@ size_t bootstrap_event_json(const struct bootstrap_event *ev, char *buf, size_t 
 	JW_LIT(&w, "\",\"timestamp_ns\":");
 	bs_jw_u64(&w, h->timestamp_ns);
 	/* A packet event has no task: its keys are left out, the order kept. */
-	if (ev->info->kind != BOOTSTRAP_KIND_XDP) {
+	if (bootstrap_kinds[ev->info->kind].has_task) {
 		const struct task_text *task = task_text(h);
 
 		bs_jw_raw(&w, task->text, task->len);

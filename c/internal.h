@@ -41,6 +41,7 @@ struct bootstrap {
 	uint64_t map_bytes_planned;  /* what the sizes ask for: quoted when the kernel refuses */
 	unsigned int ncpu;
 	struct bootstrap_symbolizer *sym;   /* names the frames of stack fields, when selected */
+	uint64_t unwound[BOOTSTRAP_FIELD_MAX_BYTES / 8];  /* the event's user stack, unwound */
 	struct bs_agg_state *agg;    /* the previous delta read (aggregate.c) */
 	uint64_t opened_ns;          /* CLOCK_MONOTONIC at open: the first delta's start */
 	bootstrap_log_fn log;
@@ -54,10 +55,10 @@ void bs_log(const struct bootstrap *b, enum bootstrap_log_level level, const cha
 const char *bs_ensure_tracefs(const struct bootstrap *b);
 
 /* attach.c: the targets of the selected events, checked (before load); which programs
- * load; attaching every target (after load). */
+ * load, prepared for their targets; attaching every target (after load). */
 int bs_plan_targets(struct bootstrap *b, const struct bootstrap_opts *o, const char *tracefs);
 int bs_set_autoload(struct bootstrap *b);
-int bs_attach_targets(struct bootstrap *b, const char *tracefs, bool strict);
+int bs_attach_targets(struct bootstrap *b, bool strict);
 
 /* The ring buffer callback: turns one record into a bootstrap_event (poll.c), or drops
  * and counts one that fails bs_record_check(); non-zero ends the batch after this record. */

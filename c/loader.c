@@ -96,16 +96,16 @@ static int size_maps(struct bootstrap *b, const struct bootstrap_opts *o)
 		       o->arena_bytes_per_cpu, MIN_ARENA_BYTES);
 		return -EINVAL;
 	}
-	err = bpf_map__set_max_entries(s->maps.events_rb, ring);
-	err = err ?: bpf_map__set_value_size(s->maps.arena, bs_arena_stride(region));
-	err = err ?: bpf_map__set_max_entries(s->maps.arena, b->ncpu);
-	err = err ?: bpf_map__set_max_entries(s->maps.arena_ctl, b->ncpu);
+	err = bpf_map__set_max_entries(s->maps.bs_events_rb, ring);
+	err = err ?: bpf_map__set_value_size(s->maps.bs_arena, bs_arena_stride(region));
+	err = err ?: bpf_map__set_max_entries(s->maps.bs_arena, b->ncpu);
+	err = err ?: bpf_map__set_max_entries(s->maps.bs_arena_ctl, b->ncpu);
 	if (err)
 		return err;
-	s->rodata->arena_mask = region - 1;
-	s->rodata->wake_ring_bytes = ring / 4;
-	s->rodata->wake_arena_bytes = region / 4;
-	s->rodata->follow_children = o->follow_children;
+	s->rodata->bs_arena_mask = region - 1;
+	s->rodata->bs_wake_ring_bytes = ring / 4;
+	s->rodata->bs_wake_arena_bytes = region / 4;
+	s->rodata->bs_follow_children = o->follow_children;
 	err = bs_agg_size_maps(b, o->aggregate_entries);
 	if (err) {
 		bs_log(b, BOOTSTRAP_LOG_WARN, "aggregate_entries %zu cannot be set: %s", o->aggregate_entries, strerror(-err));
@@ -150,28 +150,28 @@ static uint64_t boot_to_wall_ns(void)
 static int configure(struct bootstrap *b, const struct bootstrap_opts *o)
 {
 	struct bootstrap_bpf__bss *bss = b->skel->bss;
-	int fd = bpf_map__fd(b->skel->maps.traced_tgids);
+	int fd = bpf_map__fd(b->skel->maps.bs_traced_tgids);
 	__u8 one = 1;
 
-	bss->self_tgid = getpid();
-	bss->boot_to_wall_ns = boot_to_wall_ns();
+	bss->bs_self_tgid = getpid();
+	bss->bs_boot_to_wall_ns = boot_to_wall_ns();
 	for (size_t i = 0; i < o->n_pids; i++) {
 		__u32 tgid = o->pids[i];
 
 		if (bpf_map_update_elem(fd, &tgid, &one, BPF_ANY))
 			return -errno;
 	}
-	bss->filter_pids = o->n_pids > 0;
+	bss->bs_filter_pids = o->n_pids > 0;
 	if (o->comm) {
 		if (strlen(o->comm) >= BOOTSTRAP_COMM_LEN) {
 			bs_log(b, BOOTSTRAP_LOG_WARN, "comm '%s' is longer than the kernel's 15 bytes", o->comm);
 			return -EINVAL;
 		}
-		strncpy((char *)bss->comm_filter, o->comm, BOOTSTRAP_COMM_LEN);
-		bss->filter_comm = 1;
+		strncpy((char *)bss->bs_comm_filter, o->comm, BOOTSTRAP_COMM_LEN);
+		bss->bs_filter_comm = 1;
 	}
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
-		bss->enabled[i] = b->selected[i];
+		bss->bs_enabled[i] = b->selected[i];
 	return 0;
 }
 
@@ -182,13 +182,13 @@ static int map_arena(struct bootstrap *b)
 
 	b->arena_mem_len = ((size_t)b->ncpu * bs_arena_stride(b->arena.region) + page - 1) / page * page;
 	b->ctl_mem_len = ((size_t)b->ncpu * sizeof(struct bootstrap_arena_ctl) + page - 1) / page * page;
-	b->arena_mem = mmap(NULL, b->arena_mem_len, PROT_READ, MAP_SHARED, bpf_map__fd(s->maps.arena), 0);
+	b->arena_mem = mmap(NULL, b->arena_mem_len, PROT_READ, MAP_SHARED, bpf_map__fd(s->maps.bs_arena), 0);
 	if (b->arena_mem == MAP_FAILED) {
 		b->arena_mem = NULL;
 		return -errno;
 	}
 	b->ctl_mem = mmap(NULL, b->ctl_mem_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-			  bpf_map__fd(s->maps.arena_ctl), 0);
+			  bpf_map__fd(s->maps.bs_arena_ctl), 0);
 	if (b->ctl_mem == MAP_FAILED) {
 		b->ctl_mem = NULL;
 		return -errno;
@@ -202,9 +202,9 @@ static int map_arena(struct bootstrap *b)
 	return 0;
 }
 
-static int attach(struct bootstrap *b, const char *tracefs, bool strict)
+static int attach(struct bootstrap *b, bool strict)
 {
-	int err = bs_attach_targets(b, tracefs, strict);
+	int err = bs_attach_targets(b, strict);
 
 	if (err)
 		return err;
@@ -253,7 +253,7 @@ static int setup_epoll(struct bootstrap *b, unsigned int wakeup_ms)
 	period.it_value = period.it_interval;
 	if (timerfd_settime(b->timerfd, 0, &period, NULL))
 		return -errno;
-	err = add_epoll(b->epfd, bpf_map__fd(b->skel->maps.events_rb));
+	err = add_epoll(b->epfd, bpf_map__fd(b->skel->maps.bs_events_rb));
 	err = err ?: add_epoll(b->epfd, b->timerfd);
 	return err ?: add_epoll(b->epfd, b->stopfd);
 }
@@ -312,12 +312,12 @@ int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out)
 		bs_log(b, BOOTSTRAP_LOG_WARN, "mapping the payload arena failed: %s", strerror(-err));
 		goto fail;
 	}
-	err = attach(b, tracefs, o.strict);
+	err = attach(b, o.strict);
 	err = err ?: open_symbolizer(b);
 	if (err)
 		goto fail;
-	err = bs_ringbuf_map(&b->ring, bpf_map__fd(b->skel->maps.events_rb),
-			  bpf_map__max_entries(b->skel->maps.events_rb));
+	err = bs_ringbuf_map(&b->ring, bpf_map__fd(b->skel->maps.bs_events_rb),
+			  bpf_map__max_entries(b->skel->maps.bs_events_rb));
 	if (err) {
 		bs_log(b, BOOTSTRAP_LOG_WARN, "mapping the ring buffer failed: %s", strerror(-err));
 		goto fail;

@@ -18,8 +18,35 @@ static void quiesce(struct bootstrap *b)
 	if (b->quiesced)
 		return;
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
-		b->skel->bss->enabled[i] = 0;
+		b->skel->bss->bs_enabled[i] = 0;
 	b->quiesced = true;
+}
+
+/* The event's user stack copied for unwinding (unwind = "dwarf"), unwound in place of
+ * its bytes: the frames, truncated when the unwinding stopped before the outermost one. */
+static void unwind_field(struct bootstrap *b, const struct bootstrap_header *h, struct bootstrap_field_value *vars)
+{
+	const struct bs_unwind_field *u = &bs_unwind_fields[h->event_index];
+	struct bootstrap_field_value *v;
+	bool whole;
+	size_t n;
+
+	if (u->field < 0)
+		return;
+	v = &vars[bootstrap_events[h->event_index].fields[u->field].var_index];
+	if (v->lost || !v->len)
+		return;
+	if (!b->sym) {
+		v->data = NULL;
+		v->len = 0;
+		v->lost = true;
+		return;
+	}
+	n = bs_symbolizer_unwind(b->sym, (pid_t)h->pid, h->upid, (pid_t)h->tid, v->data, v->len, b->unwound,
+				 u->max_frames, &whole);
+	v->data = (const char *)b->unwound;
+	v->len = n * sizeof(uint64_t);
+	v->truncated = !whole;
 }
 
 int bs_on_record(void *ctx, void *data, size_t size)
@@ -32,7 +59,7 @@ int bs_on_record(void *ctx, void *data, size_t size)
 	int rc;
 
 	if (size >= sizeof(*h) && h->event_index == BOOTSTRAP_FILLER_INDEX) {
-		/* Only an arena span to release (bpf/emit.bpf.h, bs_discard). */
+		/* Only an arena span to release (bpf/record.bpf.h, bs_discard). */
 		if (h->cpu < b->arena.ncpu && bs_arena_span(&b->arena, h) == BS_SPAN_OK)
 			bs_arena_consumed(&b->arena, h->cpu, h->arena_start, h->arena_end);
 		else
@@ -53,6 +80,7 @@ int bs_on_record(void *ctx, void *data, size_t size)
 	ev.symbolizer = b->sym;
 	if (b->sym)
 		bs_symbolizer_next(b->sym);
+	unwind_field(b, h, vars);
 	rc = b->fn(b->fn_ctx, &ev);
 	if (verdict == BS_RECORD_OK && ev.info->n_vars)
 		bs_arena_consumed(&b->arena, h->cpu, h->arena_start, h->arena_end);

@@ -27,9 +27,10 @@ static bool header_ok(const struct arena *a, const struct bootstrap_header *h, s
 
 /* One variable field: lost (not read) when the header says so or the span is stale;
  * else it must fit its max_len and the event's span, and a stack must be whole,
- * 8-byte aligned frames (readers take them as uint64_t in place). */
+ * 8-byte aligned frames (readers take them as uint64_t in place); a stack copied for
+ * unwinding (copied) starts 8-byte aligned with its saved registers whole, unless empty. */
 static bool var_ok(const struct arena *a, const struct bootstrap_header *h, const struct bootstrap_field_info *f,
-		   uint32_t bit, bool readable, struct bootstrap_field_value *v)
+		   uint32_t bit, bool readable, bool copied, struct bootstrap_field_value *v)
 {
 	const struct bootstrap_var *d = (const struct bootstrap_var *)((const char *)(h + 1) + f->offset);
 	__u32 off = d->off, len = d->len;  /* read once: what is checked is what is used */
@@ -43,7 +44,8 @@ static bool var_ok(const struct arena *a, const struct bootstrap_header *h, cons
 		return true;
 	if (len > f->max_len || (__u64)off + len > h->arena_end - h->arena_start)
 		return false;
-	if (f->type == BOOTSTRAP_T_STACK && ((pos | len) & 7))
+	if (copied ? (pos & 7) || (len && len < sizeof(struct bootstrap_ustack_regs))
+		   : f->type == BOOTSTRAP_T_STACK && ((pos | len) & 7))
 		return false;
 	v->data = bs_arena_at(a, h->cpu, pos);
 	v->len = len;
@@ -77,7 +79,8 @@ enum bs_record bs_record_check(const struct arena *a, const void *data, size_t s
 		const struct bootstrap_field_info *f = &info->fields[i];
 
 		if (f->var_index >= 0 &&
-		    !var_ok(a, h, f, 1u << i, verdict == BS_RECORD_OK, &vars[f->var_index]))
+		    !var_ok(a, h, f, 1u << i, verdict == BS_RECORD_OK, bs_unwind_fields[h->event_index].field == (int)i,
+			    &vars[f->var_index]))
 			return BS_RECORD_MALFORMED;
 	}
 	return verdict;

@@ -6,6 +6,15 @@
 #include "arena.h"
 #include "bootstrap.h"
 
+/* Per event (generated, json.gen.c): its user stack field unwound in user space
+ * (unwind = "dwarf"), whose kernel bytes are saved registers and a stack copy rather
+ * than frames: the field's index or -1, and the most frames it is unwound to. */
+struct bs_unwind_field {
+	int field;
+	uint32_t max_frames;
+};
+extern const struct bs_unwind_field bs_unwind_fields[BOOTSTRAP_N_EVENTS];
+
 enum bs_record {
 	BS_RECORD_OK,        /* sound: its variable fields are resolved in place */
 	BS_RECORD_STALE,     /* sound, but its arena bytes were released (lapped): its variable

@@ -32,7 +32,7 @@ static int kernel_counters(const struct bootstrap *b, __u32 index, struct bootst
 
 	if (!per_cpu)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.counters), &index, per_cpu)) {
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.bs_counters), &index, per_cpu)) {
 		err = -errno;
 	} else {
 		for (unsigned int c = 0; c < b->ncpu; c++) {
@@ -116,6 +116,10 @@ int bootstrap_stats(const struct bootstrap *b, struct bootstrap_stats *out)
 		out->sym_files_skipped = c.files_skipped;
 		out->sym_maps_truncated = c.maps_truncated;
 		out->sym_deferred = c.deferred;
+		out->sym_unwind_partial = c.unwind_partial;
+		out->sym_unwound = c.unwound;
+		out->sym_unwind_bytes = c.unwind_bytes;
+		out->sym_unwind_ns = c.unwind_ns;
 	}
 	out->records_malformed = b->records_malformed;
 	return 0;

@@ -21,6 +21,10 @@
  * bytes and program headers move) drops what was known of it. A process that has
  * exited keeps its entry (until evicted), so that its last samples, delivered after the
  * exit, are still named: nothing else can have its pid until another process gets it.
+ * A user stack copied for unwinding (unwind = "dwarf") is unwound here too
+ * (bs_symbolizer_unwind, c/unwind.c), from the same files: a process keeps its unwinder
+ * while its maps do, and all unwinders are dropped when a file is evicted (they hold
+ * its bytes).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,9 +39,11 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "kallsyms.h"
 #include "symbolize.h"
 #include "symfile.h"
 #include "vdso.h"
+#include "unwind.h"
 
 #define BUCKETS 256
 #define MAX_PROCS 1024
@@ -91,6 +97,9 @@ struct proc {
 	struct bs_mapped *maps;   /* the executable ones, by address */
 	size_t n_maps;
 	int vdso;              /* its [vdso] is ours: 1, not: -1, not known yet: 0 */
+	struct bs_unwinder *unwinder;  /* its modules as mapped: dropped with the maps, and
+					  when any file is evicted (it holds their bytes) */
+	uint64_t unwind_epoch;
 	uint64_t used;         /* the event it was last decided for */
 };
 
@@ -102,6 +111,7 @@ struct bootstrap_symbolizer {
 	uint64_t file_bytes;   /* read in by the cached files */
 	struct bs_symfile vdso;   /* the tracer's own vDSO; vdso.dwfl NULL: not read */
 	bool vdso_tried;
+	uint64_t epoch;        /* files evicted so far: an unwinder older than that is stale */
 	const char *debug_root;
 	uint64_t io_budget, io_window, io_spent;  /* ns: the ration, its window's start, used */
 	struct bs_symbolizer_counts counts;
@@ -154,47 +164,48 @@ static uint32_t pool_add(char **pool, size_t *len, size_t *cap, const char *s, s
 	return at;
 }
 
-/* Text symbols ("ffffffff81000000 T _stext", "... t fn\t[module]"); none when the
- * addresses are hidden (kptr_restrict, no CAP_SYSLOG): they read as zero. */
+/* What load_kallsyms() builds up. */
+struct kallsyms_load {
+	struct kernel *k;
+	size_t cap, len, pool_cap, pool_len;
+	uint32_t kernel_name;
+};
+
+static int add_ksym(void *ctx, const struct bs_ksym *ks)
+{
+	struct kallsyms_load *l = ctx;
+	struct ksym sym = { ks->addr, 0, l->kernel_name };
+
+	if (!ks->addr)
+		return 0;
+	if (ks->module)
+		sym.module = pool_add(&l->k->pool, &l->pool_len, &l->pool_cap, ks->module, strlen(ks->module));
+	sym.name = pool_add(&l->k->pool, &l->pool_len, &l->pool_cap, ks->name, strlen(ks->name));
+	if (sym.name == UINT32_MAX || sym.module == UINT32_MAX)
+		return 1;
+	if (l->len == l->cap) {
+		struct ksym *grown = realloc(l->k->syms, (l->cap = l->cap ? l->cap * 2 : 65536) * sizeof(*grown));
+
+		if (!grown)
+			return 1;
+		l->k->syms = grown;
+	}
+	l->k->syms[l->len++] = sym;
+	return 0;
+}
+
+/* Text and weak symbols; none when the addresses are hidden (kptr_restrict, no
+ * CAP_SYSLOG): they read as zero. */
 static void load_kallsyms(struct kernel *k)
 {
-	size_t cap = 0, len = 0, pool_cap = 0, pool_len = 0;
-	uint32_t kernel_name;
-	char line[512];
-	FILE *f;
+	struct kallsyms_load l = { .k = k };
 
 	k->loaded = true;
-	if (!(f = fopen("/proc/kallsyms", "re")))
-		return;
-	kernel_name = pool_add(&k->pool, &pool_len, &pool_cap, "[kernel]", 8);
-	while (kernel_name != UINT32_MAX && fgets(line, sizeof(line), f)) {
-		char *end, *name, *tab;
-		uint64_t addr = strtoull(line, &end, 16);
-		struct ksym sym = { addr, 0, kernel_name };
-
-		if (!addr || end[0] != ' ' || !strchr("tTwW", end[1]) || end[2] != ' ')
-			continue;
-		name = end + 3;
-		name[strcspn(name, "\n")] = '\0';
-		if ((tab = strchr(name, '\t'))) {
-			*tab = '\0';
-			sym.module = pool_add(&k->pool, &pool_len, &pool_cap, tab + 1, strlen(tab + 1));
-		}
-		sym.name = pool_add(&k->pool, &pool_len, &pool_cap, name, strlen(name));
-		if (sym.name == UINT32_MAX || sym.module == UINT32_MAX)
-			break;
-		if (len == cap) {
-			struct ksym *grown = realloc(k->syms, (cap = cap ? cap * 2 : 65536) * sizeof(*grown));
-
-			if (!grown)
-				break;
-			k->syms = grown;
-		}
-		k->syms[len++] = sym;
-	}
-	fclose(f);
-	qsort(k->syms, len, sizeof(*k->syms), ksym_cmp);
-	k->n = len;
+	l.kernel_name = pool_add(&k->pool, &l.pool_len, &l.pool_cap, "[kernel]", 8);
+	if (l.kernel_name != UINT32_MAX)
+		bs_kallsyms_each(BS_KALLSYMS, "tTwW", add_ksym, &l);
+	qsort(k->syms, l.len, sizeof(*k->syms), ksym_cmp);
+	k->n = l.len;
 }
 
 static bool kernel_symbol(struct bootstrap_symbolizer *s, uint64_t addr, struct bootstrap_symbol *out)
@@ -329,6 +340,8 @@ static bool file_symbol(const struct bs_symfile *f, uint64_t off, struct bootstr
 static void proc_maps_free(struct proc *p)
 {
 	p->vdso = 0;
+	bs_unwinder_free(p->unwinder);
+	p->unwinder = NULL;
 	for (size_t i = 0; i < p->n_maps; i++)
 		free(p->maps[i].path);
 	free(p->maps);
@@ -604,6 +617,7 @@ static void evict(struct bootstrap_symbolizer *s)
 					oldest = f;
 		gone = *oldest;
 		*oldest = gone->next;
+		s->epoch++;
 		s->file_bytes -= gone->sf.held;
 		file_free(gone);
 		s->n_files--;
@@ -665,6 +679,69 @@ int bs_symbolize(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid, const
 			out[i].offset = 0;
 	}
 	return named;
+}
+
+struct unwind_ctx {
+	struct bootstrap_symbolizer *s;
+	struct proc *p;
+};
+
+/* The file mapped at addr, read, and where its ELF addresses are mapped (bs_unwind_find_fn). */
+static bool unwind_find(void *arg, uint64_t addr, struct bs_unwind_module *out)
+{
+	struct unwind_ctx *c = arg;
+	const struct bs_mapped *m = find_mapping(c->p, addr);
+	struct file *f;
+
+	if (!m || !m->path || m->path[0] == '[' || !m->ino || !(f = file_get(c->s, c->p->pid, m)) || !f->sf.dwfl)
+		return false;
+	/* The segment this mapping is of: the mapping's offset is page-aligned down from it. */
+	for (size_t i = 0; i < f->sf.n_loads; i++) {
+		const struct bs_load *l = &f->sf.loads[i];
+
+		if (m->off >= (l->off & ~(uint64_t)0xfff) && m->off < l->off + l->filesz) {
+			out->sf = &f->sf;
+			out->name = f->name;
+			out->bias = m->start - m->off - (l->vaddr - l->off);
+			return true;
+		}
+	}
+	return false;
+}
+
+size_t bs_symbolizer_unwind(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid, pid_t tid, const char *raw,
+			    size_t len, uint64_t *frames, size_t max, bool *whole)
+{
+	struct bootstrap_ustack_regs regs;
+	enum bs_unwind_end end = BS_UNWIND_PARTIAL;
+	struct unwind_ctx c = { s, NULL };
+	uint64_t ip, started;
+	size_t n = 0;
+
+	*whole = false;
+	if (len < sizeof(regs) || !max)
+		return 0;
+	started = bs_clock_ns(CLOCK_MONOTONIC);
+	memcpy(&regs, raw, sizeof(regs));
+	ip = regs.ip;
+	if (!(c.p = proc_get(s, pid, upid, &ip, 1))) {
+		frames[0] = regs.ip;
+		n = 1;
+	} else {
+		if (c.p->unwinder && c.p->unwind_epoch != s->epoch) {
+			bs_unwinder_free(c.p->unwinder);
+			c.p->unwinder = NULL;
+		}
+		c.p->unwind_epoch = s->epoch;
+		n = bs_unwind(&c.p->unwinder, pid, tid, &regs, raw + sizeof(regs), len - sizeof(regs), unwind_find, &c,
+			      frames, max, &end);
+	}
+	*whole = end == BS_UNWIND_COMPLETE;
+	s->counts.unwind_partial += end == BS_UNWIND_PARTIAL;
+	s->counts.unwound++;
+	s->counts.unwind_bytes += len;
+	s->counts.unwind_ns += bs_clock_ns(CLOCK_MONOTONIC) - started;
+	return n;
 }
 
 size_t bootstrap_frame_format(const struct bootstrap_symbol *sym, uint64_t addr, char *buf, size_t cap)

@@ -22,12 +22,23 @@ void bs_symbolizer_debug_root(struct bootstrap_symbolizer *s, const char *dir);
  * of it unless changed: tests). */
 void bs_symbolizer_io_budget(struct bootstrap_symbolizer *s, uint64_t ns);
 
+/* A user stack the kernel copied for unwinding (unwind = "dwarf": the saved registers,
+ * then the stack from sp, len bytes in all at raw) of thread tid of process pid, as
+ * frames innermost first, at most max: their number. *whole: it reached the outermost
+ * frame; else it stopped early or at max (and is counted when it stopped early). */
+size_t bs_symbolizer_unwind(struct bootstrap_symbolizer *s, pid_t pid, uint64_t upid, pid_t tid, const char *raw,
+			    size_t len, uint64_t *frames, size_t max, bool *whole);
+
 /* The losses so far. */
 struct bs_symbolizer_counts {
 	uint64_t files_skipped;   /* mapped files given up, in whole or in part, and
 				     [vdso] mappings of another image */
 	uint64_t maps_truncated;  /* maps read in part */
 	uint64_t deferred;        /* lookups left unresolved: the ration was used up */
+	uint64_t unwound;         /* user stacks unwound (unwind = "dwarf") */
+	uint64_t unwind_bytes;    /* the registers and stack bytes they came with */
+	uint64_t unwind_ns;       /* the time spent unwinding them */
+	uint64_t unwind_partial;  /* of them, those unwound only in part */
 };
 void bs_symbolizer_counts(const struct bootstrap_symbolizer *s, struct bs_symbolizer_counts *out);
 

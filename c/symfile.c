@@ -4,8 +4,9 @@
  * The file is opened by the tracer itself, through /proc/PID/map_files (the very file
  * mapped, even when deleted or replaced) or else the mapping's path under
  * /proc/PID/root, never blocking (bs_open_regular), and must be a regular file with the
- * mapping's device and inode. What names its functions is read into memory (so that
- * the owner cannot fault the tracer by truncating a file libelf had mapped), and
+ * mapping's device and inode. What names its functions and unwinds its stacks is read
+ * into memory (so that the owner cannot fault the tracer by truncating a file libelf had
+ * mapped), and
  * libdwfl gets it from callbacks of our own: separate debuginfo only by build-id under
  * the system's debug directory, never by a name the file carries (.gnu_debuglink may
  * name a FIFO, /dev/zero or a watchdog device). MiniDebugInfo, whose xz stream
@@ -123,16 +124,21 @@ static int read_range(struct reader *r, uint64_t off, uint64_t len)
 	return 0;
 }
 
-/* Whether libdwfl reads a section of this type to name functions: symbol tables,
- * their strings (and the section names), notes (the build-id). */
-static bool needed_section(GElf_Word type)
+/* Whether libdwfl reads a section to name functions (symbol tables, their strings and
+ * the section names, notes: the build-id) or to unwind stacks (the call frame
+ * information: .eh_frame with its binary-search table .eh_frame_hdr, .debug_frame). */
+static bool needed_section(GElf_Word type, const char *name)
 {
+	if (type == SHT_PROGBITS || type == SHT_X86_64_UNWIND)
+		return name && (strcmp(name, ".eh_frame") == 0 || strcmp(name, ".eh_frame_hdr") == 0 ||
+				strcmp(name, ".debug_frame") == 0);
 	return type == SHT_SYMTAB || type == SHT_DYNSYM || type == SHT_STRTAB || type == SHT_SYMTAB_SHNDX ||
 	       type == SHT_NOTE;
 }
 
-/* The parts of the file that name its functions, at their offsets in an image of the
- * file's size whose other pages are never touched (calloc: no memory until written).
+/* The parts of the file that name its functions and unwind its stacks, at their
+ * offsets in an image of the file's size whose other pages are never touched (calloc:
+ * no memory until written).
  * Code and data are never read, nor is MiniDebugInfo (.gnu_debugdata: libdwfl finds
  * zeros, not an xz stream that decompresses to whatever size its author chose). A
  * file without section headers is read whole: libdwfl then finds .dynsym through the
@@ -140,7 +146,8 @@ static bool needed_section(GElf_Word type)
 static int read_image(struct reader *r, const struct stat *st)
 {
 	struct bs_symfile *f = r->f;
-	size_t n_scns = 0;
+	size_t n_scns = 0, names = 0;
+	GElf_Shdr sh;
 	GElf_Ehdr eh;
 	Elf *elf;
 	int err;
@@ -165,18 +172,20 @@ static int read_image(struct reader *r, const struct stat *st)
 		return err;
 	/* Now that the tables are in, a handle that reads them. */
 	elf = elf_memory(f->image, f->size);
-	if (elf_getshdrnum(elf, &n_scns))
+	if (elf_getshdrnum(elf, &n_scns) || elf_getshdrstrndx(elf, &names))
 		err = -ENOEXEC;
+	/* The section names first: the sections to read are chosen by name too. */
+	if (!err && gelf_getshdr(elf_getscn(elf, names), &sh))
+		err = read_range(r, sh.sh_offset, sh.sh_size);
 	for (size_t i = 1; !err && i < n_scns; i++) {
-		GElf_Shdr sh;
-
-		if (gelf_getshdr(elf_getscn(elf, i), &sh) && needed_section(sh.sh_type))
+		if (i != names && gelf_getshdr(elf_getscn(elf, i), &sh) &&
+		    needed_section(sh.sh_type, elf_strptr(elf, names, sh.sh_name)))
 			err = read_range(r, sh.sh_offset, sh.sh_size);
 	}
 	for (size_t i = 0; !err && i < eh.e_phnum; i++) {
 		GElf_Phdr ph;
 
-		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_NOTE)
+		if (gelf_getphdr(elf, (int)i, &ph) && (ph.p_type == PT_NOTE || ph.p_type == PT_GNU_EH_FRAME))
 			err = read_range(r, ph.p_offset, ph.p_filesz);
 	}
 	elf_end(elf);
@@ -209,7 +218,7 @@ static int read_loads(struct bs_symfile *f, Elf *elf, GElf_Addr *low, GElf_Addr 
 }
 
 /* libdwfl's find_elf: the bytes already read (libdwfl ends the Elf, not the bytes). */
-static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base, char **file_name,
+int bs_symfile_find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base, char **file_name,
 		    Elf **elfp)
 {
 	struct bs_symfile *f = *userdata;
@@ -222,7 +231,7 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_A
 /* libdwfl's find_debuginfo: DEBUG_ROOT/.build-id/xx/yyyy.debug, where xxyyyy is the
  * file's build-id; the debuglink is ignored. errno is left 0 on a miss, so that libdwfl
  * falls back to .dynsym. */
-static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+int bs_symfile_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
 			  const char *file_name, const char *debuglink, GElf_Word crc, char **debuginfo_name)
 {
 	struct bs_symfile *f = *userdata;
@@ -332,8 +341,8 @@ const char *bs_symfile_symbol(const struct bs_symfile *f, uint64_t addr, uint64_
 }
 
 static const Dwfl_Callbacks callbacks = {
-	.find_elf = find_elf,
-	.find_debuginfo = find_debuginfo,
+	.find_elf = bs_symfile_find_elf,
+	.find_debuginfo = bs_symfile_find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 };
 

@@ -63,5 +63,11 @@ int bs_symfile_image(struct bs_symfile *f, char *image, size_t size, const char 
  * offset in it; NULL when none. */
 const char *bs_symfile_symbol(const struct bs_symfile *f, uint64_t addr, uint64_t *offset);
 void bs_symfile_close(struct bs_symfile *f);
+/* libdwfl's callbacks for a module whose userdata is its bs_symfile: the ELF from the
+ * bytes read, separate debuginfo by build-id only (never by a name the file carries). */
+int bs_symfile_find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base, char **file_name,
+			Elf **elfp);
+int bs_symfile_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+			      const char *file_name, const char *debuglink, GElf_Word crc, char **debuginfo_name);
 
 #endif

@@ -1,4 +1,5 @@
-/* targets.h: attach targets, parsed and checked (internal to the library). */
+/* targets.h: attach targets, parsed and checked (internal to the library). What differs
+ * between kinds is each kind's operations (kind.h); these are the calls that choose them. */
 #ifndef BOOTSTRAP_TARGETS_H
 #define BOOTSTRAP_TARGETS_H
 
@@ -15,6 +16,10 @@ struct bs_target {
 	char path[PATH_MAX];                  /* the binary's resolved path (after a check) */
 	pid_t pid;                            /* uprobes: only this process; 0 = every one */
 	unsigned long frequency;              /* perf_event: samples per second per CPU */
+	/* tracepoints (after a check): the offsets and sizes of the record's first fields,
+	 * for a handler that reads a run-time tracepoint's arguments (the target table) */
+	__u16 arg_off[BOOTSTRAP_MAX_ARGS];
+	__u8 arg_size[BOOTSTRAP_MAX_ARGS];
 	int event;                            /* the event index it belongs to */
 };
 
@@ -28,9 +33,8 @@ const char *bs_target_syntax(const struct bootstrap_event_info *ev);
 int bs_kind_check(enum bootstrap_kind kind, char *why, size_t cap);
 /* 0 when this machine has the target; else a negative errno and why (for a person). */
 int bs_target_check(struct bs_target *t, const char *tracefs, char *why, size_t cap);
-/* A library name resolved as the dynamic loader searches; a path must exist. */
-int bs_resolve_binary(const char *binary, char *out, size_t cap);
-/* The offsets of a tracepoint record's first fields, from its tracefs format. */
-int bs_tracepoint_layout(const char *tracefs, const char *name, struct bootstrap_target *out);
+/* Sets t->name, as snprintf formats it: 0, or -ENAMETOOLONG when it does not fit. */
+__attribute__((format(printf, 2, 3)))
+int bs_target_set_name(struct bs_target *t, const char *fmt, ...);
 
 #endif

@@ -90,20 +90,16 @@ static const char *check_tracefs(struct bootstrap_env *env)
 	return unknown;
 }
 
-/* The option that gives a generic probe/KIND event its targets, or NULL. */
-static const char *probe_option(const struct bootstrap_event_info *ev)
+/* The option that gives a generic probe/KIND event its targets ("--kprobe FUNC") in
+ * option[], or false. */
+static bool probe_option(const struct bootstrap_event_info *ev, char *option, size_t cap)
 {
-	static const char *const options[] = {
-		[BOOTSTRAP_KIND_TRACEPOINT] = "--tracepoint CATEGORY/NAME", [BOOTSTRAP_KIND_KPROBE] = "--kprobe FUNC",
-		[BOOTSTRAP_KIND_KRETPROBE] = "--kretprobe FUNC", [BOOTSTRAP_KIND_UPROBE] = "--uprobe BINARY:FUNC",
-		[BOOTSTRAP_KIND_URETPROBE] = "--uretprobe BINARY:FUNC",
-	};
-	const char *kind = bootstrap_kind_name(ev->kind);
+	const struct bootstrap_kind_info *k = &bootstrap_kinds[ev->kind];
 
-	if (strncmp(ev->type_name, "probe/", 6) != 0 || strcmp(ev->type_name + 6, kind) != 0 ||
-	    (size_t)ev->kind >= sizeof(options) / sizeof(options[0]))
-		return NULL;
-	return options[ev->kind];
+	if (strncmp(ev->type_name, "probe/", 6) != 0 || strcmp(ev->type_name + 6, k->name) != 0 || !k->arg_name)
+		return false;
+	snprintf(option, cap, "--%s %s", k->name, k->arg_name);
+	return true;
 }
 
 /* One line per event: its target and whether this machine has it. An event whose
@@ -116,7 +112,8 @@ static int check_events(const char *unknown)
 	printf("events:\n");
 	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++) {
 		const struct bootstrap_event_info *ev = &bootstrap_events[i];
-		const char *option = probe_option(ev);
+		char option_text[64];
+		const char *option = probe_option(ev, option_text, sizeof(option_text)) ? option_text : NULL;
 		char why[512] = "";
 		int err = unknown ? -ENOENT : bootstrap_target_check(i, NULL, why, sizeof(why));
 		bool ok = !err || (!ev->target && err == -ENOENT);

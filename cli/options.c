@@ -13,13 +13,13 @@
 #include "cli.h"
 #include "sampling.h"
 
-/* The kernel's default perf_event_max_sample_rate. */
-#define MAX_FREQUENCY 100000
+#define STRINGIFY(x) #x
+#define NUMBER_TEXT(x) STRINGIFY(x)
 
 enum {
 	OPT_STATS = 256, OPT_RINGBUF, OPT_ARENA, OPT_STRICT, OPT_TRACE_READERS, OPT_AGG_ENTRIES, OPT_IFACE,
-	OPT_KPROBE, OPT_KRETPROBE, OPT_UPROBE, OPT_URETPROBE, OPT_TRACEPOINT, OPT_BINARY, OPT_UPROBE_PID,
-	OPT_FOLDED,
+	OPT_BINARY, OPT_UPROBE_PID, OPT_FOLDED,
+	OPT_PROBE, /* OPT_PROBE + kind: --KIND TARGET, the probe option of a kind (bootstrap_kinds[]) */
 };
 
 static const struct option long_options[] = {
@@ -41,17 +41,61 @@ static const struct option long_options[] = {
 	{ "interval", required_argument, NULL, 'i' },
 	{ "agg-entries", required_argument, NULL, OPT_AGG_ENTRIES },
 	{ "iface", required_argument, NULL, OPT_IFACE },
-	{ "kprobe", required_argument, NULL, OPT_KPROBE },
-	{ "kretprobe", required_argument, NULL, OPT_KRETPROBE },
-	{ "uprobe", required_argument, NULL, OPT_UPROBE },
-	{ "uretprobe", required_argument, NULL, OPT_URETPROBE },
-	{ "tracepoint", required_argument, NULL, OPT_TRACEPOINT },
 	{ "binary", required_argument, NULL, OPT_BINARY },
 	{ "uprobe-pid", required_argument, NULL, OPT_UPROBE_PID },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
 };
+
+#define N_LONG_OPTIONS (sizeof(long_options) / sizeof(long_options[0]) - 1)
+
+/* long_options, then the probe option of every kind that has one. */
+static struct option all_options[N_LONG_OPTIONS + BOOTSTRAP_N_KINDS + 1];
+
+static void add_probe_options(void)
+{
+	size_t n = N_LONG_OPTIONS;
+
+	memcpy(all_options, long_options, sizeof(long_options) - sizeof(long_options[0]));
+	for (int k = 0; k < BOOTSTRAP_N_KINDS; k++)
+		if (bootstrap_kinds[k].arg_name)
+			all_options[n++] = (struct option){ bootstrap_kinds[k].name, required_argument, NULL, OPT_PROBE + k };
+	all_options[n] = (struct option){ 0 };
+}
+
+/* "--tracepoint, --kprobe ... or --uretprobe": the probe options, for messages. */
+static void probe_option_list(char *out, size_t cap)
+{
+	int n = 0, seen = 0;
+	size_t len = 0;
+
+	for (int k = 0; k < BOOTSTRAP_N_KINDS; k++)
+		n += bootstrap_kinds[k].arg_name != NULL;
+	out[0] = '\0';
+	for (int k = 0; k < BOOTSTRAP_N_KINDS && len < cap; k++) {
+		if (!bootstrap_kinds[k].arg_name)
+			continue;
+		seen++;
+		len += snprintf(out + len, cap - len, "%s--%s", seen == 1 ? "" : seen == n ? " or " : ", ",
+				bootstrap_kinds[k].name);
+	}
+}
+
+/* "      --uprobe BIN:FUNC       a function's entry ...", its summary's lines aligned. */
+static void print_probe_option(const struct bootstrap_kind_info *k)
+{
+	char option[64];
+
+	snprintf(option, sizeof(option), "--%s %s", k->name, k->arg_name);
+	printf("      %-24s", option);
+	for (const char *c = k->summary; *c; c++)
+		if (*c == '\n')
+			printf("\n%30s", "");
+		else
+			putchar(*c);
+	putchar('\n');
+}
 
 /* '+': stop at the first non-option, so COMMAND's own options are left alone; ':' lets
  * us word the missing-argument message ourselves. */
@@ -106,14 +150,11 @@ void print_help(void)
 	       "Probes, without a rebuild (repeatable; without -e only these are traced, with -e\n"
 	       "they are traced besides the -e events). Each is an event probe/KIND whose payload\n"
 	       "is the target's name and the raw 64-bit arguments arg0..arg5; return points add\n"
-	       "ret and elapsed_ns, with the arguments as they were at the call:\n"
-	       "      --kprobe FUNC           a kernel function's entry\n"
-	       "      --kretprobe FUNC        a kernel function's return\n"
-	       "      --uprobe BIN:FUNC       a function's entry in a program or library (BIN a path,\n"
-	       "                              or a library name such as libc.so.6)\n"
-	       "      --uretprobe BIN:FUNC    a function's return in a program or library\n"
-	       "      --tracepoint CAT/NAME   any tracepoint (the first six fields of its record)\n"
-	       "      --binary PATH           the uprobe events of events.toml attach to PATH instead\n"
+	       "ret and elapsed_ns, with the arguments as they were at the call:\n");
+	for (int k = 0; k < BOOTSTRAP_N_KINDS; k++)
+		if (bootstrap_kinds[k].arg_name)
+			print_probe_option(&bootstrap_kinds[k]);
+	printf("      --binary PATH           the uprobe events of events.toml attach to PATH instead\n"
 	       "                              of their declared binary (same function)\n"
 	       "      --uprobe-pid PID        uprobes only in process PID (repeatable)\n"
 	       "A target absent here is skipped with one warning (--strict: an error).\n"
@@ -203,8 +244,9 @@ static int parse_frequency(const char *s, unsigned int *out)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > MAX_FREQUENCY)
-		return usage_error("invalid frequency '%s' (samples a second, 1..100000)", s);
+	if (errno || end == s || *end || v < 1 || v > BOOTSTRAP_MAX_FREQUENCY)
+		return usage_error("invalid frequency '%s' (samples a second, 1.." NUMBER_TEXT(BOOTSTRAP_MAX_FREQUENCY) ")",
+				   s);
 	*out = (unsigned int)v;
 	return 0;
 }
@@ -254,11 +296,16 @@ static bool has_own_target(const struct bootstrap_event_info *ev)
 /* Checks the combinations and values that the library would only reject once started. */
 static int check_consistency(const struct options *opts)
 {
+	char msg[512], list[256];
+
 	if (opts->events && check_events(opts->events))
 		return EXIT_USAGE;
-	if (opts->mode == MODE_TRACE && opts->events && !opts->probes.n_attach && !selects(opts->events, has_own_target))
-		return usage_error("-e '%s' selects only events that attach to the targets of --kprobe, --kretprobe, "
-				   "--uprobe, --uretprobe or --tracepoint, and none is given", opts->events);
+	if (opts->mode == MODE_TRACE && opts->events && !opts->probes.n_attach && !selects(opts->events, has_own_target)) {
+		probe_option_list(list, sizeof(list));
+		snprintf(msg, sizeof(msg), "-e '%s' selects only events that attach to the targets of %s, and none "
+			 "is given", opts->events, list);
+		return usage_error("%s", msg);
+	}
 	if (opts->comm && strlen(opts->comm) >= BOOTSTRAP_COMM_LEN)
 		return usage_error("comm '%s' is longer than the kernel's 15 bytes", opts->comm);
 	if (opts->arena_bytes && opts->arena_bytes < (64u << 10))
@@ -287,6 +334,8 @@ static int check_consistency(const struct options *opts)
 
 static int parse_option(int c, const char *arg, const char *name, struct options *opts)
 {
+	if (c >= OPT_PROBE && c < OPT_PROBE + BOOTSTRAP_N_KINDS)
+		return probes_add(&opts->probes, bootstrap_kinds[c - OPT_PROBE].name, arg);
 	switch (c) {
 	case 'e': opts->events = arg; return 0;
 	case 'p': return parse_pid(arg, &opts->pids, &opts->n_pids);
@@ -306,11 +355,6 @@ static int parse_option(int c, const char *arg, const char *name, struct options
 	case 'i': return parse_seconds(arg, &opts->interval);
 	case OPT_AGG_ENTRIES: return parse_bytes(arg, &opts->agg_entries);
 	case OPT_IFACE: opts->probes.iface = arg; return 0;
-	case OPT_KPROBE: return probes_add(&opts->probes, "kprobe", arg);
-	case OPT_KRETPROBE: return probes_add(&opts->probes, "kretprobe", arg);
-	case OPT_UPROBE: return probes_add(&opts->probes, "uprobe", arg);
-	case OPT_URETPROBE: return probes_add(&opts->probes, "uretprobe", arg);
-	case OPT_TRACEPOINT: return probes_add(&opts->probes, "tracepoint", arg);
 	case OPT_BINARY: opts->probes.binary = arg; return 0;
 	case OPT_UPROBE_PID: return parse_pid(arg, &opts->probes.pids, &opts->probes.n_pids);
 	case 'h': opts->mode = MODE_HELP; return 0;
@@ -361,7 +405,7 @@ static int parse_option_words(int argc, char **argv, struct options *opts, const
 	char name[3];
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, short_options, all_options, NULL)) != -1) {
 		err = parse_option(c, optarg, option_name(argv, name), opts);
 		if (err)
 			return err;
@@ -378,6 +422,7 @@ int parse_options(int argc, char **argv, struct options *opts)
 
 	memset(opts, 0, sizeof(*opts));
 	opterr = 0;
+	add_probe_options();
 	err = parse_option_words(argc, argv, opts, &last_arg);
 	if (err || opts->mode == MODE_HELP || opts->mode == MODE_VERSION)
 		return err;

@@ -36,9 +36,10 @@ int probes_add(struct probes *p, const char *kind, const char *target)
 	return push(p, bootstrap_events[i].type_name, target, 0);
 }
 
+/* The kinds --binary and --uprobe-pid apply to: a program's or library's functions. */
 static bool is_uprobe(enum bootstrap_kind kind)
 {
-	return kind == BOOTSTRAP_KIND_UPROBE || kind == BOOTSTRAP_KIND_URETPROBE;
+	return bootstrap_kinds[kind].per_process;
 }
 
 /* The distinct events of the entries so far, comma-separated: a selection of nothing

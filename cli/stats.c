@@ -140,6 +140,11 @@ void stats_summary(struct stats *r, struct bootstrap *b)
 	program_times(&s);
 	fprintf(stderr, "  recursion_misses %" PRIu64 ", arena_lapped %" PRIu64 ", records_malformed %" PRIu64
 		", maps %.1f MiB\n", s.recursion_misses, s.arena_lapped, s.records_malformed, s.map_bytes / 1048576.0);
-	fprintf(stderr, "  sym_files_skipped %" PRIu64 ", sym_maps_truncated %" PRIu64 ", sym_deferred %" PRIu64 "\n",
-		s.sym_files_skipped, s.sym_maps_truncated, s.sym_deferred);
+	fprintf(stderr,
+		"  sym_files_skipped %" PRIu64 ", sym_maps_truncated %" PRIu64 ", sym_deferred %" PRIu64
+		", sym_unwind_partial %" PRIu64 "\n",
+		s.sym_files_skipped, s.sym_maps_truncated, s.sym_deferred, s.sym_unwind_partial);
+	if (s.sym_unwound)
+		fprintf(stderr, "  sym_unwound %" PRIu64 " (%" PRIu64 " bytes copied, %.1f ms)\n", s.sym_unwound,
+			s.sym_unwind_bytes, s.sym_unwind_ns / 1e6);
 }

@@ -82,7 +82,16 @@ struct bootstrap_var {
 	__u32 len;
 };
 
-/* Every event's arena span starts and ends at a multiple of this (bpf/emit.bpf.h). */
+/* A user stack field with unwind = "dwarf" (bpf/ustack_copy.bpf.h): these registers of
+ * the interrupted user context, then the user stack from sp upward as far as it could be
+ * read, copied in chunks of BOOTSTRAP_USTACK_CHUNK bytes; user space unwinds it. */
+struct bootstrap_ustack_regs {
+	__u64 ip, sp, bp;
+};
+#define BOOTSTRAP_USTACK_REGS_BYTES 24
+#define BOOTSTRAP_USTACK_CHUNK 512
+
+/* Every event's arena span starts and ends at a multiple of this (bpf/record.bpf.h). */
 #define BOOTSTRAP_ARENA_ALIGN 8
 
 /* The event_index of a filler record: no event, only an arena span [arena_start,
@@ -131,6 +140,7 @@ struct bootstrap_kcounters {
 BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_target) == 264, "target table entry");
 BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_header) == 104, "header layout is part of the protocol");
 BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_var) == 8, "var descriptor layout");
+BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_ustack_regs) == BOOTSTRAP_USTACK_REGS_BYTES, "saved user registers");
 BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_arena_ctl) == 128, "arena ctl: two cache lines");
 BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_kcounters) == 80, "counter layout");
 

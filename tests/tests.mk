@@ -11,7 +11,7 @@ CRITERION_FLAGS ?= --jobs 1
 FIXTURE_CFLAGS = $(filter-out $(SANITIZE),$(CFLAGS))
 
 # The VM run comes last, once the host suites have passed (it would share their 2 CPUs).
-test: test-docs test-typegen test-unit test-sanitize test-install test-e2e test-cli test-import test-aggregate test-rust test-embed-cpp
+test: test-docs test-typegen test-bpf-headers test-unit test-sanitize test-install test-e2e test-cli test-import test-aggregate test-rust test-embed-cpp
 	$(Q)$(MAKE) --no-print-directory vmtest
 
 # Every relative link and #anchor of README.md, docs/ and bench/ resolves; bench/RESULTS.md
@@ -24,6 +24,20 @@ test-docs:
 test-typegen: $(GEN)/.stamp
 	$(call msg,PYTEST,tests/typegen)
 	$(Q)$(PYTHON) -m pytest -q tests/typegen
+
+# Every BPF header, hand-written or generated, compiles on its own with the flags of
+# bootstrap.bpf.c after only what each BPF source starts with (vmlinux.h, then
+# bpf_helpers.h), and twice (its include guard): one that leans on a header included
+# before it fails here.
+BPF_HEADERS = $(wildcard bpf/*.h) $(GEN)/aggregate.gen.bpf.h $(GEN)/fill.gen.bpf.h
+.PHONY: test-bpf-headers
+test-bpf-headers: $(GEN)/.stamp
+	$(call msg,CLANG,bpf headers alone)
+	$(Q)n=0; for h in $(notdir $(BPF_HEADERS)); do \
+		printf '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n#include "%s"\n#include "%s"\n' $$h $$h | \
+		$(CLANG) $(BPF_CFLAGS) -fsyntax-only -x c - || { echo "bpf headers: $$h does not compile alone" >&2; \
+		echo "bpf headers: $$n passed, 1 failed"; exit 1; }; n=$$((n + 1)); \
+	done; echo "bpf headers: $$n passed, 0 failed"
 
 $(TEST_BIN)/unit: $(wildcard tests/unit/*.c) $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)
@@ -112,16 +126,24 @@ test-sanitize: $(FIXTURES) $(SYMFIX)
 	rc=$$?; if [ -n "$$(ls -A $(SANITIZE_LOGS))" ]; then cat $(SANITIZE_LOGS)/* >&2; \
 		echo "FAIL: sanitizer reports in $(SANITIZE_LOGS)" >&2; exit 1; fi; exit $$rc
 
-test-install: $(LIB)
+test-install: $(LIB) $(BUILD)/bootstrap.bpf.o
 	$(Q)tests/install_test.sh
-	$(Q)tests/symbols_test.sh $(LIB)
+	$(Q)tests/symbols_test.sh --bpf $(BUILD)/bootstrap.bpf.o $(LIB)
 
 # The sampling tests walk burn's user stack by its frame pointers.
 $(TEST_BIN)/fixtures/burn: CFLAGS += -fno-omit-frame-pointer -fno-optimize-sibling-calls
+# The unwinding tests: a chain only the unwind tables can walk, and (a second build of the
+# same source) a leaf without a frame under a caller built with frame pointers.
+$(TEST_BIN)/fixtures/unwind_chain: CFLAGS += -fomit-frame-pointer
+FIXTURES += $(TEST_BIN)/fixtures/unwind_leaf
+$(TEST_BIN)/fixtures/unwind_leaf: tests/fixtures/unwind_chain.c
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(FIXTURE_CFLAGS) -O1 -fno-omit-frame-pointer -momit-leaf-frame-pointer $< -o $@
 # Its recursion stays a recursion (not a loop), one call per level.
 $(TEST_BIN)/fixtures/probe_target: CFLAGS += -fno-optimize-sibling-calls
 
-# burn with MiniDebugInfo, stripped: its functions are named from that alone (tests/example).
+# burn with MiniDebugInfo, stripped: its functions are named from that alone (tests/cli).
 $(TEST_BIN)/fixtures/burn-minidebug: $(TEST_BIN)/fixtures/burn
 	$(call minidebug,$<,$@)
 

@@ -23,7 +23,7 @@ HEADER_EXPRS = {
 def ctx_decl(ev, vmlinux):
     """The handler's context type; void where nothing reads it, or where the struct is
     absent from vmlinux.h (a VmlinuxIndex, or None to take every struct as there)."""
-    if not ev.ctx_type or not (ev.uses_ctx or ev.fill == 'custom' or ev.retries or ev.kind.name != 'tracepoint'):
+    if not ev.ctx_type or not (ev.uses_ctx or ev.retries or ev.kind.name != 'tracepoint'):
         return 'void'
     has = vmlinux is None or vmlinux.has_struct(ev.ctx_type)
     return f'struct {ev.ctx_type}' if has else 'void'
@@ -153,7 +153,10 @@ def reread_mask(ev):
 
 
 def stack_call(f):
-    """The bs_var_stack call that captures a stack field."""
+    """The bs_var_stack call that captures a stack field; with unwind = "dwarf", the
+    bs_var_ustack_copy call that saves the user registers and the top of the user stack."""
+    if f.unwind == 'dwarf':
+        return f'bs_var_ustack_copy(e, &p->{f.name}, {f.index}, {f.copy})'
     flags = 'BPF_F_USER_STACK' if f.src.kind == 'ustack' else '0'
     return f'bs_var_stack(e, &p->{f.name}, {f.index}, ctx, {f.max_bytes}, {flags})'
 

@@ -3,12 +3,13 @@
 The record header and variable-field descriptor of the wire protocol
 (include/bootstrap_protocol.h), and the stats, the log levels, the aggregation views and
 the reflection table's enums of the public API (c/bootstrap.h) are each defined once, in
-C. Bindings in other languages (types.gen.rs) are generated from this reading rather than
-written again by hand, and json.gen.c asserts every size and offset read here (and every
-enum value) against the C compiler's, so a header this reader gets wrong does not build.
-The limits typegen shares with C (#define) and what an xdp handler's packet parse yields
-(struct bs_pkt, bpf/packet.bpf.h) are read here too, so Python never repeats them. This
-module imports nothing of typegen's: every layer may read C.
+C; the kinds of probe (enum bootstrap_kind) in kinds.py, which mirrors them through
+kind_enum(). Bindings in other languages (types.gen.rs) are generated from this reading
+rather than written again by hand, and json.gen.c asserts every size and offset read here
+(and every enum value) against the C compiler's, so a header this reader gets wrong does
+not build. The limits typegen shares with C (#define) and what an xdp handler's packet
+parse yields (struct bs_pkt, bpf/packet.bpf.h) are read here too, so Python never repeats
+them. This module imports nothing of typegen's: every layer may read C.
 """
 import os
 import re
@@ -27,9 +28,9 @@ SCALARS = {'__u8': 1, '__u16': 2, '__u32': 4, '__u64': 8, '__s8': 1, '__s16': 2,
 MIRRORED = ((PROTOCOL_H, 'bootstrap_header'), (PROTOCOL_H, 'bootstrap_var'),
             (BOOTSTRAP_H, 'bootstrap_event_stats'), (BOOTSTRAP_H, 'bootstrap_stats'))
 
-# Mirrored enums: (header, enum, prefix of its constants).
+# Mirrored enums: (header, enum, prefix of its constants). enum bootstrap_kind is
+# generated from kinds.py, and mirrored from there (kinds.kind_enum).
 MIRRORED_ENUMS = ((BOOTSTRAP_H, 'bootstrap_log_level', 'BOOTSTRAP_LOG_'),
-                  (BOOTSTRAP_H, 'bootstrap_kind', 'BOOTSTRAP_KIND_'),
                   (BOOTSTRAP_H, 'bootstrap_type', 'BOOTSTRAP_T_'),
                   (BOOTSTRAP_H, 'bootstrap_agg_view', 'BOOTSTRAP_AGG_'))
 
@@ -182,8 +183,10 @@ def enum(name, path, prefix):
     return Enum(name, prefix, constants)
 
 
-def mirrored_enums():
-    return [enum(name, path, prefix) for path, name, prefix in MIRRORED_ENUMS]
+def mirrored_enums(kind_enum):
+    """The enums mirrored from C, enum bootstrap_kind (`kind_enum`, from kinds.py) second."""
+    enums = [enum(name, path, prefix) for path, name, prefix in MIRRORED_ENUMS]
+    return enums[:1] + [kind_enum] + enums[1:]
 
 
 def packet():

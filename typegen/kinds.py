@@ -3,10 +3,13 @@
 A kind says which attach keys an event takes, which sources exist there and how each
 reads as C, what the BPF handler's section and context are, whether it is a return
 point (and then which entry point the generator attaches beside it), and how the
-loader attaches it (BOOTSTRAP_KIND_* in the generated table). Adding a kind is a class
-here and, if its handler differs, a block in templates/fill.gen.bpf.h.j2.
+library names, parses, checks, prepares and attaches its targets: kinds.gen.h (the
+public enum bootstrap_kind, in this order), kinds.gen.c (the kind table) and
+kind_ops.gen.c (the operations bs_kind_NAME_ops that the C file of the kind's family,
+c/kind_FAMILY.c, defines) are generated from the classes here. Adding a kind is a class here, its operations in the C file of
+its family and, if its handler differs, a block in templates/fill.gen.bpf.h.j2.
 """
-from cstructs import packet
+from cstructs import Enum, packet
 
 # Sources every kind with a current task has, besides the kind's own. Every such kind is
 # a tracing program, where bpf_get_stack() can take the kernel and the user stack.
@@ -23,8 +26,13 @@ AUXV = {'AT_PHDR': 3, 'AT_BASE': 7, 'AT_ENTRY': 9, 'AT_PLATFORM': 15, 'AT_RANDOM
 # (bpf/entry.bpf.h).
 ENTRY_DEPTH = 8
 # A perf_event's highest frequency: the kernel's default perf_event_max_sample_rate (it
-# may lower it at run time).
+# may lower it at run time). BOOTSTRAP_MAX_FREQUENCY in C.
 MAX_FREQUENCY = 100000
+# What each attach key names, and what its value may not contain, for messages.
+ATTACH_VALUES = {'function': ("the function's symbol", 'white space or colons'),
+                 'binary': ('a path, or a library name such as libssl.so.3', 'colons'),
+                 'interface': ('a network interface name, e.g. eth0', 'colons'),
+                 'frequency': (f'samples per second per CPU, 1..{MAX_FREQUENCY}', None)}
 # The records of the syscalls/ tracepoints, as the kernel writes them (kernel/trace/trace.h):
 # the header, the syscall number (an int) and the arguments or the return value. Not
 # trace_event_raw_sys_enter/_sys_exit, the raw_syscalls/ records, whose number is a long:
@@ -37,8 +45,20 @@ SYS_ENTER_CTX, SYS_EXIT_CTX = 'syscall_trace_enter', 'syscall_trace_exit'
 class Kind:
     name = ''
     enum = ''           # BOOTSTRAP_KIND_*: how the loader attaches it
+    doc = None          # the enum constant's comment
     attach_keys = ()    # keys naming the target in events.toml (all required unless runtime)
     arg_mem = 'user'    # where pointer arguments point by default
+    # A target as the library takes it at run time, for messages; and for an event that
+    # declares one, when an override may leave part of it out.
+    syntax = ''
+    syntax_declared = None
+    # The command-line probe option --NAME ARG of a generic probe/NAME event: ARG and
+    # what it traces; None when the kind has none.
+    probe_option = None
+    # Whether a target can be limited to one process (bootstrap_attach.pid).
+    per_process = False
+    # How a person names the return points of this kind (validation messages).
+    return_points = None
 
     def sources(self, ev):
         """The source kinds a field of `ev` may read."""
@@ -97,6 +117,9 @@ class Kind:
 
 class Tracepoint(Kind):
     name, enum = 'tracepoint', 'BOOTSTRAP_KIND_TRACEPOINT'
+    syntax = 'category/name'
+    probe_option = ('CAT/NAME', 'any tracepoint (the first six fields of its record)')
+    return_points = 'syscalls/sys_exit_*'
 
     def sources(self, ev):
         if ev.runtime:
@@ -169,6 +192,10 @@ class ReturnProbe:
     def is_return(self, ev):
         return True
 
+    @property
+    def return_points(self):
+        return self.name
+
     def entry_section(self, ev):
         return self.entry.name
 
@@ -180,26 +207,37 @@ class Kprobe(FunctionProbe):
     name, enum = 'kprobe', 'BOOTSTRAP_KIND_KPROBE'
     attach_keys = ('function',)
     arg_mem = 'kernel'
+    syntax = 'a kernel function'
+    probe_option = ('FUNC', "a kernel function's entry")
 
 
 class Kretprobe(ReturnProbe, Kprobe):
     name, enum, entry = 'kretprobe', 'BOOTSTRAP_KIND_KRETPROBE', Kprobe
+    probe_option = ('FUNC', "a kernel function's return")
 
 
 class Uprobe(FunctionProbe):
     name, enum = 'uprobe', 'BOOTSTRAP_KIND_UPROBE'
     attach_keys = ('binary', 'function')
+    syntax = 'binary:function'
+    syntax_declared = 'binary:function, or binary alone to keep the declared function'
+    probe_option = ('BIN:FUNC', "a function's entry in a program or library (BIN a path,\n"
+                    'or a library name such as libc.so.6)')
+    per_process = True
 
 
 class Uretprobe(ReturnProbe, Uprobe):
     name, enum, entry = 'uretprobe', 'BOOTSTRAP_KIND_URETPROBE', Uprobe
+    probe_option = ('BIN:FUNC', "a function's return in a program or library")
 
 
 class PerfEvent(Kind):
     """CPU sampling: the software CPU clock of every online CPU, `frequency` samples a
     second each; the handler runs in the interrupted task's context."""
     name, enum = 'perf_event', 'BOOTSTRAP_KIND_PERF_EVENT'
+    doc = 'CPU sampling; target "cpu-clock@49Hz" (or "49")'
     attach_keys = ('frequency',)
+    syntax = 'cpu-clock@FREQUENCYHz'
 
     def sources(self, ev):
         return TASK_SOURCES
@@ -228,7 +266,9 @@ class Xdp(Kind):
     sources, no task filters and no task keys in the output; the packet parsed once is
     what the fill reads (ctx is the struct bs_pkt). The program always passes the packet."""
     name, enum = 'xdp', 'BOOTSTRAP_KIND_XDP'
+    doc = "a network interface's receive path: no task (pid … comm are 0)"
     attach_keys = ('interface',)
+    syntax = 'a network interface'
     arg_mem = 'kernel'
     has_task = False
     begin, commit, verdict = 'bs_begin_packet', 'bs_commit_packet', 'XDP_PASS'
@@ -245,4 +285,15 @@ class Xdp(Kind):
     fill_ctx = ('struct bs_pkt', 'bs_pkt_parse')
 
 
+# In the order of enum bootstrap_kind, whose values are part of the library's ABI: a new
+# kind goes last.
 KINDS = {k.name: k for k in (Tracepoint(), Kprobe(), Kretprobe(), Uprobe(), Uretprobe(), Xdp(), PerfEvent())}
+# Where ret, entry.args[N] and elapsed_ns exist, for messages.
+RETURN_POINTS = ', '.join(k.return_points for k in KINDS.values() if k.return_points)
+
+
+def kind_enum():
+    """enum bootstrap_kind, as kinds.gen.h declares it, for the bindings mirrored from C."""
+    prefix = 'BOOTSTRAP_KIND_'
+    return Enum('bootstrap_kind', prefix,
+                [(k.enum, k.enum[len(prefix):], i, k.doc) for i, k in enumerate(KINDS.values())])

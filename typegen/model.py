@@ -21,6 +21,9 @@ COMM_LEN = protocol_constant('BOOTSTRAP_COMM_LEN')
 
 # What a name that becomes part of a C identifier (category, event, field, aggregation) may be.
 IDENT = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+# unwind = "dwarf": the saved user registers, then the stack copied in chunks of this size.
+USTACK_REGS_BYTES = protocol_constant('BOOTSTRAP_USTACK_REGS_BYTES')
+USTACK_CHUNK = protocol_constant('BOOTSTRAP_USTACK_CHUNK')
 
 # type: (C type, size, signed)
 INT_TYPES = {
@@ -75,6 +78,8 @@ class Field:
         self.var_index = -1
         self.offset = 0
         self.mem = None  # set by validation: where a pointer source points
+        self.unwind = 'fp'  # a stack: walked by frame pointers in the kernel, or 'dwarf'
+        self.copy = 0       # unwind = 'dwarf': bytes of user stack copied per event
         # after_exec: (from, end) sources of the value in the new image, when a successful
         # execve replaced the memory the arguments pointed into (end None for char[]).
         self.exec_src = self.exec_end = None
@@ -126,9 +131,12 @@ class Field:
 
     @property
     def max_bytes(self):
-        """The most bytes the kernel writes for this variable field (emit.bpf.h), which
+        """The most bytes the kernel writes for this variable field (fields.bpf.h), which
         bounds the length user space accepts: a stack's max is in frames, and a char*[]
-        block may end one byte past max, with the NUL of a last string cut there."""
+        block may end one byte past max, with the NUL of a last string cut there. A stack
+        unwound from its unwind tables is the saved registers and the stack copied."""
+        if self.unwind == 'dwarf':
+            return USTACK_REGS_BYTES + self.copy
         if self.type == 'stack':
             return self.max * STACK_FRAME_BYTES
         return self.max + 1 if self.type == 'char*[]' else self.max
@@ -164,7 +172,6 @@ class Event:
         self.category, self.name, self.index, self.kind = category, name, index, kind
         self.id = None
         self.comment = ''
-        self.fill = None
         self.runtime = self.opt_in = False
         self.emit = True
         self.attach = {}  # the kind's attach keys as declared: key: value
@@ -254,7 +261,7 @@ class Event:
         """A sys_enter_* event whose user-memory reads, when they fault, are redone at
         the syscall's exit from the stashed arguments (it reads nothing else of ctx)."""
         # Not with a kernel stack: the exit's would stand in for the entry's.
-        return (self.is_sys_enter and self.emit and self.fill != 'custom' and
+        return (self.is_sys_enter and self.emit and
                 not self._source_kinds() & {'ctx', 'kstack'} and any(f.reads_user for f in self.fields))
 
     @property

@@ -118,8 +118,8 @@ def read_format(path):
 class Importer:
     """Makes the tables for one events file, from one tracefs and one vmlinux.h."""
 
-    def __init__(self, events_path, tracefs, vmlinux, fill_dir):
-        self.events_path, self.tracefs, self.vmlinux, self.fill_dir = events_path, tracefs, vmlinux, fill_dir
+    def __init__(self, events_path, tracefs, vmlinux):
+        self.events_path, self.tracefs, self.vmlinux = events_path, tracefs, vmlinux
         with open(events_path, 'rb') as f:
             self.base_text = f.read().decode('utf-8')
         doc = tomllib.loads(self.base_text)
@@ -256,7 +256,7 @@ class Importer:
             with open(path, 'w', encoding='utf-8') as f:
                 f.write(self.base_text + render(tables, self.next_id))
             try:
-                validate.load(path, self.vmlinux, Tracefs(self.tracefs), self.fill_dir)
+                validate.load(path, self.vmlinux, Tracefs(self.tracefs))
                 return {}
             except validate.SchemaError as e:
                 errors = [line[len(path) + 2:] for line in e.errors if line.startswith(path + ': ')]
@@ -339,8 +339,7 @@ def main(argv, tracefs):
         print('typegen import: no tracefs (mount -t tracefs nodev /sys/kernel/tracing)', file=sys.stderr)
         return 1
     try:
-        importer = Importer(args.events, args.tracefs, VmlinuxIndex(args.vmlinux),
-                            os.path.relpath(os.path.join(REPO, 'bpf', 'fill')))
+        importer = Importer(args.events, args.tracefs, VmlinuxIndex(args.vmlinux))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         print(f'typegen import: {e}', file=sys.stderr)
         return 1

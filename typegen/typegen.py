@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """typegen.py: turns events.toml into the tracer's generated code.
 
-    typegen.py EVENTS.toml OUTDIR [--vmlinux H] [--tracefs DIR] [--fill-dir DIR]
+    typegen.py EVENTS.toml OUTDIR [--vmlinux H] [--tracefs DIR]
     typegen.py import CATEGORY/NAME... (tables for tracepoints, see tracefs_import.py)
 
 writes OUTDIR/events.gen.h (shared structs, enums, layout asserts), fill.gen.bpf.h (the
 BPF handlers of each event), json.gen.c (per-event JSON serializers + reflection table),
 attach.gen.c (what the loader attaches per event), aggregate.gen.bpf.h and aggregate.gen.c
-(the maps and updates of each aggregation, and their reflection table), types.gen.rs
+(the maps and updates of each aggregation, and their reflection table), kinds.gen.h and
+kinds.gen.c (the kinds of probe, from kinds.py: their enum and table), kind_ops.gen.c
+(the table of their operations), types.gen.rs
 (the Rust crate's types) and events.schema.json (JSON Schema of one output line).
 Output depends only on the inputs
 (deterministic); a file whose bytes would not change is left untouched so that make
@@ -30,10 +32,11 @@ import rsgen  # noqa: E402
 import tracefs  # noqa: E402
 import tracefs_import  # noqa: E402
 import validate  # noqa: E402
+from kinds import KINDS, MAX_FREQUENCY, kind_enum  # noqa: E402
 from vmlinux_index import VmlinuxIndex  # noqa: E402
 
 TEMPLATES = ('events.gen.h', 'fill.gen.bpf.h', 'json.gen.c', 'attach.gen.c', 'aggregate.gen.bpf.h',
-             'aggregate.gen.c', 'types.gen.rs')
+             'aggregate.gen.c', 'types.gen.rs', 'kinds.gen.h', 'kinds.gen.c', 'kind_ops.gen.c')
 
 
 def render(schema, vmlinux):
@@ -55,8 +58,9 @@ def render(schema, vmlinux):
         tpl = env.get_template(name + '.j2')
         out[name] = tpl.render(events=schema.events, aggregations=schema.aggregations, source=source,
                                ctx_decl=lambda ev: cgen.ctx_decl(ev, vmlinux), max_payload=max([e.payload_size for e in schema.events] or [0]),
-                               mirrored=mirrored, mirrored_enums=cstructs.mirrored_enums(),
-                               kcounters=cstructs.kcounters())
+                               mirrored=mirrored, mirrored_enums=cstructs.mirrored_enums(kind_enum()),
+                               kcounters=cstructs.kcounters(), kinds=list(KINDS.values()),
+                               max_frequency=MAX_FREQUENCY)
     out['events.schema.json'] = json.dumps(json_schema.build(schema), indent=2) + '\n'
     return out
 
@@ -85,8 +89,6 @@ def main(argv=None):
                     help='kernel type dump checked for ctx./task. sources ("" to skip)')
     ap.add_argument('--tracefs', default=tracefs.mounted(),
                     help='tracefs root for syscall argument counts (default: the mounted one; "" for none)')
-    ap.add_argument('--fill-dir', default=os.path.relpath(os.path.join(HERE, '..', 'bpf', 'fill')),
-                    help='where fill = "custom" events find NAME.bpf.c')
     args = ap.parse_args(argv)
 
     vmlinux = None
@@ -96,8 +98,7 @@ def main(argv=None):
             return 1
         vmlinux = VmlinuxIndex(args.vmlinux)
     try:
-        schema = validate.load(args.events, vmlinux, tracefs.Tracefs(args.tracefs) if args.tracefs else None,
-                               os.path.normpath(args.fill_dir))
+        schema = validate.load(args.events, vmlinux, tracefs.Tracefs(args.tracefs) if args.tracefs else None)
     except validate.SchemaError as e:
         for line in e.errors:
             print(line, file=sys.stderr)

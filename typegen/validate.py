@@ -12,9 +12,9 @@ import re
 import tomllib
 
 import validate_aggregate
-from kinds import AUXV, KINDS, MAX_ARGS, MAX_FREQUENCY, PKT_SOURCES
+from kinds import ATTACH_VALUES, AUXV, KINDS, MAX_ARGS, MAX_FREQUENCY, PKT_SOURCES, RETURN_POINTS
 from model import (FIELD_MAX_BYTES, FIXED_TYPES, IDENT, INT_TYPES, MAX_FIELDS, STACK_FRAME_BYTES, TARGET_NAME_MAX,
-                   VAR_TYPES, Event, Field, Schema, Source, layout, schema_type)
+                   USTACK_CHUNK, USTACK_REGS_BYTES, VAR_TYPES, Event, Field, Schema, Source, layout, schema_type)
 
 MAX_ITEMS_CAP = 1024
 MAX_ITEMS_DEFAULT = 64
@@ -37,19 +37,13 @@ C_MACROS = {'NULL', 'errno', 'linux', 'unix',
             'sigev_notify_function', 'sigev_notify_attributes'}
 
 ATTACH_KEYS = sorted({k for kind in KINDS.values() for k in kind.attach_keys})
-EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'fill', 'kind', 'runtime', 'opt_in', *ATTACH_KEYS, 'emit',
+EVENT_KEYS = ('id', 'comment', 'payload', 'ctx_type', 'kind', 'runtime', 'opt_in', *ATTACH_KEYS, 'emit',
               'aggregate')
 FIELD_KEYS = ('name', 'type', 'from', 'max', 'mem', 'len', 'end', 'when', 'shift', 'mask',
-              'max_items', 'after_exec')
+              'max_items', 'after_exec', 'unwind', 'copy')
 VAR_ONLY_KEYS = ('max', 'len', 'end', 'when', 'max_items', 'after_exec')
 # What after_exec may read: the new image, through the current task.
 NEW_IMAGE_SOURCES = ('task', 'auxv')
-# What each attach key names, and what its value may not contain, for messages.
-ATTACH_VALUES = {'function': ("the function's symbol", 'white space or colons'),
-                 'binary': ('a path, or a library name such as libssl.so.3', 'colons'),
-                 'interface': ('a network interface name, e.g. eth0', 'colons'),
-                 'frequency': (f'samples per second per CPU, 1..{MAX_FREQUENCY}', None)}
-RETURN_POINTS = 'kretprobe, uretprobe, syscalls/sys_exit_*'
 # A source kind as a person writes it, in the order messages list them.
 SOURCE_TEXT = {'arg': 'args[N]', 'ret': 'ret', 'ctx': 'ctx.FIELD', 'dataloc': 'dataloc(FIELD)',
                'task': 'task.A.B', 'auxv': 'auxv.AT_NAME', 'entry_arg': 'entry.args[N]', 'elapsed': 'elapsed_ns',
@@ -57,6 +51,11 @@ SOURCE_TEXT = {'arg': 'args[N]', 'ret': 'ret', 'ctx': 'ctx.FIELD', 'dataloc': 'd
 STACK_SOURCES = ('kstack', 'ustack')
 # Frames a stack field keeps by default: the kernel's default perf_event_max_stack.
 STACK_DEFAULT_FRAMES = 127
+UNWIND_MODES = ('fp', 'dwarf')
+# unwind = "dwarf": bytes of user stack copied per event unless `copy` says.
+STACK_COPY_DEFAULT = 16384
+STACK_COPY_CHUNK = USTACK_CHUNK
+STACK_COPY_MAX = (FIELD_MAX_BYTES - USTACK_REGS_BYTES) // USTACK_CHUNK * USTACK_CHUNK
 
 
 def kind_text(ev):
@@ -114,7 +113,6 @@ def _event(category, name, table, index):
     ev = Event(category, name, index, KINDS.get(table.get('kind', 'tracepoint')))
     ev.id = table.get('id')
     ev.comment = table.get('comment', '')
-    ev.fill = table.get('fill')
     ev.runtime = table.get('runtime', False) is True
     ev.opt_in = table.get('opt_in', False) is True
     ev.emit = table.get('emit', True) is not False
@@ -126,8 +124,8 @@ def _event(category, name, table, index):
 class _Checker:
     """Validates one parsed TOML document; collects errors instead of stopping."""
 
-    def __init__(self, path, vmlinux, tracefs, fill_dir):
-        self.path, self.vmlinux, self.tracefs, self.fill_dir = path, vmlinux, tracefs, fill_dir
+    def __init__(self, path, vmlinux, tracefs):
+        self.path, self.vmlinux, self.tracefs = path, vmlinux, tracefs
         self.errors = []
 
     def err(self, where, what, allowed=None):
@@ -249,13 +247,6 @@ class _Checker:
         if not isinstance(table.get('opt_in', False), bool):
             self.err(ev.label, f'opt_in {table["opt_in"]!r} is not true or false',
                      'opt_in = true: traced only when a pattern of the event list selects it')
-        if ev.fill not in (None, 'custom'):
-            self.err(ev.label, f'fill {ev.fill!r} is not valid', 'fill = "custom" or no fill key')
-        if ev.fill == 'custom':
-            path = os.path.join(self.fill_dir, f'{ev.ident}.bpf.c')
-            if not os.path.isfile(path):
-                self.err(ev.label, f'fill = "custom" needs the hand-written fill {path}, which is missing',
-                         f'write void fill_{ev.ident}(ctx, e, p) there')
         # The payload is checked even when ctx_type is wrong, just not against its struct.
         ctx_type_ok = True
         if 'ctx_type' in table:
@@ -292,10 +283,14 @@ class _Checker:
             # another on its CPU (XDP, in softirq) must never write there.
             self.err(ev.label, f'kind {ev.kind.name} takes no variable fields',
                      'integer and ip fields only: its handler may interrupt another\'s arena write')
+        dwarf = [f for f in ev.fields if f.unwind == 'dwarf']
+        for f in dwarf[1:]:
+            self.err(f'{ev.label} field {f.name!r}', 'a second stack with unwind = "dwarf"',
+                     'one per event: it is the user stack')
         self.check_new_image(ev)
         validate_aggregate.check(self, ev, table)
         uses_ctx = any(s.kind in ('ctx', 'dataloc') for f in ev.fields for src in f.sources for s in src.walk())
-        if ctx_type_ok and ev.ctx_type and (uses_ctx or (ev.fill == 'custom' and 'ctx_type' in table)):
+        if ctx_type_ok and ev.ctx_type and uses_ctx:
             self.check_ctx_type(ev)
 
     def check_ctx_type(self, ev):
@@ -322,8 +317,7 @@ class _Checker:
                      'allowed: ' + _allowed(list(INT_TYPES) + list(VAR_TYPES) + list(FIXED_TYPES)))
             return
         if 'from' not in raw:
-            if ev.fill != 'custom':
-                self.err(where, 'missing from', sources_here(ev))
+            self.err(where, 'missing from', sources_here(ev))
         else:
             f.src = self.check_source(ev, where, 'from', raw['from'])
         if f.src and f.src.kind == 'pkt' and f.src.arg in PKT_SOURCES:
@@ -336,6 +330,9 @@ class _Checker:
         for key in ('shift', 'mask'):
             if key in raw and not f.is_int:
                 self.err(where, f'key {key!r} is only for integer fields', 'u8..u64, s8..s64, bool')
+        for key in ('unwind', 'copy'):
+            if key in raw and f.type != 'stack':
+                self.err(where, f'key {key!r} is only for stack fields', 'type = "stack", from = "ustack"')
         if f.type == 'stack' or (f.src and f.src.kind in STACK_SOURCES):
             self.check_stack_field(f, raw, where, earlier)
         elif f.is_var:
@@ -535,7 +532,7 @@ class _Checker:
             return
         if not ev.retries:
             self.err(ev.label, "key 'after_exec' applies only where a faulted entry is completed at the exit",
-                     'a syscalls/sys_enter_* event without ctx. or kstack sources, fill = "custom" or emit = false')
+                     'a syscalls/sys_enter_* event without ctx. or kstack sources or emit = false')
             return
         for f in ev.fields:
             if f.reads_user and not f.after_exec:
@@ -552,7 +549,9 @@ class _Checker:
                      'kstack: the kernel stack, ustack: the user stack')
         for key in ('mem', 'len', 'end', 'max_items'):
             if key in raw:
-                self.err(where, f'key {key!r} is not for stacks', 'a stack takes max (frames) and when')
+                self.err(where, f'key {key!r} is not for stacks',
+                         'a stack takes max (frames), when, and for ustack unwind and copy')
+        self.check_unwind(f, raw, where)
         cap = FIELD_MAX_BYTES // STACK_FRAME_BYTES
         frames = f.max = raw.get('max', STACK_DEFAULT_FRAMES)
         if not isinstance(frames, int) or isinstance(frames, bool) or not 1 <= frames <= cap:
@@ -561,6 +560,31 @@ class _Checker:
         f.mem = 'kernel' if f.src and f.src.kind == 'kstack' else 'user'
         if 'when' in raw:
             f.when = self.check_when(where, raw['when'], earlier)
+
+    def check_unwind(self, f, raw, where):
+        """unwind = "fp" (frame pointers, in the kernel) or "dwarf" (the user registers and
+        `copy` bytes of the user stack, unwound in user space from the unwind tables)."""
+        unwind = raw.get('unwind', 'fp')
+        if unwind not in UNWIND_MODES:
+            self.err(where, f'unwind {unwind!r} is not a way to walk a stack',
+                     'unwind = "fp" (frame pointers) or "dwarf" (unwind tables, user stacks)')
+            return
+        if unwind == 'dwarf' and f.src and f.src.kind != 'ustack':
+            self.err(where, 'unwind = "dwarf" walks user stacks only',
+                     'from = "ustack"; a kernel stack is walked by the kernel (unwind = "fp")')
+            return
+        if 'copy' in raw and unwind != 'dwarf':
+            self.err(where, "key 'copy' applies only with unwind = \"dwarf\"",
+                     'the bytes of user stack copied per event for unwinding')
+        if unwind != 'dwarf':
+            return
+        f.unwind = 'dwarf'
+        copy = f.copy = raw.get('copy', STACK_COPY_DEFAULT)
+        if (not isinstance(copy, int) or isinstance(copy, bool) or not STACK_COPY_CHUNK <= copy <= STACK_COPY_MAX
+                or copy % STACK_COPY_CHUNK):
+            self.err(where, f'copy {copy!r} bytes is out of range',
+                     f'a multiple of {STACK_COPY_CHUNK} in {STACK_COPY_CHUNK}..{STACK_COPY_MAX} '
+                     '(the arena field cap less the saved registers)')
 
     @staticmethod
     def default_mem(ev, src):
@@ -601,7 +625,7 @@ class _Checker:
         return out
 
 
-def load(path, vmlinux=None, tracefs=None, fill_dir='bpf/fill'):
+def load(path, vmlinux=None, tracefs=None):
     """Parses and validates `path` (see check)."""
     try:
         with open(path, 'rb') as f:
@@ -613,14 +637,14 @@ def load(path, vmlinux=None, tracefs=None, fill_dir='bpf/fill'):
         raise SchemaError([f'{path}: {loc}: TOML syntax error: {msg}'])
     except OSError as e:
         raise SchemaError([f'{path}: cannot read: {e.strerror}'])
-    return check(path, doc, vmlinux, tracefs, fill_dir)
+    return check(path, doc, vmlinux, tracefs)
 
 
-def check(path, doc, vmlinux=None, tracefs=None, fill_dir='bpf/fill'):
+def check(path, doc, vmlinux=None, tracefs=None):
     """Validates the parsed document `doc` of `path` (errors name it), reading it only;
     returns a Schema or raises SchemaError. vmlinux: a VmlinuxIndex, tracefs: a
     tracefs.Tracefs, each None to skip the checks that need it."""
-    checker = _Checker(path, vmlinux, tracefs, fill_dir)
+    checker = _Checker(path, vmlinux, tracefs)
     schema = checker.check_document(doc)
     if checker.errors:
         raise SchemaError(checker.errors)

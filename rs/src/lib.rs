@@ -56,7 +56,7 @@ use generated::decode;
 pub use generated::raw::{EventStats, Stats};
 pub use generated::{
     aggkey, raw, view, AggKey, AggView, AggregationType, EventType, FieldType, Kind, LogLevel, Payload, AGGREGATIONS,
-    EVENTS, KCOUNTERS, N_AGGREGATIONS, N_EVENTS,
+    EVENTS, KCOUNTERS, MAX_FREQUENCY, N_AGGREGATIONS, N_EVENTS,
 };
 pub use process::Tracee;
 pub use reflect::{EventInfo, FieldInfo};

@@ -270,8 +270,8 @@ def test_check_says_what_each_target_needs():
     out = run_example("check")
     assert out.returncode == 0
     text = out.stdout.decode()
-    for kind, option in (("uprobe", "--uprobe BINARY:FUNC"), ("uretprobe", "--uretprobe BINARY:FUNC"),
-                         ("tracepoint", "--tracepoint CATEGORY/NAME")):
+    for kind, option in (("uprobe", "--uprobe BIN:FUNC"), ("uretprobe", "--uretprobe BIN:FUNC"),
+                         ("tracepoint", "--tracepoint CAT/NAME")):
         assert re.search(rf"^  \u2713 probe/{kind} \({kind}, id \d+\): target given at run time \({option}\)$",
                          text, re.M), kind
     for kind in ("kprobe", "kretprobe"):

@@ -13,7 +13,7 @@
 #include "trace_child.h"
 
 #define OPENS 50
-#define MAX_EXCLUDED 1024  /* bpf/maps.bpf.h: excluded_tgids */
+#define MAX_EXCLUDED 1024  /* bpf/maps.bpf.h: bs_excl_tgids */
 
 /* Each open fails (ENOENT) but is an openat all the same. The name is copied to the
  * stack first: a literal in a page the child never touched could not be read. */

@@ -112,7 +112,7 @@ WHERE = 'events.toml: [syscalls.sys_enter_execve]'
     pytest.param('{ name = "filename", type = "char[]", from = "args[0]", after_exec = { from = "auxv.AT_EXECFN" } }, '
                  '{ name = "k", type = "stack", from = "kstack" }',
                  f"{WHERE}: key 'after_exec' applies only where a faulted entry is completed at the exit (a "
-                 'syscalls/sys_enter_* event without ctx. or kstack sources, fill = "custom" or emit = false)',
+                 'syscalls/sys_enter_* event without ctx. or kstack sources or emit = false)',
                  id='event-not-completed-at-exit'),
 ])
 def test_bad_after_exec_is_rejected(tmp_path, payload, error):
@@ -126,5 +126,4 @@ def test_after_exec_outside_sys_enter_is_rejected(tmp_path):
             'end = "task.mm.arg_end" } }]\n')
     assert reject(tmp_path, toml) == [
         "events.toml: [sched.sched_process_exec]: key 'after_exec' applies only where a faulted entry is "
-        'completed at the exit (a syscalls/sys_enter_* event without ctx. or kstack sources, fill = "custom" '
-        'or emit = false)']
+        'completed at the exit (a syscalls/sys_enter_* event without ctx. or kstack sources or emit = false)']

@@ -163,24 +163,6 @@ def test_added_syscall_event_gets_a_json_schema_branch(added_gen):
     }
 
 
-def test_custom_fill_event_declares_and_includes_its_fill(tmp_path):
-    (tmp_path / 'fill').mkdir()
-    (tmp_path / 'fill' / 'sched_sched_process_free.bpf.c').write_text('')
-    (tmp_path / 'events.toml').write_text(
-        '[sched.sched_process_free]\nid = 7\nfill = "custom"\n'
-        'ctx_type = "trace_event_raw_sched_process_template"\n'
-        'payload = [{ name = "pid", type = "s32" }]\n')
-    proc = run_typegen(tmp_path, 'events.toml', 'out', '--fill-dir', 'fill')
-    assert (proc.returncode, proc.stderr) == (0, '')
-    fill = (tmp_path / 'out' / 'fill.gen.bpf.h').read_text()
-    assert ('static __always_inline void fill_sched_sched_process_free('
-            'struct trace_event_raw_sched_process_template *ctx, struct bs_emit *e, '
-            'struct bootstrap_payload_sched_sched_process_free *p);\n'
-            '#include "fill/sched_sched_process_free.bpf.c"\n') in fill
-    assert 'int tracepoint__sched__sched_process_free(struct trace_event_raw_sched_process_template *ctx)\n' in fill
-    assert '\tfill_sched_sched_process_free(ctx, e, p);\n' in fill
-
-
 def test_comment_with_comment_markers_and_non_ascii_compiles(tmp_path):
     (tmp_path / 'events.toml').write_text(textwrap.dedent('''\
         [syscalls.sys_enter_openat]

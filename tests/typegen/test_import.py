@@ -98,7 +98,7 @@ def test_output_appended_validates_generates_and_compiles_for_bpf(tmp_path):
     assert proc.returncode == 0
     events = tmp_path / 'events.toml'
     events.write_text(EVENTS.read_text() + proc.stdout)
-    schema = validate.load(str(events), VmlinuxIndex(str(VMLINUX)), Tracefs(str(TRACEFS)), str(ROOT / 'bpf' / 'fill'))
+    schema = validate.load(str(events), VmlinuxIndex(str(VMLINUX)), Tracefs(str(TRACEFS)))
     # the two of the events file, and every fixture but the existing one and ftrace/print
     assert len(schema.events) == 2 + len(CASES)
     gen = generate(events, tmp_path / 'gen')

@@ -22,7 +22,7 @@ def serialized_lines(gen, tmp_path):
     exe = tmp_path / 'ndjson_lines'
     compile_c(['cc', *CFLAGS, '-Iinclude', '-Ic', f'-I{gen}', str(FIXTURES / 'ndjson_lines.c'),
                'c/event_json.c', 'c/json_writer.c', 'c/stack_json.c', 'c/symbolize.c', 'c/symfile.c', 'c/minidebug.c',
-               'c/vdso.c', 'c/open_safe.c',
+               'c/vdso.c', 'c/unwind.c', 'c/open_safe.c', 'c/kallsyms.c', str(gen / 'kinds.gen.c'),
                str(gen / 'json.gen.c'),
                '-ldw', '-lelf', '-llzma', '-o', str(exe)])
     proc = subprocess.run([exe], capture_output=True, text=True, check=True)

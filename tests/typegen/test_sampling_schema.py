@@ -79,7 +79,66 @@ payload = [
         "events.toml: [profile.cpu] field 'b': source kstack is a stack (use type = \"stack\")",
         "events.toml: [profile.cpu] field 'c': max 4097 frames is out of range "
         "(1..4096 frames (8 bytes each within the arena field cap))",
-        "events.toml: [profile.cpu] field 'd': key 'mem' is not for stacks (a stack takes max (frames) and when)",
+        "events.toml: [profile.cpu] field 'd': key 'mem' is not for stacks "
+        "(a stack takes max (frames), when, and for ustack unwind and copy)",
         "events.toml: [profile.cpu] field 'e': source args[N] does not exist for kind perf_event "
         "(allowed here: task.A.B, auxv.AT_NAME, target, kstack, ustack)",
+    ]
+
+
+def test_dwarf_stack_copies_registers_and_stack(tmp_path):
+    (tmp_path / 'events.toml').write_text('''
+[profile.cpu]
+id = 9
+kind = "perf_event"
+frequency = 49
+payload = [
+  { name = "kstack", type = "stack", from = "kstack" },
+  { name = "ustack", type = "stack", from = "ustack", unwind = "dwarf", copy = 8192, max = 64 },
+]
+[syscalls.sys_enter_getppid]
+id = 10
+payload = [ { name = "ustack", type = "stack", from = "ustack", unwind = "dwarf" } ]
+''')
+    gen = generate(tmp_path / 'events.toml', tmp_path / 'out')
+    fill = (gen / 'fill.gen.bpf.h').read_text()
+    # The saved registers (24 bytes) and the stack copied: `copy` bytes, 16 KiB by default.
+    assert '\tbs_var_ustack_copy(e, &p->ustack, 1, 8192);\n' in fill
+    assert '\tbs_var_ustack_copy(e, &p->ustack, 0, 16384);\n' in fill
+    json_c = (gen / 'json.gen.c').read_text()
+    assert '{ "ustack", BOOTSTRAP_T_STACK, "stack", 8, 1, false, 8216 },' in json_c
+    # Which field user space unwinds, and to how many frames (127 by default).
+    assert ('const struct bs_unwind_field bs_unwind_fields[BOOTSTRAP_N_EVENTS] = {\n'
+            '\t{ 1, 64 },\n\t{ 0, 127 },\n};') in json_c
+
+
+def test_unwind_misuse_is_reported_together(tmp_path):
+    assert errors(tmp_path, '''
+[profile.cpu]
+id = 9
+kind = "perf_event"
+frequency = 49
+payload = [
+  { name = "a", type = "stack", from = "kstack", unwind = "dwarf" },
+  { name = "b", type = "stack", from = "ustack", unwind = "orc" },
+  { name = "c", type = "stack", from = "ustack", copy = 4096 },
+  { name = "d", type = "stack", from = "ustack", unwind = "dwarf", copy = 1000 },
+  { name = "e", type = "stack", from = "ustack", unwind = "dwarf", copy = 32768 },
+  { name = "f", type = "u64", from = "task.pid", unwind = "dwarf" },
+]
+''') == [
+        "events.toml: [profile.cpu] field 'a': unwind = \"dwarf\" walks user stacks only "
+        "(from = \"ustack\"; a kernel stack is walked by the kernel (unwind = \"fp\"))",
+        "events.toml: [profile.cpu] field 'b': unwind 'orc' is not a way to walk a stack "
+        "(unwind = \"fp\" (frame pointers) or \"dwarf\" (unwind tables, user stacks))",
+        "events.toml: [profile.cpu] field 'c': key 'copy' applies only with unwind = \"dwarf\" "
+        "(the bytes of user stack copied per event for unwinding)",
+        "events.toml: [profile.cpu] field 'd': copy 1000 bytes is out of range "
+        "(a multiple of 512 in 512..32256 (the arena field cap less the saved registers))",
+        "events.toml: [profile.cpu] field 'e': copy 32768 bytes is out of range "
+        "(a multiple of 512 in 512..32256 (the arena field cap less the saved registers))",
+        "events.toml: [profile.cpu] field 'f': key 'unwind' is only for stack fields "
+        "(type = \"stack\", from = \"ustack\")",
+        "events.toml: [profile.cpu] field 'e': a second stack with unwind = \"dwarf\" "
+        "(one per event: it is the user stack)",
     ]

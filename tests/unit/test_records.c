@@ -10,6 +10,7 @@
 
 #include "arena.h"
 #include "internal.h"
+#include "record.h"
 
 #define REGION (64u << 10)
 #define NCPU 2
@@ -65,6 +66,12 @@ static struct bootstrap_var *var_of(struct rec *r, const struct bootstrap_field_
 	return (struct bootstrap_var *)(r->p + f->offset);
 }
 
+/* Whether field i of event idx is a user stack copied for unwinding. */
+static bool copied(int idx, uint32_t i)
+{
+	return bs_unwind_fields[idx].field == (int)i;
+}
+
 /* Writes a record of event idx on cpu as the kernel could have: the CPU's region
  * released up to some position, the event's variable fields one after the other from
  * there (stacks 8-byte aligned) with random lengths up to their max and random bytes,
@@ -98,6 +105,8 @@ static size_t make_record(struct rec *r, int idx, unsigned int cpu, uint64_t *rn
 		len = len < room ? len : (__u32)room;
 		if (f->type == BOOTSTRAP_T_STACK)
 			len &= ~7u;
+		if (copied(idx, i) && len < sizeof(struct bootstrap_ustack_regs))
+			len = 0;  /* a copied user stack starts with its saved registers */
 		d = var_of(r, f);
 		d->off = pos - r->h.arena_start;
 		d->len = len;
@@ -241,11 +250,10 @@ static __u32 max_of(enum bootstrap_type type)
 	return f->max_len;
 }
 
-/* A sound record of the event with a field of this type, that field present with len
- * bytes (the rest empty), the region released up to its start. */
-static size_t sound(struct rec *r, enum bootstrap_type type, __u32 len, const struct bootstrap_field_info **field)
+/* A sound record of event idx, its field present with len bytes (the rest empty), the
+ * region released up to its start. */
+static size_t sound_of(struct rec *r, int idx, const struct bootstrap_field_info *field, __u32 len)
 {
-	int idx = event_with(type, field);
 	const struct bootstrap_event_info *info = &bootstrap_events[idx];
 	__u64 start = 5 * (__u64)REGION - 64;  /* runs on into the slack */
 
@@ -255,11 +263,31 @@ static size_t sound(struct rec *r, enum bootstrap_type type, __u32 len, const st
 	r->h.cpu = 1;
 	r->h.arena_start = start;
 	r->h.arena_end = start + len;
-	var_of(r, *field)->len = len;
+	var_of(r, field)->len = len;
 	ctl[1].released = start;
 	ctl[1].head = start + len;
 	consumed[1] = start;
 	return sizeof(r->h) + info->payload_size;
+}
+
+/* The same, of the event with a field of this type, that field. */
+static size_t sound(struct rec *r, enum bootstrap_type type, __u32 len, const struct bootstrap_field_info **field)
+{
+	int idx = event_with(type, field);
+
+	return sound_of(r, idx, *field, len);
+}
+
+/* The same, of the first event whose user stack is copied for unwinding in user space. */
+static size_t sound_copy(struct rec *r, __u32 len, const struct bootstrap_field_info **field)
+{
+	for (int i = 0; i < BOOTSTRAP_N_EVENTS; i++)
+		if (bs_unwind_fields[i].field >= 0) {
+			*field = &bootstrap_events[i].fields[bs_unwind_fields[i].field];
+			return sound_of(r, i, *field, len);
+		}
+	cr_assert_fail("no event of this schema copies a user stack");
+	return 0;
 }
 
 Test(records, kernel_written_records_are_all_delivered_byte_for_byte)
@@ -281,6 +309,11 @@ Test(records, kernel_written_records_are_all_delivered_byte_for_byte)
 			if (f->var_index < 0)
 				continue;
 			v = &s.vars[f->var_index];
+			if (copied(r.h.event_index, i)) {
+				/* Unwound in place of its bytes: without a symbolizer, lost. */
+				cr_assert_eq(v->lost, ((r.h.lost_mask >> i) & 1) || d->len);
+				continue;
+			}
 			cr_assert_eq(v->lost, (r.h.lost_mask >> i) & 1);
 			cr_assert_eq(v->truncated, (r.h.truncated_mask >> i) & 1);
 			if (!v->lost) {
@@ -341,7 +374,7 @@ Test(records, corrupted_records_are_delivered_in_bounds_or_dropped_and_counted)
 		for (unsigned int k = 0; k < rounds; k++)
 			size = corrupt(&r, info, size, &rng);
 		if (r.h.event_index == BOOTSTRAP_FILLER_INDEX) {
-			/* Now a filler (bpf/emit.bpf.h): a span to release, never delivered;
+			/* Now a filler (bpf/record.bpf.h): a span to release, never delivered;
 			 * counted when its span is not one the kernel could write. */
 			uint64_t before = b.records_malformed;
 
@@ -425,6 +458,26 @@ Test(records, a_stack_of_partial_or_misaligned_frames_is_dropped)
 	r.h.arena_start -= 4;
 	ctl[1].released = r.h.arena_start;
 	cr_assert(outcome(&r, size));
+}
+
+Test(records, a_copied_user_stack_holds_its_registers_whole)
+{
+	const struct bootstrap_field_info *f;
+	struct rec r;
+	size_t size = sound_copy(&r, sizeof(struct bootstrap_ustack_regs) - 8, &f);
+
+	cr_assert_not(outcome(&r, size), "registers cut short");
+	size = sound_copy(&r, f->max_len + 1, &f);
+	cr_assert_not(outcome(&r, size), "longer than the registers and the copy");
+	size = sound_copy(&r, sizeof(struct bootstrap_ustack_regs) + 3, &f);
+	cr_assert(outcome(&r, size), "the stack copied may end anywhere");
+	size = sound_copy(&r, f->max_len, &f);
+	cr_assert(outcome(&r, size));
+	size = sound_copy(&r, 0, &f);
+	cr_assert(outcome(&r, size), "a kernel thread's: empty");
+	size = sound_copy(&r, 32, &f);
+	var_of(&r, f)->off = 4;
+	cr_assert_not(outcome(&r, size), "the registers are 8-byte aligned");
 }
 
 Test(records, a_header_no_program_writes_is_dropped)

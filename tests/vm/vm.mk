@@ -8,7 +8,8 @@ VM_DIR := $(BUILD)/vm
 # Debian packages: a metapackage follows Debian's current ABI (linux-image-amd64 depends
 # on linux-image-6.1.0-NN-amd64); an exact package name pins one.
 VM_KERNELS ?= linux-image-amd64 linux-image-cloud-amd64 linux-image-rt-amd64
-# What the guest runs, in this order: a test binary, or a folder of pytest tests. A new
+# What the guest runs, in this order: a test binary, or a folder of pytest tests (or one
+# file of them, with its conftest.py in VM_FILES, to run a single suite there). A new
 # tests/e2e/*.c is part of $(TEST_BIN)/e2e already; a new binary is one more word here.
 VM_TESTS := $(TEST_BIN)/e2e $(TEST_BIN)/embed tests/cli
 # What they need besides themselves, at the same paths relative to the tree (kinds.py:

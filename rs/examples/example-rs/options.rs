@@ -4,12 +4,10 @@
 
 use std::ffi::OsString;
 
-use bootstrap::{select_events, EventInfo, EventType, FieldType, Kind};
+use bootstrap::{select_events, EventInfo, EventType, FieldType, Kind, MAX_FREQUENCY};
 
 use crate::probes::Probes;
 
-/// The kernel's default perf_event_max_sample_rate.
-const MAX_FREQUENCY: u32 = 100_000;
 /// The kernel's comm is 15 bytes and a NUL.
 const COMM_MAX: usize = 15;
 
@@ -113,7 +111,7 @@ fn parse_frequency(s: &str) -> Result<u32, Usage> {
     s.parse::<u32>()
         .ok()
         .filter(|v| (1..=MAX_FREQUENCY).contains(v))
-        .ok_or_else(|| format!("invalid frequency '{}' (samples a second, 1..100000)", s))
+        .ok_or_else(|| format!("invalid frequency '{}' (samples a second, 1..{})", s, MAX_FREQUENCY))
 }
 
 /// Options that take a value: (short, long).

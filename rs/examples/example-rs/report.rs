@@ -111,8 +111,16 @@ impl Report {
             s.map_bytes as f64 / 1048576.0
         );
         eprintln!(
-            "  sym_files_skipped {}, sym_maps_truncated {}, sym_deferred {}",
-            s.sym_files_skipped, s.sym_maps_truncated, s.sym_deferred
+            "  sym_files_skipped {}, sym_maps_truncated {}, sym_deferred {}, sym_unwind_partial {}",
+            s.sym_files_skipped, s.sym_maps_truncated, s.sym_deferred, s.sym_unwind_partial
         );
+        if s.sym_unwound != 0 {
+            eprintln!(
+                "  sym_unwound {} ({} bytes copied, {:.1} ms)",
+                s.sym_unwound,
+                s.sym_unwind_bytes,
+                s.sym_unwind_ns as f64 / 1e6
+            );
+        }
     }
 }

@@ -1,0 +1,108 @@
+"""Whole user stacks from unwind tables (profile/cpu's ustack, unwind = "dwarf"): a chain
+built without frame pointers, a leaf that sets up no frame, and Debian's python3 in libz
+reach their callers; a stack whose unwinding stopped early is marked truncated and
+counted (sym_unwind_partial); unwind tables that lie (nobody's) cannot loop the unwinder. The expectations are counts from the same run."""
+import re
+import subprocess
+
+from conftest import FIXTURES, as_nobody, read_ndjson, run_example
+
+CHAIN = FIXTURES / "unwind_chain"
+LEAF = FIXTURES / "unwind_leaf"
+LOOP = FIXTURES / "unwind_loop"
+# Debian's interpreter, whose libraries (libz among them) have no frame pointers.
+PYTHON = "/usr/bin/python3"
+ZLIB_LOOP = """
+import os, sys, time, zlib
+data = os.urandom(1 << 16) + bytes(1 << 16)
+end = time.process_time() + float(sys.argv[1])
+while time.process_time() < end:
+    zlib.compress(data, 6)
+"""
+
+
+def names(frames):
+    """The function names of a JSON stack ("name+0xOFF (module)"), or the frame as it is."""
+    return [re.sub(r"\+0x[0-9a-f]+( \(.*\))?$", "", f) for f in frames]
+
+
+def user_samples(path, pid):
+    """The profile/cpu events of process pid: (ustack frames, truncated)."""
+    return [(ev["payload"]["ustack"], "ustack" in ev.get("truncated", []))
+            for ev in read_ndjson(path) if ev["event_type"] == "profile/cpu" and ev["pid"] == pid]
+
+
+def stats_counter(stderr, name):
+    m = re.search(rf"\b{name} (\d+)", stderr.decode(errors="replace"))
+    assert m, f"no {name} in --stats"
+    return int(m.group(1))
+
+
+def run_traced(tmp_path, *cmd):
+    out = tmp_path / "trace.ndjson"
+    proc = run_example("-e", "profile/cpu,sched/sched_process_exec", "--stats", "-o", out, "--", *cmd)
+    assert proc.returncode == 0, proc.stderr
+    pid = next(ev["pid"] for ev in read_ndjson(out) if ev["event_type"] == "sched/sched_process_exec")
+    return proc, user_samples(out, pid), out
+
+
+def test_chain_without_frame_pointers(tmp_path):
+    proc, samples, out = run_traced(tmp_path, CHAIN, "chain", "2")
+    in_d = [(names(frames), cut) for frames, cut in samples if frames and names(frames)[0] == "level_d"]
+    whole = [n for n, cut in in_d if n[:5] == ["level_d", "level_c", "level_b", "level_a", "main"] and not cut]
+    assert in_d and 5 * len(whole) >= 4 * len(in_d), in_d
+    # Every stack that stopped short of the outermost frame says so, and is counted.
+    events = [ev for ev in read_ndjson(out) if ev["event_type"] == "profile/cpu"]
+    cut = sum("ustack" in ev.get("truncated", []) for ev in events)
+    assert cut == stats_counter(proc.stderr, "sym_unwind_partial")
+
+
+def test_chain_in_folded_stacks(tmp_path):
+    out = tmp_path / "out.folded"
+    proc = run_example("--folded", "-o", out, "--", CHAIN, "chain", "2")
+    assert proc.returncode == 0, proc.stderr
+    counts = {}
+    for line in out.read_text().splitlines():
+        stack, n = line.rsplit(" ", 1)
+        counts[stack] = int(n)
+    in_d = sum(n for stack, n in counts.items() if stack.endswith(";level_d"))
+    whole = sum(n for stack, n in counts.items()
+                if stack.startswith("unwind_chain;") and stack.endswith(";main;level_a;level_b;level_c;level_d"))
+    assert in_d and 5 * whole >= 4 * in_d, counts
+
+
+def test_leaf_keeps_its_caller(tmp_path):
+    proc, samples, _ = run_traced(tmp_path, LEAF, "leaf", "2")
+    in_leaf = [names(frames) for frames, _ in samples if frames and names(frames)[0] == "burn_cpu"]
+    assert in_leaf
+    assert [n[:3] for n in in_leaf] == [["burn_cpu", "hot_caller", "main"]] * len(in_leaf)
+
+
+def test_python_in_libz_reaches_main(tmp_path):
+    script = tmp_path / "zlib_loop.py"
+    script.write_text(ZLIB_LOOP)
+    proc, samples, _ = run_traced(tmp_path, PYTHON, script, "2")
+    in_libz = [(names(frames), cut) for frames, cut in samples
+               if frames and re.search(r" \(libz\.so[.0-9]*\)$", frames[0])]
+    reach = [("Py_BytesMain" in n or "main" in n, cut) for n, cut in in_libz]
+    assert in_libz and 5 * sum(r for r, _ in reach) >= 4 * len(in_libz), in_libz
+    # Those that do not reach it are marked.
+    assert all(cut for r, cut in reach if not r)
+
+
+def test_lying_unwind_tables_cannot_loop_the_unwinder(tmp_path):
+    # nobody's program says, through its unwind tables, that spin_loop calls itself on the
+    # same stack forever. The unwinder keeps only frames that move up the stack: the
+    # samples in the loop have their one true frame, marked truncated and counted.
+    victim = subprocess.Popen([LOOP, "3600"], preexec_fn=as_nobody, cwd="/")
+    try:
+        out = tmp_path / "trace.ndjson"
+        proc = run_example("-e", "profile/cpu", "-p", victim.pid, "-d", "2", "--stats", "-o", out)
+    finally:
+        victim.kill()
+        victim.wait()
+    assert proc.returncode == 0, proc.stderr
+    samples = user_samples(out, victim.pid)
+    in_loop = [(frames, cut) for frames, cut in samples if frames and re.match(r"spin_loop\+0x[9a-d] ", frames[0])]
+    assert in_loop and all(len(frames) == 1 and cut for frames, cut in in_loop), in_loop
+    assert sum(cut for _, cut in samples) == stats_counter(proc.stderr, "sym_unwind_partial")
