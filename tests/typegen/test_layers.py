@@ -83,8 +83,7 @@ def test_imports_alone(module):
 def test_validation_reads_the_toml_without_writing_into_it(schema):
     doc = tomllib.loads(schema.read_text())
     before = copy.deepcopy(doc)
-    parsed = validate.check(str(schema), doc, VmlinuxIndex(str(VMLINUX)), Tracefs(str(TRACEFS)),
-                            str(ROOT / 'bpf' / 'fill'))
+    parsed = validate.check(str(schema), doc, VmlinuxIndex(str(VMLINUX)), Tracefs(str(TRACEFS)))
     assert doc == before
     # the defaults are in the model: every variable field has its max, a char*[] its max_items
     var = [f for ev in parsed.events for f in ev.var_fields]
