@@ -22,7 +22,8 @@
  * exited keeps its entry (until evicted), so that its last samples, delivered after the
  * exit, are still named: nothing else can have its pid until another process gets it.
  * A user stack copied for unwinding (unwind = "dwarf") is unwound here too
- * (bs_symbolizer_unwind, c/unwind.c), from the same files: a process keeps its unwinder
+ * (bs_symbolizer_unwind, c/unwind.c), from the same files and the same vDSO image
+ * (through a [vdso] only where it would be named): a process keeps its unwinder
  * while its maps do, and all unwinders are dropped when a file is evicted (they hold
  * its bytes).
  */
@@ -574,25 +575,38 @@ static const struct bs_symfile *vdso_get(struct bootstrap_symbolizer *s, struct 
 	return p->vdso > 0 ? &s->vdso : NULL;
 }
 
+/* The image mapping m of p maps, read: its file, or the tracer's vDSO for a [vdso] of
+ * that very image; NULL when there is none or it was not read. *module is the frames'
+ * module all the same (NULL when unknown). */
+static const struct bs_symfile *mapped_image(struct bootstrap_symbolizer *s, struct proc *p,
+					     const struct bs_mapped *m, const char **module)
+{
+	struct file *f;
+
+	*module = NULL;
+	if (!m->path)
+		return NULL;
+	if (m->path[0] == '[' || !m->ino) { /* [vdso], [vsyscall]: no file to read */
+		*module = m->path;
+		return strcmp(m->path, "[vdso]") == 0 ? vdso_get(s, p, m) : NULL;
+	}
+	if (!(f = file_get(s, p->pid, m)))
+		return NULL;
+	*module = f->name;
+	return f->sf.dwfl ? &f->sf : NULL;
+}
+
 /* The function at addr of process p; without one, the module and the offset in its file. */
 static bool user_symbol(struct bootstrap_symbolizer *s, struct proc *p, uint64_t addr, struct bootstrap_symbol *out)
 {
 	const struct bs_mapped *m = find_mapping(p, addr);
-	const struct bs_symfile *vdso;
-	struct file *f;
+	const struct bs_symfile *sf;
 
 	if (!m || !m->path)
 		return false;
 	out->offset = addr - m->start + m->off;
-	if (m->path[0] == '[' || !m->ino) { /* [vdso], [vsyscall]: no file to read */
-		out->module = m->path;
-		return strcmp(m->path, "[vdso]") == 0 && (vdso = vdso_get(s, p, m)) &&
-		       file_symbol(vdso, out->offset, out);
-	}
-	if (!(f = file_get(s, p->pid, m)))
-		return false;
-	out->module = f->name;
-	return file_symbol(&f->sf, out->offset, out);
+	sf = mapped_image(s, p, m, &out->module);
+	return sf && file_symbol(sf, out->offset, out);
 }
 
 /* --- the cache's bounds, the public calls ------------------------------------------ */
@@ -686,22 +700,26 @@ struct unwind_ctx {
 	struct proc *p;
 };
 
-/* The file mapped at addr, read, and where its ELF addresses are mapped (bs_unwind_find_fn). */
+/* The image mapped at addr, read, and where its ELF addresses are mapped
+ * (bs_unwind_find_fn): a file, or the [vdso] when it is the tracer's own image (its
+ * .eh_frame unwinds the vDSO's functions to their callers); a [vdso] of another image
+ * (one its process wrote into, another architecture's) stops the walk there. */
 static bool unwind_find(void *arg, uint64_t addr, struct bs_unwind_module *out)
 {
 	struct unwind_ctx *c = arg;
 	const struct bs_mapped *m = find_mapping(c->p, addr);
-	struct file *f;
+	const struct bs_symfile *sf;
+	const char *name;
 
-	if (!m || !m->path || m->path[0] == '[' || !m->ino || !(f = file_get(c->s, c->p->pid, m)) || !f->sf.dwfl)
+	if (!m || !(sf = mapped_image(c->s, c->p, m, &name)))
 		return false;
 	/* The segment this mapping is of: the mapping's offset is page-aligned down from it. */
-	for (size_t i = 0; i < f->sf.n_loads; i++) {
-		const struct bs_load *l = &f->sf.loads[i];
+	for (size_t i = 0; i < sf->n_loads; i++) {
+		const struct bs_load *l = &sf->loads[i];
 
 		if (m->off >= (l->off & ~(uint64_t)0xfff) && m->off < l->off + l->filesz) {
-			out->sf = &f->sf;
-			out->name = f->name;
+			out->sf = sf;
+			out->name = name;
 			out->bias = m->start - m->off - (l->vaddr - l->off);
 			return true;
 		}

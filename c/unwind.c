@@ -4,8 +4,9 @@
  *
  * One Dwfl per process, kept by the symbolizer while the process's mappings and files
  * stay as they were: its modules are the files the symbolizer already read (through
- * /proc/PID/map_files, checked, into memory), reported where they are mapped as the
- * unwinding reaches them, so each module's unwind tables (.eh_frame through
+ * /proc/PID/map_files, checked, into memory), and its [vdso] when it holds the tracer's
+ * own vDSO image (the kernel's, with its .eh_frame), reported where they are mapped as
+ * the unwinding reaches them, so each module's unwind tables (.eh_frame through
  * .eh_frame_hdr, .debug_frame) are looked up once per process, not per sample. libdwfl
  * gets its ELF from those bytes and separate debuginfo only by build-id: it opens
  * nothing a process names.
@@ -145,19 +146,25 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	Dwarf_Word sp;
 	bool activation;
 
-	if (!dwfl_frame_pc(state, &pc, &activation) || dwfl_frame_reg(state, X86_64_RSP, &sp) != 0 ||
+	if (!dwfl_frame_pc(state, &pc, NULL) || dwfl_frame_reg(state, X86_64_RSP, &sp) != 0 ||
 	    (u->n && sp <= u->last_sp))
 		return DWARF_CB_ABORT;
 	u->last_sp = sp;
-	u->last_at = activation ? pc : pc - 1;
 	u->frames[u->n++] = pc;
 	if (u->n == u->max) {
 		u->end = BS_UNWIND_MAX;
 		return DWARF_CB_ABORT;
 	}
-	/* The next step needs the unwind tables of the code at pc (a return address: the
-	 * call is the byte before it). */
-	return !u->misplaced && have_module(u, activation ? pc : pc - 1) ? DWARF_CB_OK : DWARF_CB_ABORT;
+	/* The next step needs the unwind tables of the code at pc, reported before libdwfl
+	 * unwinds this frame, which asking whether pc is a return address does: else
+	 * libdwfl would unwind it by frame pointer, whatever rbp holds (a module the walk
+	 * reaches for the first time past the innermost frame). A return address's call is
+	 * the byte before it; the innermost frame's code (or one a signal interrupted) is
+	 * at pc itself. */
+	if (u->misplaced || !have_module(u, u->n > 1 ? pc - 1 : pc) || !dwfl_frame_pc(state, &pc, &activation))
+		return DWARF_CB_ABORT;
+	u->last_at = activation ? pc : pc - 1;
+	return !u->misplaced && have_module(u, u->last_at) ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
 /* Whether the last frame is the outermost by its own unwind tables: its return address

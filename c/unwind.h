@@ -14,13 +14,14 @@
 struct bs_unwinder;
 
 struct bs_unwind_module {
-	const struct bs_symfile *sf;  /* the file, read (its image outlives the unwinder) */
+	const struct bs_symfile *sf;  /* the image, read (it outlives the unwinder) */
 	const char *name;
 	uint64_t bias;                /* where it is mapped less its ELF addresses */
 };
 
-/* The file mapped at addr in the process: false when none is known or read (an
- * anonymous mapping, the vdso, a file given up or deferred). */
+/* The image mapped at addr in the process (a file, or the [vdso] when it is the
+ * tracer's own): false when none is known or read (an anonymous mapping, a [vdso] of
+ * another image, a file given up or deferred). */
 typedef bool (*bs_unwind_find_fn)(void *ctx, uint64_t addr, struct bs_unwind_module *out);
 
 /* What stopped an unwinding. */

@@ -1,5 +1,6 @@
 /* vdso.c: the kernel's vDSO, the image the kernel maps as [vdso] into every process:
- * no file to read, so its frames are named from the image itself.
+ * no file to read, so its frames are named, and unwound to their callers, from the
+ * image itself (copied whole: its symbols and its .eh_frame).
  *
  * The tracer's own vDSO (getauxval(AT_SYSINFO_EHDR)) is the kernel's image for the
  * tracer's architecture, the same pages in every process of that architecture. Another

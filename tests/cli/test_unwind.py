@@ -1,6 +1,6 @@
 """Whole user stacks from unwind tables (profile/cpu's ustack, unwind = "dwarf"): a chain
-built without frame pointers, a leaf that sets up no frame, and Debian's python3 in libz
-reach their callers; a stack whose unwinding stopped early is marked truncated and
+built without frame pointers, a leaf that sets up no frame, Debian's python3 in libz and
+a clock read in the vDSO reach their callers; a stack whose unwinding stopped early is marked truncated and
 counted (sym_unwind_partial); unwind tables that lie (nobody's) cannot loop the unwinder. The expectations are counts from the same run."""
 import re
 import subprocess
@@ -10,6 +10,7 @@ from conftest import FIXTURES, as_nobody, read_ndjson, run_example
 CHAIN = FIXTURES / "unwind_chain"
 LEAF = FIXTURES / "unwind_leaf"
 LOOP = FIXTURES / "unwind_loop"
+BURN = FIXTURES / "burn"
 # Debian's interpreter, whose libraries (libz among them) have no frame pointers.
 PYTHON = "/usr/bin/python3"
 ZLIB_LOOP = """
@@ -88,6 +89,33 @@ def test_python_in_libz_reaches_main(tmp_path):
     assert in_libz and 5 * sum(r for r, _ in reach) >= 4 * len(in_libz), in_libz
     # Those that do not reach it are marked.
     assert all(cut for r, cut in reach if not r)
+
+
+def test_vdso_frames_reach_main(tmp_path):
+    # burn reads CLOCK_MONOTONIC in a loop: in the vDSO, whose unwind tables (the
+    # tracer's own image, the same bytes) lead back through libc to burn_clock and main.
+    proc, samples, _ = run_traced(tmp_path, BURN, "clock", "2")
+    in_vdso = [(names(frames), cut) for frames, cut in samples if frames and "([vdso]" in frames[0]]
+    whole = [n for n, cut in in_vdso
+             if n[0].startswith("__vdso_") and "burn_clock" in n and "main" in n[n.index("burn_clock"):]
+             and not cut]
+    assert in_vdso and 5 * len(whole) >= 4 * len(in_vdso), in_vdso
+
+
+def test_vdso_frames_reach_main_in_folded_stacks(tmp_path):
+    out = tmp_path / "out.folded"
+    proc = run_example("--folded", "-o", out, "--", BURN, "clock", "2")
+    assert proc.returncode == 0, proc.stderr
+    counts = {}
+    for line in out.read_text().splitlines():
+        stack, n = line.rsplit(" ", 1)
+        counts[stack] = int(n)
+    # A frame in the vDSO is its function's name, or "[[vdso]]" unnamed.
+    in_vdso = sum(n for stack, n in counts.items()
+                  if stack.startswith("burn;") and re.search(r";(__vdso_\w+|\[\[vdso\]\])$", stack))
+    whole = sum(n for stack, n in counts.items()
+                if re.match(r"burn;_start;.*;main;burn_clock;.*;__vdso_\w+$", stack))
+    assert in_vdso and 5 * whole >= 4 * in_vdso, counts
 
 
 def test_lying_unwind_tables_cannot_loop_the_unwinder(tmp_path):

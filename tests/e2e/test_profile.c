@@ -1,5 +1,6 @@
 /* test_profile.c: CPU sampling (profile/cpu) end to end: a busy child's samples name
- * its functions in order in the user stack, a clock-reading loop's the vDSO's function,
+ * its functions in order in the user stack, a clock-reading loop's the vDSO's function
+ * and, unwound through the vDSO, its callers,
  * a read() loop's name kernel functions,
  * and the sampling rate per CPU is the declared frequency, and one given at run time.
  * Needs root and BTF. */
@@ -120,20 +121,30 @@ Test(profile, user_stack_names_the_busy_function_and_its_caller)
 	trace_result_free(&r);
 }
 
+/* Whether an event's line marks its user stack truncated (unwound only in part). */
+static bool ustack_cut(const struct captured *c)
+{
+	const char *list = strstr(c->json, ",\"truncated\":["), *end;
+
+	return list && (end = strchr(list, ']')) && memmem(list, end - list, "\"ustack\"", 8);
+}
+
 /* A child reading CLOCK_MONOTONIC in a loop spends its time in the vDSO: every sample
  * whose innermost user frame is in [vdso] names the vDSO's function there (of the
- * aliases at its address, the one the symbolizer always takes). */
+ * aliases at its address, the one the symbolizer always takes), and its stack, unwound
+ * through the vDSO's own unwind tables, goes on to burn_clock and main in at least 80%
+ * of them (the others marked truncated). */
 Test(profile, vdso_frames_are_named)
 {
 	static const char named[] = "\"__vdso_clock_gettime+0x";
 	struct trace_result r;
-	size_t n = 0, in_vdso = 0, in_clock = 0, shown = 0;
+	size_t n = 0, in_vdso = 0, in_clock = 0, whole = 0, shown = 0;
 	char buf[16384];
 
 	trace_child(&(struct trace_opts){ .events = "profile/cpu" }, burn, "clock", &r);
 	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
 	for (size_t i = 0; i < r.n; i++) {
-		const char *ustack, *end;
+		const char *ustack, *end, *caller;
 		size_t len;
 
 		if (r.events[i].hdr.pid != (__u32)r.child || strcmp(r.events[i].hdr.comm, "burn"))
@@ -149,10 +160,17 @@ Test(profile, vdso_frames_are_named)
 			in_clock++;
 		else if (!shown++)
 			cr_log_info("a sample in the vDSO not named: %s", ustack);
+		if ((caller = strstr(ustack, "\"burn_clock+0x")) && strstr(caller, "\"main+0x") &&
+		    !ustack_cut(&r.events[i]))
+			whole++;
+		else if (shown++ < 2)
+			cr_log_info("a sample in the vDSO not unwound to main: %s", ustack);
 	}
-	cr_log_info("%zu of %zu samples in the vDSO, %zu of them named __vdso_clock_gettime", in_vdso, n, in_clock);
+	cr_log_info("%zu of %zu samples in the vDSO, %zu of them named __vdso_clock_gettime, %zu reaching main",
+		    in_vdso, n, in_clock, whole);
 	cr_assert_gt(in_vdso, 0);
 	cr_assert_eq(in_clock, in_vdso);
+	cr_assert_geq(5 * whole, 4 * in_vdso);
 	trace_result_free(&r);
 }
 

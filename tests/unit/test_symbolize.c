@@ -5,7 +5,8 @@
  * longer than PATH_MAX, maps longer than what is read; a file too large, given up and
  * counted; the reading ration; return addresses; a process that exec'd, one that
  * exited (also before its file was read), a pid whose upid is another process; frames
- * in the vDSO, and in one its process wrote into; an unnamed frame's module and
+ * in the vDSO, and in one its process wrote into (neither named nor unwound through
+ * with the tracer's image); an unnamed frame's module and
  * offset; kernel symbols; the frame text and a stack field in an NDJSON line. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -358,6 +359,54 @@ Test(symbolize, vdso_its_process_wrote_into_is_not_named)
 		assert_counts(s, 1, 0);
 	}
 	stop(&f);
+	bootstrap_symbolizer_free(s);
+}
+
+/* A sample on the first instruction of __vdso_clock_gettime in process f, called from
+ * symfix_global: the registers, then the stack (the return address alone). Unwound: its
+ * frames, at most 4 (the rest of the stack is not there). */
+static size_t unwind_from_vdso(struct bootstrap_symbolizer *s, const struct fixture *f, uint64_t *frames, bool *whole)
+{
+	uint64_t from, to, off, ret = f->global + 1;
+	struct bootstrap_ustack_regs r = { .sp = 0x7ffc00001000, .bp = 0 };
+	char raw[sizeof(r) + sizeof(ret)];
+
+	maps_line(f->pid, 0, "[vdso]", &from, &to, &off);
+	r.ip = from + vdso_offset_of("__vdso_clock_gettime");
+	memcpy(raw, &r, sizeof(r));
+	memcpy(raw + sizeof(r), &ret, sizeof(ret));
+	return bs_symbolizer_unwind(s, f->pid, 0, f->pid, raw, sizeof(raw), frames, 4, whole);
+}
+
+/* Nor is a process that wrote into its own vDSO unwound through it with the tracer's
+ * image: the walk stops at its frame there, marked and counted, where the same sample in
+ * a process that did not goes on to its caller. */
+Test(symbolize, vdso_its_process_wrote_into_is_not_unwound_through)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+	struct bs_symbolizer_counts c;
+	struct fixture intact, written;
+	uint64_t frames[4];
+	bool whole;
+	char line[64];
+
+	start(&intact, FIXTURES "symfix-pie");
+	start(&written, FIXTURES "symfix-pie");
+	fprintf(written.in, "write-vdso\n");
+	fflush(written.in);
+	cr_assert_not_null(fgets(line, sizeof(line), written.out));
+	cr_assert_str_eq(line, "written\n");
+	cr_assert_eq(unwind_from_vdso(s, &intact, frames, &whole), 2);
+	cr_assert_eq(frames[1], intact.global + 1);
+	assert_counts(s, 0, 0);
+	cr_assert_eq(unwind_from_vdso(s, &written, frames, &whole), 1);
+	cr_assert_not(whole);
+	assert_counts(s, 1, 0);
+	bs_symbolizer_counts(s, &c);
+	cr_assert_eq(c.unwound, 2);
+	cr_assert_eq(c.unwind_partial, 2);
+	stop(&intact);
+	stop(&written);
 	bootstrap_symbolizer_free(s);
 }
 

@@ -1,10 +1,12 @@
 /* test_unwind.c: the unwinder (bs_symbolizer_unwind) without BPF, over this process's
  * own registers and stack, copied as bpf/ustack_copy.bpf.h copies a sampled task's: a
  * chain of calls comes out whole, innermost first; a copy cut short stops early and says
- * so; and stack bytes an attacker chose (random words, a stack pointer at the top of
- * the address space) end in bounded frames, never outside the copy (AddressSanitizer,
+ * so; a sample in the vDSO unwinds to its caller through the vDSO's own unwind tables;
+ * and stack bytes an attacker chose (random words, a stack pointer at the top of the
+ * address space) end in bounded frames, never outside the copy (AddressSanitizer,
  * test-sanitize). */
 #include <criterion/criterion.h>
+#include <dlfcn.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -124,6 +126,49 @@ Test(unwind, a_copy_cut_short_stops_early_and_says_so)
 	cr_assert_eq(c.unwind_partial, 1);
 	/* Shorter than the registers: nothing. */
 	cr_assert_eq(bs_symbolizer_unwind(sym, getpid(), 0, gettid(), s.raw, 8, frames, MAX_FRAMES, &whole), 0);
+	bootstrap_symbolizer_free(sym);
+}
+
+/* A sample taken on the first instruction of the vDSO's clock_gettime, called from
+ * where capture() took its registers: the call pushed capture's ip below its sp. Only
+ * the vDSO's unwind tables (.eh_frame, from the tracer's own image) lead from there to
+ * capture; and capture's, reached past the innermost frame, on to the outermost one:
+ * rbp, a frame pointer that leads astray (capture keeps none), must not be followed. */
+Test(unwind, a_sample_in_the_vdso_unwinds_to_its_caller)
+{
+	struct bootstrap_symbolizer *sym = bootstrap_symbolizer_new();
+	struct bootstrap_symbol names[MAX_FRAMES];
+	struct bootstrap_ustack_regs r;
+	struct bs_symbolizer_counts c;
+	uint64_t frames[MAX_FRAMES];
+	static char raw[sizeof(s.raw) + sizeof(uint64_t)];  /* not on the stack it copies */
+	void *vdso = dlopen("linux-vdso.so.1", RTLD_NOW | RTLD_NOLOAD), *entry;
+	bool whole;
+	size_t n;
+
+	cr_assert_not_null(vdso, "the vDSO is in the link map");
+	cr_assert_not_null(entry = dlsym(vdso, "__vdso_clock_gettime"));
+	outer(&s);
+	memcpy(&r, s.raw, sizeof(r));
+	memcpy(raw + sizeof(r), &r.ip, sizeof(r.ip));  /* the return address */
+	memcpy(raw + sizeof(r) + sizeof(r.ip), s.raw + sizeof(r), s.len - sizeof(r));
+	r.bp = r.sp;
+	r.sp -= sizeof(r.ip);
+	r.ip = (uintptr_t)entry;
+	memcpy(raw, &r, sizeof(r));
+	n = bs_symbolizer_unwind(sym, getpid(), 0, gettid(), raw, s.len + sizeof(r.ip), frames, MAX_FRAMES, &whole);
+	cr_assert_gt(n, 4);
+	cr_assert(bootstrap_symbolize(sym, getpid(), 0, frames, n, names) >= 4);
+	cr_assert_str_eq(names[0].name, "__vdso_clock_gettime");
+	cr_assert_str_eq(names[0].module, "[vdso]");
+	cr_assert_str_eq(names[1].name, "capture");
+	cr_assert_str_eq(names[2].name, "inner");
+	cr_assert_str_eq(names[3].name, "outer");
+	cr_assert(whole, "it reached the outermost frame");
+	bs_symbolizer_counts(sym, &c);
+	cr_assert_eq(c.unwind_partial, 0);
+	cr_assert_eq(c.files_skipped, 0);
+	dlclose(vdso);
 	bootstrap_symbolizer_free(sym);
 }
 
