@@ -36,13 +36,14 @@ CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Ic -I
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Wno-unused-function -Wno-unused-parameter \
 	-Ivendor -I$(GEN) -Iinclude -Ibpf
-LIBS := -ldw -lelf -lz -llzma
+# libbpf is the system's (libbpf-dev), linked beside the archive, never inside it: an
+# embedder with a libbpf of its own then has one libbpf in the process, not two.
+LIBS := -lbpf -ldw -lelf -lz -llzma
 # ./example top draws with ncurses (libncurses-dev); the library does not need it.
 EXAMPLE_LIBS := $(LIBS) -lncurses
 OUT := $(if $(filter build,$(BUILD)),,$(BUILD)/)
 LIB := $(OUT)libbootstrap.a
 EXAMPLE := $(OUT)example
-LIBBPF_A := $(shell $(CC) -print-file-name=libbpf.a)
 
 GEN_FILES := $(GEN)/events.gen.h $(GEN)/fill.gen.bpf.h $(GEN)/json.gen.c $(GEN)/attach.gen.c $(GEN)/aggregate.gen.bpf.h $(GEN)/aggregate.gen.c $(GEN)/types.gen.rs $(GEN)/events.schema.json
 TYPEGEN_SRCS := $(wildcard typegen/*.py typegen/templates/*.j2)
@@ -95,12 +96,12 @@ $(BUILD)/c/%.gen.o: $(GEN)/%.gen.c $(HEADERS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-# The archive carries libbpf too, so an embedder links libbootstrap.a -ldw -lelf -lz -llzma only.
+# The library's own objects only: an embedder links libbootstrap.a $(LIBS) (bootstrap.pc
+# says so), with its own libbpf if it has one.
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@
-	$(Q){ echo "create $@"; echo "addlib $(LIBBPF_A)"; for o in $^; do echo "addmod $$o"; done; \
-	      echo save; echo end; } | ar -M
+	$(Q)ar rcs $@ $^
 
 $(EXAMPLE): $(wildcard cli/*.c cli/*.h) $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)

@@ -1,6 +1,6 @@
 /* aggregate.bpf.h: counting in the kernel. The generated handlers of events with an
  * `aggregate` list update one per-CPU hash per aggregation (aggregate.gen.bpf.h) through
- * bs_agg_slot(); the built-in per-process, per-event count behind `top` is here too.
+ * bs_agg_slot().
  *
  * Per-CPU hashes: an update is an atomic add to this CPU's copy, no cache line shared
  * with another CPU (user space adds the CPUs up when it reads); atomic because handlers
@@ -12,17 +12,6 @@
 #define BOOTSTRAP_AGGREGATE_BPF_H
 
 #include "maps.bpf.h"
-
-/* Set by the loader: count every event per process in bs_top and send nothing. */
-const volatile __u32 bs_top_mode = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct bootstrap_top_key);
-	__type(value, __u64);
-	__uint(max_entries, 10240);
-} bs_top SEC(".maps");
 
 /* The value a new key starts from: as large as the largest value (count, a sum per
  * field, the histogram). Read-only data, so it costs no stack. */
@@ -74,21 +63,6 @@ static __always_inline __u32 bs_hist_bucket(__u64 v, bool is_signed)
 		b += 2;
 	}
 	return b + (v >> 1);
-}
-
-/* `top`: one more event `index` for this process, under its current comm. */
-static __always_inline void bs_top_count(__u32 index, __u32 tgid)
-{
-	struct bootstrap_top_key k = { .tgid = tgid, .event_index = index };
-	struct bootstrap_kcounters *cnt = bpf_map_lookup_elem(&bs_counters, &index);
-	__u64 *v;
-
-	if (!cnt)
-		return;
-	bpf_get_current_comm(k.comm, sizeof(k.comm));
-	v = bs_agg_slot(&bs_top, &k, cnt);
-	if (v)
-		bs_count(v, 1);
 }
 
 #endif

@@ -160,10 +160,6 @@ static __always_inline void *bs_begin(struct bs_emit *e, __u32 index, __u32 id, 
 
 	if (!bs_wanted(index, pid_tgid >> 32))
 		return NULL;
-	if (bs_top_mode) {
-		bs_top_count(index, pid_tgid >> 32);
-		return NULL;
-	}
 	cpu = bpf_get_smp_processor_id();
 	e->region = NULL;
 	e->ctl = NULL;
@@ -272,7 +268,7 @@ static __always_inline void bs_commit(struct bs_emit *e, __u32 payload_size)
 
 /* An aggregate-only event: the filters of bs_begin (only bs_enabled[] without a current
  * task), then e set up over the caller's stack header h with no arena (no variable
- * field is filled). False when filtered out, or counted for `top` instead. */
+ * field is filled). False when filtered out. */
 static __always_inline bool bs_begin_quiet(struct bs_emit *e, struct bootstrap_header *h, __u32 index,
 					   bool has_task)
 {
@@ -281,10 +277,6 @@ static __always_inline bool bs_begin_quiet(struct bs_emit *e, struct bootstrap_h
 
 	if (has_task ? !bs_wanted(index, tgid) : index >= BOOTSTRAP_N_EVENTS || !bs_enabled[index])
 		return false;
-	if (has_task && bs_top_mode) {
-		bs_top_count(index, tgid);
-		return false;
-	}
 	cnt = bpf_map_lookup_elem(&bs_counters, &index);
 	if (!cnt)
 		return false;

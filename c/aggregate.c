@@ -17,27 +17,11 @@
 
 #include "aggregate.h"
 #include "bootstrap.skel.h"
+#include "clock.h"
 #include "event_json.h"
 #include "internal.h"
 
 #define DEFAULT_AGG_ENTRIES 10240
-#define N_TABLES (BOOTSTRAP_N_AGGREGATIONS + 1) /* the schema's, then top */
-#define TOP_TABLE BOOTSTRAP_N_AGGREGATIONS
-
-static const struct bootstrap_agg_key_info top_keys[] = {
-	{ "pid", BOOTSTRAP_T_U32, 0, 4, NULL, 0 },
-	{ "event_index", BOOTSTRAP_T_U32, 4, 4, NULL, 0 },
-	{ "comm", BOOTSTRAP_T_BYTES, 8, BOOTSTRAP_COMM_LEN, NULL, 0 },
-};
-
-const struct bootstrap_aggregation_info bootstrap_top_aggregation = {
-	.name = "top",
-	.event = -1,
-	.key_size = sizeof(struct bootstrap_top_key),
-	.n_keys = 3,
-	.keys = top_keys,
-	.value_size = 8,
-};
 
 /* One table's rows as read: each entry is the key (padded to 8 bytes) then the value
  * words, summed over CPUs. */
@@ -49,25 +33,20 @@ struct entries {
 
 /* The totals at the previous delta read, sorted by key, per table. */
 struct bs_agg_state {
-	struct entries prev[N_TABLES];
+	struct entries prev[BOOTSTRAP_N_AGGREGATIONS];
 	uint64_t prev_ns;
 };
 
 struct snapshot {
 	struct bootstrap_aggregates pub; /* first: what the caller holds */
-	struct bootstrap_agg_table tables[N_TABLES];
-	struct bootstrap_agg_row *rows[N_TABLES];
-	struct entries data[N_TABLES];
+	struct bootstrap_agg_table tables[BOOTSTRAP_N_AGGREGATIONS];
+	struct bootstrap_agg_row *rows[BOOTSTRAP_N_AGGREGATIONS];
+	struct entries data[BOOTSTRAP_N_AGGREGATIONS];
 };
-
-static const struct bootstrap_aggregation_info *table_info(int t)
-{
-	return t == TOP_TABLE ? &bootstrap_top_aggregation : &bootstrap_aggregations[t];
-}
 
 static struct bpf_map *table_map(const struct bootstrap *b, int t)
 {
-	return t == TOP_TABLE ? b->skel->maps.bs_top : bpf_object__find_map_by_name(b->skel->obj, bs_agg_maps[t]);
+	return bpf_object__find_map_by_name(b->skel->obj, bs_agg_maps[t]);
 }
 
 int bs_agg_size_maps(struct bootstrap *b, size_t entries)
@@ -76,7 +55,7 @@ int bs_agg_size_maps(struct bootstrap *b, size_t entries)
 		entries = DEFAULT_AGG_ENTRIES;
 	if (entries > UINT32_MAX)
 		return -E2BIG;
-	for (int t = 0; t < N_TABLES; t++) {
+	for (int t = 0; t < BOOTSTRAP_N_AGGREGATIONS; t++) {
 		struct bpf_map *map = table_map(b, t);
 		int err = map ? bpf_map__set_max_entries(map, entries) : -ENOENT;
 
@@ -90,7 +69,7 @@ void bs_agg_free(struct bootstrap *b)
 {
 	if (!b->agg)
 		return;
-	for (int t = 0; t < N_TABLES; t++)
+	for (int t = 0; t < BOOTSTRAP_N_AGGREGATIONS; t++)
 		free(b->agg->prev[t].buf);
 	free(b->agg);
 	b->agg = NULL;
@@ -222,7 +201,7 @@ static int delta(struct entries *cur, struct entries *prev)
 
 static int build_rows(struct snapshot *s, int slot, int t)
 {
-	const struct bootstrap_aggregation_info *info = table_info(t);
+	const struct bootstrap_aggregation_info *info = &bootstrap_aggregations[t];
 	struct entries *e = &s->data[slot];
 	struct bootstrap_agg_row *rows = calloc(e->n ? e->n : 1, sizeof(*rows));
 
@@ -242,14 +221,6 @@ static int build_rows(struct snapshot *s, int slot, int t)
 	return 0;
 }
 
-uint64_t bs_clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 int bootstrap_aggregates_read(struct bootstrap *b, enum bootstrap_agg_view view, struct bootstrap_aggregates **out)
 {
 	struct snapshot *s;
@@ -265,11 +236,11 @@ int bootstrap_aggregates_read(struct bootstrap *b, enum bootstrap_agg_view view,
 	if (!s)
 		return -ENOMEM;
 	s->pub.timestamp_ns = bs_clock_ns(CLOCK_REALTIME);
-	for (int t = 0; t < N_TABLES && !err; t++) {
-		const struct bootstrap_aggregation_info *info = table_info(t);
+	for (int t = 0; t < BOOTSTRAP_N_AGGREGATIONS && !err; t++) {
+		const struct bootstrap_aggregation_info *info = &bootstrap_aggregations[t];
 		struct bpf_map *map;
 
-		if (b->top ? t != TOP_TABLE : t == TOP_TABLE || !b->selected[info->event])
+		if (!b->selected[info->event])
 			continue;
 		map = table_map(b, t);
 		entries_init(&s->data[n], info);
@@ -301,7 +272,7 @@ void bootstrap_aggregates_free(struct bootstrap_aggregates *a)
 
 	if (!s)
 		return;
-	for (int t = 0; t < N_TABLES; t++) {
+	for (int t = 0; t < BOOTSTRAP_N_AGGREGATIONS; t++) {
 		free(s->rows[t]);
 		free(s->data[t].buf);
 	}
@@ -366,10 +337,8 @@ size_t bootstrap_aggregate_json(const struct bootstrap_aggregates *a, const stru
 	bs_jw_init(&w, buf, cap);
 	JW_LIT(&w, "{\"aggregate\":");
 	bs_jw_string(&w, info->name, strlen(info->name));
-	if (info->event >= 0) {
-		JW_LIT(&w, ",\"event_type\":");
-		bs_jw_string(&w, bootstrap_events[info->event].type_name, strlen(bootstrap_events[info->event].type_name));
-	}
+	JW_LIT(&w, ",\"event_type\":");
+	bs_jw_string(&w, bootstrap_events[info->event].type_name, strlen(bootstrap_events[info->event].type_name));
 	JW_LIT(&w, ",\"timestamp_ns\":");
 	bs_jw_u64(&w, a->timestamp_ns);
 	JW_LIT(&w, ",\"key\":{");

@@ -4,8 +4,6 @@
 #ifndef BOOTSTRAP_AGGREGATE_H
 #define BOOTSTRAP_AGGREGATE_H
 
-#include <time.h>
-
 #include "bootstrap.h"
 
 /* The name of each aggregation's map in the BPF object, by aggregation index. */
@@ -14,9 +12,8 @@ extern const char *const bs_agg_maps[BOOTSTRAP_N_AGGREGATIONS];
 struct bootstrap;
 struct bs_agg_state;
 
-/* Sets every aggregation map's bound (and the top map's) before load. */
+/* Sets every aggregation map's bound before load. */
 int bs_agg_size_maps(struct bootstrap *b, size_t entries);
 void bs_agg_free(struct bootstrap *b);
-uint64_t bs_clock_ns(clockid_t clock);
 
 #endif

@@ -1,6 +1,9 @@
 /* bootstrap.h: the public API of libbootstrap.a, a schema-generated eBPF tracer.
  *
- * Link: libbootstrap.a -ldw -lelf -lz -llzma (libbpf is inside the archive).
+ * Link: libbootstrap.a -lbpf -ldw -lelf -lz -llzma (`pkg-config --static --libs
+ * bootstrap`): libbpf is the system's (libbpf-dev, 1.1 or later), shared with an embedder
+ * that uses it too; bootstrap_open() sets libbpf's log hook once, passing warnings on to
+ * the hook set before it (libbpf's own, or the embedder's).
  * Flow: bootstrap_open() loads and attaches the BPF programs of the selected events,
  * bootstrap_poll() hands each event to a callback (zero copy: pointers are valid during
  * the callback only), bootstrap_stats() reads the drop accounting, bootstrap_close()
@@ -77,9 +80,7 @@ struct bootstrap_opts {
 	void *log_ctx;
 	const struct bootstrap_attach *attach; /* run-time targets (an xdp event's: an interface) */
 	size_t n_attach;
-	size_t aggregate_entries;   /* keys per aggregation map (and `top`); 0 = default (10240) */
-	bool top;                   /* count every event per process (bootstrap_aggregates_read)
-				       instead of delivering it, and run no aggregation of the schema */
+	size_t aggregate_entries;   /* keys per aggregation map; 0 = default (10240) */
 };
 
 /* Field types of the schema, as the reflection table reports them. */
@@ -327,9 +328,6 @@ struct bootstrap_aggregation_info {
 /* The generated table, in events.toml order. */
 extern const struct bootstrap_aggregation_info bootstrap_aggregations[BOOTSTRAP_N_AGGREGATIONS];
 
-/* The key of a `top` row: struct bootstrap_top_key (bootstrap_protocol.h). */
-extern const struct bootstrap_aggregation_info bootstrap_top_aggregation;
-
 /* One key of an aggregation, summed over CPUs. */
 struct bootstrap_agg_row {
 	const void *key;             /* info->key_size bytes */
@@ -357,7 +355,7 @@ enum bootstrap_agg_view {
 				        rows with no new event are left out */
 };
 
-/* Reads every aggregation of the selected events (with opts.top: the `top` table only).
+/* Reads every aggregation of the selected events.
  * *out is the caller's until bootstrap_aggregates_free(). Returns 0 or -errno. Not to be
  * called concurrently on one instance. */
 int bootstrap_aggregates_read(struct bootstrap *b, enum bootstrap_agg_view view, struct bootstrap_aggregates **out);

@@ -42,7 +42,6 @@ struct bootstrap {
 	unsigned int ncpu;
 	struct bootstrap_symbolizer *sym;   /* names the frames of stack fields, when selected */
 	uint64_t unwound[BOOTSTRAP_FIELD_MAX_BYTES / 8];  /* the event's user stack, unwound */
-	bool top;                    /* opts.top: events counted per process, not delivered */
 	struct bs_agg_state *agg;    /* the previous delta read (aggregate.c) */
 	uint64_t opened_ns;          /* CLOCK_MONOTONIC at open: the first delta's start */
 	bootstrap_log_fn log;

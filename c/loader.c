@@ -19,6 +19,7 @@
 
 #include "aggregate.h"
 #include "bootstrap.skel.h"
+#include "clock.h"
 #include "internal.h"
 
 #define DEFAULT_RINGBUF_BYTES (4u << 20)
@@ -26,18 +27,22 @@
 #define MIN_ARENA_BYTES (64u << 10)
 #define DEFAULT_WAKEUP_MS 50
 
-/* libbpf's log is process-wide: keep its warnings (verifier logs on a failed load),
- * drop its chatter unless BOOTSTRAP_LIBBPF_DEBUG is set. */
+/* libbpf's log hook is process-wide, and libbpf may be the embedder's too: its warnings
+ * (verifier logs on a failed load) go on to the hook set before the first open (libbpf's
+ * own, printing to stderr, or the embedder's); its chatter is dropped unless
+ * BOOTSTRAP_LIBBPF_DEBUG is set, then printed to stderr. */
+static libbpf_print_fn_t previous_print;
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level != LIBBPF_WARN && !getenv("BOOTSTRAP_LIBBPF_DEBUG"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	if (level == LIBBPF_WARN)
+		return previous_print ? previous_print(level, fmt, ap) : 0;
+	return getenv("BOOTSTRAP_LIBBPF_DEBUG") ? vfprintf(stderr, fmt, ap) : 0;
 }
 
 static void setup_libbpf_once(void)
 {
-	libbpf_set_print(libbpf_print);
+	previous_print = libbpf_set_print(libbpf_print);
 }
 
 static size_t pow2_at_least(size_t v)
@@ -101,7 +106,6 @@ static int size_maps(struct bootstrap *b, const struct bootstrap_opts *o)
 	s->rodata->bs_wake_ring_bytes = ring / 4;
 	s->rodata->bs_wake_arena_bytes = region / 4;
 	s->rodata->bs_follow_children = o->follow_children;
-	s->rodata->bs_top_mode = o->top;
 	err = bs_agg_size_maps(b, o->aggregate_entries);
 	if (err) {
 		bs_log(b, BOOTSTRAP_LOG_WARN, "aggregate_entries %zu cannot be set: %s", o->aggregate_entries, strerror(-err));
@@ -139,11 +143,7 @@ static int load(struct bootstrap *b, const struct bootstrap_opts *o)
 
 static uint64_t boot_to_wall_ns(void)
 {
-	struct timespec wall, boot;
-
-	clock_gettime(CLOCK_REALTIME, &wall);
-	clock_gettime(CLOCK_BOOTTIME, &boot);
-	return (wall.tv_sec - boot.tv_sec) * 1000000000ull + wall.tv_nsec - boot.tv_nsec;
+	return bs_clock_ns(CLOCK_REALTIME) - bs_clock_ns(CLOCK_BOOTTIME);
 }
 
 /* Filters take effect before any program is attached, so no unwanted event slips out. */
@@ -275,7 +275,6 @@ int bootstrap_open(const struct bootstrap_opts *opts, struct bootstrap **out)
 	b->epfd = b->timerfd = b->stopfd = -1;
 	b->log = o.log;
 	b->log_ctx = o.log_ctx;
-	b->top = o.top;
 	err = check_machine(b);
 	if (err)
 		goto fail;

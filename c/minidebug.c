@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "minidebug.h"
 
 #define IN_CHUNK (64u << 10)
@@ -27,10 +28,7 @@
 
 static bool past(uint64_t deadline_ns)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec > deadline_ns;
+	return bs_clock_ns(CLOCK_MONOTONIC) > deadline_ns;
 }
 
 /* The section .gnu_debugdata, or NULL when there is none or the file has a .symtab

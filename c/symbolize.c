@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "kallsyms.h"
 #include "symbolize.h"
 #include "symfile.h"
@@ -121,14 +122,6 @@ struct bootstrap_symbolizer {
 	uint64_t clock;
 	long clk_tck;
 };
-
-static uint64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 struct bootstrap_symbolizer *bootstrap_symbolizer_new(void)
 {
@@ -246,7 +239,7 @@ static bool kernel_symbol(struct bootstrap_symbolizer *s, uint64_t addr, struct 
 /* Whether reading may start now (*started is then when); else the lookup is deferred. */
 static bool io_begin(struct bootstrap_symbolizer *s, uint64_t *started)
 {
-	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	uint64_t now = bs_clock_ns(CLOCK_MONOTONIC);
 
 	if (now - s->io_window >= IO_WINDOW_NS) {
 		s->io_window = now;
@@ -262,7 +255,7 @@ static bool io_begin(struct bootstrap_symbolizer *s, uint64_t *started)
 
 static void io_end(struct bootstrap_symbolizer *s, uint64_t started)
 {
-	s->io_spent += now_ns(CLOCK_MONOTONIC) - started;
+	s->io_spent += bs_clock_ns(CLOCK_MONOTONIC) - started;
 }
 
 /* --- files ------------------------------------------------------------------------ */
@@ -404,8 +397,8 @@ static bool read_identity(const struct bootstrap_symbolizer *s, pid_t pid, struc
  * which is later by the time suspended before the start. */
 static bool same_process(const struct identity *id, uint64_t upid)
 {
-	uint64_t monotonic = now_ns(CLOCK_MONOTONIC);  /* first: the boot clock is read later */
-	uint64_t suspended = (now_ns(CLOCK_BOOTTIME) - monotonic) / 10000000;
+	uint64_t monotonic = bs_clock_ns(CLOCK_MONOTONIC);  /* first: the boot clock is read later */
+	uint64_t suspended = (bs_clock_ns(CLOCK_BOOTTIME) - monotonic) / 10000000;
 	uint64_t diff = (id->start_10ms - (upid >> 22)) & 0x7fffffff;
 
 	return diff <= suspended + 1;
@@ -421,7 +414,7 @@ static bool load_maps(struct bootstrap_symbolizer *s, struct proc *p)
 	FILE *f;
 
 	proc_maps_free(p);
-	p->maps_ns = now_ns(CLOCK_MONOTONIC);
+	p->maps_ns = bs_clock_ns(CLOCK_MONOTONIC);
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->pid);
 	if (!(f = fopen(path, "re")))
 		return false;
@@ -504,7 +497,7 @@ static struct proc *proc_get(struct bootstrap_symbolizer *s, pid_t pid, uint64_t
 {
 	struct proc *p;
 	struct identity id;
-	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	uint64_t now = bs_clock_ns(CLOCK_MONOTONIC);
 
 	for (p = s->procs[pid % BUCKETS]; p && p->pid != pid; p = p->next)
 		;
@@ -746,7 +739,7 @@ size_t bs_symbolizer_unwind(struct bootstrap_symbolizer *s, pid_t pid, uint64_t 
 	*whole = false;
 	if (len < sizeof(regs) || !max)
 		return 0;
-	started = now_ns(CLOCK_MONOTONIC);
+	started = bs_clock_ns(CLOCK_MONOTONIC);
 	memcpy(&regs, raw, sizeof(regs));
 	ip = regs.ip;
 	if (!(c.p = proc_get(s, pid, upid, &ip, 1))) {
@@ -765,7 +758,7 @@ size_t bs_symbolizer_unwind(struct bootstrap_symbolizer *s, pid_t pid, uint64_t 
 	s->counts.unwind_partial += end == BS_UNWIND_PARTIAL;
 	s->counts.unwound++;
 	s->counts.unwind_bytes += len;
-	s->counts.unwind_ns += now_ns(CLOCK_MONOTONIC) - started;
+	s->counts.unwind_ns += bs_clock_ns(CLOCK_MONOTONIC) - started;
 	return n;
 }
 

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "minidebug.h"
 #include "open_safe.h"
 #include "symfile.h"
@@ -90,14 +91,6 @@ static int open_mapping(pid_t pid, const struct bs_mapped *m, struct stat *st)
 	return fd;
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 struct reader {
 	struct bs_symfile *f;
 	int fd;
@@ -125,7 +118,7 @@ static int read_range(struct reader *r, uint64_t off, uint64_t len)
 		off += (uint64_t)n;
 		len -= (uint64_t)n;
 		f->held += (size_t)n;
-		if (monotonic_ns() - r->started > READ_BUDGET_NS)
+		if (bs_clock_ns(CLOCK_MONOTONIC) - r->started > READ_BUDGET_NS)
 			return -ETIMEDOUT;
 	}
 	return 0;
@@ -379,7 +372,7 @@ static int report(struct bs_symfile *f, const char *name, const struct reader *r
 int bs_symfile_open(struct bs_symfile *f, pid_t pid, const struct bs_mapped *m, const char *name)
 {
 	struct stat st;
-	struct reader r = { f, open_mapping(pid, m, &st), monotonic_ns() };
+	struct reader r = { f, open_mapping(pid, m, &st), bs_clock_ns(CLOCK_MONOTONIC) };
 	int err;
 
 	if (r.fd < 0)

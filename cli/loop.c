@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "session.h"
 
 /* Events per bootstrap_poll() before the loop looks at its other sources again. */
@@ -28,10 +29,7 @@ int session_fail(struct session *s, const char *what, const char *why, int err)
  * measuring "now" the same way keeps the comparison right if the wall clock is set. */
 static uint64_t event_clock_now(const struct session *s)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec + s->wall_offset_ns;
+	return bs_clock_ns(CLOCK_BOOTTIME) + s->wall_offset_ns;
 }
 
 /* Per event: write it. Returns non-zero to end this bootstrap_poll() early: after a

@@ -5,14 +5,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "stats.h"
 
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return bs_clock_ns(CLOCK_MONOTONIC) / 1e9;
 }
 
 static int read_stats(struct bootstrap *b, struct bootstrap_stats *s)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "sampling.h"
 #include "session.h"
 
@@ -106,14 +107,6 @@ static int setup_loop(struct session *s)
 	return err;
 }
 
-static uint64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* Opens the library on the command (stopped until then) or on what the options name. */
 static int open_tracer(struct session *s)
 {
@@ -184,7 +177,7 @@ static int start(struct session *s)
 	if (err)
 		return err;
 	start_readers(s);
-	s->wall_offset_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	s->wall_offset_ns = bs_clock_ns(CLOCK_REALTIME) - bs_clock_ns(CLOCK_BOOTTIME);
 	stats_start(&s->stats);
 	err = setup_loop(s);
 	if (err)

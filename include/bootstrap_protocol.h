@@ -137,15 +137,6 @@ struct bootstrap_kcounters {
  * in [2^(k-2), 2^(k-1)). */
 #define BOOTSTRAP_HIST_BUCKETS 66
 
-/* The key of the built-in per-process, per-event count (`top`): one per process, event
- * and comm, so that a process that changes its name shows the new one. */
-struct bootstrap_top_key {
-	__u32 tgid;
-	__u32 event_index;
-	char comm[BOOTSTRAP_COMM_LEN];
-};
-
-BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_top_key) == 24, "top key layout");
 BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_target) == 264, "target table entry");
 BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_header) == 104, "header layout is part of the protocol");
 BOOTSTRAP_STATIC_ASSERT(sizeof(struct bootstrap_var) == 8, "var descriptor layout");

@@ -1,4 +1,6 @@
-//! build.rs: links libbootstrap.a (with libbpf inside) and its own dependencies -ldw -lelf -lz -llzma,
+//! build.rs: links libbootstrap.a and its dependencies -lbpf -ldw -lelf -lz -llzma (libbpf,
+//! the system's, beside the archive, not inside it: an agent calling libbpf too, on
+//! libbpf-sys with its `novendor` feature, has one libbpf in the process),
 //! and points the crate at the types.gen.rs that typegen made from the same events.toml.
 //! Both come from `make` in the repository root, which sets BOOTSTRAP_LIB and
 //! BOOTSTRAP_GEN_DIR; without them the crate looks where a plain `make` puts them.
@@ -46,6 +48,7 @@ fn main() {
     let dir = lib.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
     println!("cargo:rustc-link-search=native={}", dir.display());
     println!("cargo:rustc-link-lib=static={}", name);
+    println!("cargo:rustc-link-lib=bpf");
     println!("cargo:rustc-link-lib=dw");
     println!("cargo:rustc-link-lib=elf");
     println!("cargo:rustc-link-lib=z");

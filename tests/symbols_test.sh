@@ -1,10 +1,11 @@
 #!/bin/sh
-# symbols_test.sh [--bpf BPF_OBJECT] OBJECT...: every global symbol the library's own
-# objects define carries the project prefix (bootstrap_ public, bs_ internal), so an
-# embedder's arena_init or jw_string cannot collide with ours. libbpf's objects, merged
-# into the archive, keep libbpf's names. In the BPF object, every map and global (its
-# data symbols; programs are named for their attach point) is bs_*: those names are
-# what `bpftool map` lists next to every other tool's. LICENSE is libbpf's convention.
+# symbols_test.sh [--bpf BPF_OBJECT] ARCHIVE|OBJECT...: every global symbol defined there
+# carries the project prefix (bootstrap_ public, bs_ internal), so an embedder's
+# arena_init or jw_string cannot collide with ours. Run on the archive, it also finds any
+# libbpf object inside it (libbpf is linked beside the archive, once, by whoever links the
+# program). In the BPF object, every map and global (its data symbols; programs are named
+# for their attach point) is bs_*: those names are what `bpftool map` lists next to every
+# other tool's. LICENSE is libbpf's convention.
 set -eu
 bad=
 if [ "${1:-}" = --bpf ]; then

@@ -128,7 +128,7 @@ test-sanitize: $(FIXTURES) $(SYMFIX)
 
 test-install: $(LIB) $(BUILD)/bootstrap.bpf.o
 	$(Q)tests/install_test.sh
-	$(Q)tests/symbols_test.sh --bpf $(BUILD)/bootstrap.bpf.o $(LIB_OBJS)
+	$(Q)tests/symbols_test.sh --bpf $(BUILD)/bootstrap.bpf.o $(LIB)
 
 # The sampling tests walk burn's user stack by its frame pointers.
 $(TEST_BIN)/fixtures/burn: CFLAGS += -fno-omit-frame-pointer -fno-optimize-sibling-calls
@@ -157,15 +157,31 @@ $(TEST_BIN)/e2e: $(wildcard tests/e2e/*.c tests/e2e/*.h) $(LIB) $(HEADERS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests $(filter %.c,$^) $(LIB) $(LIBS) -lcriterion -lpthread -o $@
 
-# Links with nothing but the archive and its dependencies (libdw, libbpf's): what an embedder does.
+# Links with nothing but the archive and its dependencies (libbpf, libdw): what an embedder does.
 $(TEST_BIN)/embed: examples/embed.c $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -Ic -I$(GEN) $(SANITIZE) $< $(LIB) -ldw -lelf -lz -llzma -o $@
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -Ic -I$(GEN) $(SANITIZE) $< $(LIB) -lbpf -ldw -lelf -lz -llzma -o $@
 
-test-e2e: $(TEST_BIN)/e2e $(TEST_BIN)/embed $(FIXTURES)
+# An agent with libbpf of its own beside the archive: libbpf-dev's shared library, and its
+# archive linked whole (every libbpf object in the program, as when an agent builds libbpf
+# in), which would collide with any libbpf object inside libbootstrap.a.
+AGENT_CFLAGS = -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude -Ic -I$(GEN) $(SANITIZE)
+$(TEST_BIN)/libbpf-agent-shared: tests/agent/libbpf_agent.c $(LIB) $(HEADERS)
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(AGENT_CFLAGS) $< $(LIB) -lbpf -ldw -lelf -lz -llzma -o $@
+
+$(TEST_BIN)/libbpf-agent-static: tests/agent/libbpf_agent.c $(LIB) $(HEADERS)
+	$(call msg,CCLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(AGENT_CFLAGS) $< $(LIB) -Wl,--whole-archive -l:libbpf.a -Wl,--no-whole-archive -ldw -lelf -lz -llzma -o $@
+
+test-e2e: $(TEST_BIN)/e2e $(TEST_BIN)/embed $(TEST_BIN)/libbpf-agent-shared $(TEST_BIN)/libbpf-agent-static $(FIXTURES)
 	$(Q)tests/require_bpf.sh $(TEST_BIN)/e2e $(CRITERION_FLAGS)
 	$(Q)tests/require_bpf.sh $(TEST_BIN)/embed
+	$(Q)tests/require_bpf.sh $(TEST_BIN)/libbpf-agent-shared $(BUILD)/bootstrap.bpf.o
+	$(Q)tests/require_bpf.sh $(TEST_BIN)/libbpf-agent-static $(BUILD)/bootstrap.bpf.o
 
 test-cli: all $(FIXTURES) $(TEST_BIN)/fixtures/burn-minidebug
 	$(call msg,PYTEST,tests/cli)

@@ -1,6 +1,6 @@
 """cstructs.py: C structs, enums and constants read from the headers that define them.
 
-The record header, variable-field descriptor and `top` key of the wire protocol
+The record header and variable-field descriptor of the wire protocol
 (include/bootstrap_protocol.h), and the stats, the log levels, the aggregation views and
 the reflection table's enums of the public API (c/bootstrap.h) are each defined once, in
 C; the kinds of probe (enum bootstrap_kind) in kinds.py, which mirrors them through
@@ -25,7 +25,7 @@ SCALARS = {'__u8': 1, '__u16': 2, '__u32': 4, '__u64': 8, '__s8': 1, '__s16': 2,
            'int32_t': 4, 'int64_t': 8, 'size_t': 8, 'char': 1}
 
 # What is mirrored, in order (a struct may hold the ones before it): (header, struct).
-MIRRORED = ((PROTOCOL_H, 'bootstrap_header'), (PROTOCOL_H, 'bootstrap_var'), (PROTOCOL_H, 'bootstrap_top_key'),
+MIRRORED = ((PROTOCOL_H, 'bootstrap_header'), (PROTOCOL_H, 'bootstrap_var'),
             (BOOTSTRAP_H, 'bootstrap_event_stats'), (BOOTSTRAP_H, 'bootstrap_stats'))
 
 # Mirrored enums: (header, enum, prefix of its constants). enum bootstrap_kind is

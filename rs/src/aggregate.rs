@@ -54,8 +54,7 @@ impl AggregationType {
     }
 }
 
-/// A snapshot of every aggregation of the selected events (with [`Options::top`]: of
-/// the `top` table only), from [`Tracer::aggregates`].
+/// A snapshot of every aggregation of the selected events, from [`Tracer::aggregates`].
 ///
 /// ```no_run
 /// # use bootstrap::{AggView, Options, Tracer};
@@ -69,7 +68,6 @@ impl AggregationType {
 /// # Ok::<(), bootstrap::Error>(())
 /// ```
 ///
-/// [`Options::top`]: crate::Options::top
 /// [`Tracer::aggregates`]: crate::Tracer::aggregates
 pub struct Aggregates {
     snapshot: AggSnapshot,
@@ -104,8 +102,8 @@ pub struct AggTable<'a> {
 }
 
 impl<'a> AggTable<'a> {
-    /// Which aggregation; None for the `top` table.
-    pub fn aggregation(&self) -> Option<AggregationType> {
+    /// Which aggregation.
+    pub fn aggregation(&self) -> AggregationType {
         self.raw.aggregation
     }
 
@@ -135,7 +133,7 @@ impl<'a> AggTable<'a> {
 
 /// One key of an aggregation, summed over CPUs.
 pub struct AggRow<'a> {
-    aggregation: Option<AggregationType>,
+    aggregation: AggregationType,
     raw: AggRowRef<'a>,
 }
 

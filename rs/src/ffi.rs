@@ -68,7 +68,6 @@ struct Opts {
     attach: *const Attach,
     n_attach: usize,
     aggregate_entries: usize,
-    top: bool,
 }
 
 /// `struct bootstrap_field_value`.
@@ -224,7 +223,6 @@ extern "C" {
     fn bootstrap_aggregates_read(b: *mut Bootstrap, view: c_int, out: *mut *mut CAggregates) -> c_int;
     fn bootstrap_aggregates_free(a: *mut CAggregates);
     fn bootstrap_aggregate_json(a: *const CAggregates, t: *const CAggTable, row: usize, buf: *mut c_char, cap: usize) -> usize;
-    static bootstrap_top_aggregation: CAggregationInfo;
     #[cfg(test)]
     static bootstrap_aggregations: [CAggregationInfo; crate::N_AGGREGATIONS];
     #[cfg(test)]
@@ -474,9 +472,9 @@ pub(crate) struct AggSnapshot(NonNull<CAggregates>);
 unsafe impl Send for AggSnapshot {}
 unsafe impl Sync for AggSnapshot {}
 
-/// One table of a snapshot: its aggregation (None: `top`) and rows.
+/// One table of a snapshot: its aggregation and rows.
 pub(crate) struct AggTableRef<'a> {
-    pub(crate) aggregation: Option<crate::AggregationType>,
+    pub(crate) aggregation: crate::AggregationType,
     raw: &'a CAggTable,
 }
 
@@ -505,9 +503,9 @@ impl AggSnapshot {
         tables
             .iter()
             .map(|t| {
-                // SAFETY: info points at the static top table or one of the generated ones.
-                let is_top = ptr::eq(t.info, unsafe { &bootstrap_top_aggregation });
-                AggTableRef { aggregation: if is_top { None } else { aggregation_of(unsafe { &*t.info }) }, raw: t }
+                // SAFETY: info points at one of the generated tables, the crate's own (same schema).
+                let aggregation = aggregation_of(unsafe { &*t.info }).expect("the library's aggregation is the crate's");
+                AggTableRef { aggregation, raw: t }
             })
             .collect()
     }
@@ -636,7 +634,6 @@ pub(crate) struct OpenParams<'a> {
     /// (event, target, pid) of each run-time target.
     pub(crate) attach: &'a [(&'a CStr, Option<&'a CStr>, i32)],
     pub(crate) aggregate_entries: usize,
-    pub(crate) top: bool,
 }
 
 /// An open instance: closed, and its log state freed, on drop.
@@ -686,7 +683,6 @@ impl Handle {
             attach: if attach.is_empty() { ptr::null() } else { attach.as_ptr() },
             n_attach: attach.len(),
             aggregate_entries: p.aggregate_entries,
-            top: p.top,
         };
         let mut b = ptr::null_mut();
         // SAFETY: opts and the strings, pids and targets it points to outlive the call; the log

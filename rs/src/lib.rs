@@ -53,7 +53,7 @@ mod generated {
 pub use aggregate::{AggKeyInfo, AggRow, AggTable, AggregationInfo, Aggregates};
 pub use event::{Event, VarField};
 use generated::decode;
-pub use generated::raw::{EventStats, Stats, TopKey};
+pub use generated::raw::{EventStats, Stats};
 pub use generated::{
     aggkey, raw, view, AggKey, AggView, AggregationType, EventType, FieldType, Kind, LogLevel, Payload, AGGREGATIONS,
     EVENTS, KCOUNTERS, MAX_FREQUENCY, N_AGGREGATIONS, N_EVENTS,
@@ -89,7 +89,6 @@ pub struct Options {
     attach: Vec<(EventType, Option<String>, i32)>,
     frequency: u32,
     aggregate_entries: usize,
-    top: bool,
 }
 
 impl Options {
@@ -182,18 +181,10 @@ impl Options {
         self
     }
 
-    /// Keys per aggregation map (and of `top`); a key past that is counted in
+    /// Keys per aggregation map; a key past that is counted in
     /// `aggregate_full`. Default 10240.
     pub fn aggregate_entries(mut self, entries: usize) -> Options {
         self.aggregate_entries = entries;
-        self
-    }
-
-    /// Counts every selected event per process in the kernel, read with
-    /// [`Tracer::aggregates`] (rows keyed by [`AggKey::Top`]), instead of delivering it;
-    /// the schema's aggregations are not run.
-    pub fn top(mut self, top: bool) -> Options {
-        self.top = top;
         self
     }
 
@@ -321,7 +312,6 @@ impl Tracer {
             wakeup_ms: opts.wakeup_ms,
             attach: &attach,
             aggregate_entries: opts.aggregate_entries,
-            top: opts.top,
         };
         let log = ffi::LogState::new(opts.log);
         match ffi::Handle::open(&params, log) {
@@ -373,8 +363,8 @@ impl Tracer {
         }
     }
 
-    /// Reads every aggregation of the selected events (with [`Options::top`]: the `top`
-    /// table only): totals since the open, or what changed since the previous delta read.
+    /// Reads every aggregation of the selected events: totals since the open, or what
+    /// changed since the previous delta read.
     pub fn aggregates(&mut self, view: AggView) -> Result<Aggregates, Error> {
         self.handle.aggregates(view).map(Aggregates::new).map_err(Error::from_errno)
     }

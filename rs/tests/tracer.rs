@@ -8,12 +8,14 @@ use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::io::AsRawFd;
 use std::panic::{self, AssertUnwindSafe};
+use std::os::raw::{c_char, c_int, c_void};
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bootstrap::{signal, AggKey, AggView, Aggregates, EventType, FieldType, Flow, Options, Payload, Tracee, Tracer};
+use bootstrap::{signal, EventType, FieldType, Flow, Options, Payload, Tracee, Tracer};
 
 /// Set in the copy of this test binary that runs as nobody.
 const UNPRIVILEGED: &str = "BOOTSTRAP_TEST_UNPRIVILEGED";
@@ -249,45 +251,53 @@ fn drain(tracer: &mut Tracer, mut f: impl FnMut(&bootstrap::Event)) {
     while tracer.poll(Some(Duration::from_millis(100)), |ev| f(ev)).expect("poll").is_some() {}
 }
 
-/// `top` counts per process in the kernel what a tracer delivering the same events gets,
-/// one by one: the totals, then a delta with all of it, then an empty delta.
+/// libbpf's C API, as an agent calls it (libbpf-sys declares the same functions).
+mod libbpf {
+    use std::os::raw::{c_char, c_int, c_void};
+
+    pub const WARN: c_int = 0; // LIBBPF_WARN
+    pub type PrintFn = unsafe extern "C" fn(c_int, *const c_char, *mut c_void) -> c_int;
+
+    extern "C" {
+        pub fn libbpf_major_version() -> u32;
+        pub fn libbpf_set_print(f: Option<PrintFn>) -> Option<PrintFn>;
+        pub fn bpf_object__open_mem(buf: *const c_void, size: usize, opts: *const c_void) -> *mut c_void;
+    }
+}
+
+static LIBBPF_WARNINGS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe extern "C" fn count_libbpf_warnings(level: c_int, _fmt: *const c_char, _args: *mut c_void) -> c_int {
+    if level == libbpf::WARN {
+        LIBBPF_WARNINGS.fetch_add(1, SeqCst);
+    }
+    0
+}
+
+/// An agent that calls libbpf itself beside the crate (as one on libbpf-sys with its
+/// `novendor` feature does): one libbpf in the process, the system's. The agent's log
+/// hook gets libbpf's warnings about its own broken object while a tracer is open, and
+/// the tracer traces the agent's child.
 #[test]
-fn top_counts_what_is_delivered() {
-    if !can_trace("top_counts_what_is_delivered") {
+fn agent_with_its_own_libbpf() {
+    if !can_trace("agent_with_its_own_libbpf") {
         return;
     }
-    let mut child = Tracee::spawn(&["cat", "/dev/null", "/dev/null"]).expect("spawn");
-    let opts = || Options::new().events("syscalls/sys_enter_openat").pid(child.pid()).follow(true);
-    let mut counting = Tracer::open(opts().top(true)).expect("open top");
-    let mut delivering = Tracer::open(opts()).expect("open");
+    // SAFETY: plain libbpf calls; the hook is a function that lives as long as the process.
+    assert_eq!(unsafe { libbpf::libbpf_major_version() }, 1);
+    let previous = unsafe { libbpf::libbpf_set_print(Some(count_libbpf_warnings)) };
+    let mut child = Tracee::spawn(&["true"]).expect("spawn");
+    let mut tracer = Tracer::open(Options::new().events("syscalls/sys_enter_execve").pid(child.pid())).expect("open");
+    let broken = b"\x7fELF, not really";
+    // SAFETY: buf and size describe the bytes above; NULL opts are libbpf's defaults.
+    let obj = unsafe { libbpf::bpf_object__open_mem(broken.as_ptr() as *const c_void, broken.len(), std::ptr::null()) };
+    assert!(obj.is_null());
+    assert!(LIBBPF_WARNINGS.load(SeqCst) > 0, "the agent's log hook got no warning");
     child.resume().expect("resume");
     assert_eq!(child.wait().expect("wait").code(), Some(0));
-    let mut delivered = 0u64;
-    drain(&mut delivering, |_| delivered += 1);
-    assert!(delivered >= 2, "cat's opens: {}", delivered);
-    let counted = |a: &Aggregates| -> u64 {
-        let tables = a.tables();
-        assert_eq!(tables.len(), 1);
-        assert_eq!(tables[0].aggregation(), None);
-        tables[0]
-            .rows()
-            .iter()
-            .map(|row| match row.key() {
-                AggKey::Top(key) => {
-                    assert_eq!((key.tgid as i32, EventType::from_index(key.event_index as usize)), (child.pid(), Some(EventType::SyscallsSysEnterOpenat)));
-                    row.count()
-                }
-                key => panic!("not a top key: {:?}", key),
-            })
-            .sum()
-    };
-    assert_eq!(counted(&counting.aggregates(AggView::Totals).expect("totals")), delivered);
-    let first = counting.aggregates(AggView::Delta).expect("delta");
-    assert_eq!(counted(&first), delivered);
-    let mut line = Vec::new();
-    first.tables()[0].write_json(0, &mut line);
-    assert!(line.starts_with(b"{\"aggregate\":\"top\",") && line.ends_with(b"}\n"), "{}", String::from_utf8_lossy(&line));
-    assert_eq!(counted(&counting.aggregates(AggView::Delta).expect("delta")), 0);
+    assert!(poll_until(&mut tracer, |ev| ev.event_type() == EventType::SyscallsSysEnterExecve));
+    // SAFETY: as above.
+    unsafe { libbpf::libbpf_set_print(previous) };
 }
 
 /// A run-time uprobe with a pid: a generic probe on libc's malloc fires in that process

@@ -1,6 +1,8 @@
 """./example top (root) with the tree's own events.toml: a busy child (aggwork busy,
 comm agg-busy, opening /dev/null in a loop) is in the first rows, on a terminal (tmux,
-read with capture-pane) and as plain text snapshots when stdout is not a terminal."""
+read with capture-pane) and as plain text snapshots when stdout is not a terminal; with a
+ring buffer too small, the titles count what was dropped."""
+import re
 import subprocess
 import time
 import uuid
@@ -59,3 +61,19 @@ def test_terminal_view_under_tmux_shows_the_busy_child():
     finally:
         subprocess.run(['tmux', 'kill-session', '-t', session], capture_output=True)
         child.wait(timeout=HANG_TIMEOUT)
+
+
+def test_dropped_events_are_counted_in_the_title():
+    """A ring buffer far too small for the busy child (4 KiB, drained every 50 ms): its
+    events are dropped, and every snapshot after the first says how many."""
+    child = busy(5)
+    try:
+        out = subprocess.run([EXAMPLE, 'top', '-d', '3.5', '--ringbuf-bytes', '4K'], capture_output=True,
+                             text=True, timeout=HANG_TIMEOUT)
+    finally:
+        child.wait(timeout=HANG_TIMEOUT)
+    assert out.returncode == 0, out.stderr
+    titles = [s.splitlines()[0] for s in out.stdout.split('\n\n') if s.strip()]
+    assert len(titles) >= 2
+    for title in titles[1:]:
+        assert re.fullmatch(r'example top \S+: \d+ processes, \d+ events/s over [\d.]+s, [1-9]\d* dropped', title), title

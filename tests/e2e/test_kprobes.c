@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "trace_child.h"
 
 #define NAME "bootstrap-kprobe-test"
@@ -53,14 +54,6 @@ static void remove_dir(void)
 	munmap(opened, sizeof(*opened));
 }
 
-static unsigned long long monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static int open_known(void *arg)
 {
 	/* On the stack: a page the child has written, so a probe can read the name. */
@@ -71,9 +64,9 @@ static int open_known(void *arg)
 	opened->dfd = open(opened->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	/* O_PATH: the flags reach do_sys_openat2 as given (to others the kernel adds
 	 * O_LARGEFILE, whose value differs between architectures). */
-	opened->open_ns = monotonic_ns();
+	opened->open_ns = bs_clock_ns(CLOCK_MONOTONIC);
 	opened->fd = openat(opened->dfd, name, O_PATH | O_CLOEXEC);
-	opened->open_ns = monotonic_ns() - opened->open_ns;
+	opened->open_ns = bs_clock_ns(CLOCK_MONOTONIC) - opened->open_ns;
 	return opened->dfd >= 0 && opened->fd >= 0 ? 0 : 1;
 }
 
