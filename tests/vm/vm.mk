@@ -19,12 +19,14 @@ VM_FILES := example events.toml $(FIXTURES) $(wildcard tests/fixtures/*.py) type
 
 .PHONY: vmtest
 
-# The list of VM_TESTS the image was made with, rewritten when it differs: an image made
-# for `VM_TESTS=... make vmtest` is not reused by a run that wants the whole list.
+# The lists of VM_TESTS and VM_FILES the image was made with, rewritten when they
+# differ: an image made for `VM_TESTS=... make vmtest` is not reused by a run that wants
+# the whole list, nor one made before a file joined VM_FILES (older than the image, it
+# would not make it again by its date).
 VM_LIST := $(VM_DIR)/vm-tests.list
-ifneq ($(file <$(VM_LIST)),$(VM_TESTS))
+ifneq ($(file <$(VM_LIST)),$(VM_TESTS) -- $(VM_FILES))
 $(shell mkdir -p $(VM_DIR))
-$(file >$(VM_LIST),$(VM_TESTS))
+$(file >$(VM_LIST),$(VM_TESTS) -- $(VM_FILES))
 endif
 
 # The files behind each entry: a folder's Python files, or the binary itself.
