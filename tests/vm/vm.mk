@@ -14,7 +14,8 @@ VM_KERNELS ?= linux-image-amd64 linux-image-cloud-amd64 linux-image-rt-amd64
 VM_TESTS := $(TEST_BIN)/e2e $(TEST_BIN)/embed tests/cli
 # What they need besides themselves, at the same paths relative to the tree (kinds.py:
 # the constants the probe tests expect; it reads struct bs_pkt through cstructs.py).
-VM_FILES := example events.toml $(FIXTURES) $(wildcard tests/fixtures/*.py) typegen/kinds.py typegen/cstructs.py \
+VM_FILES := example events.toml $(FIXTURES) $(TEST_BIN)/fixtures/burn-minidebug $(wildcard tests/fixtures/*.py) \
+	typegen/kinds.py typegen/cstructs.py \
 	include/bootstrap_protocol.h bpf/packet.bpf.h
 
 .PHONY: vmtest
