@@ -468,7 +468,9 @@ class PerfRecordDwarf(PerfRecord):
                            stderr=subprocess.DEVNULL)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        samples = sum(1 for line in r.stdout.splitlines() if line[:1] not in (b"", b" ", b"\t"))
+        # A sample is its pid line (right-aligned: it may start with blanks), then its
+        # frames, each on a line that starts with a tab.
+        samples = sum(1 for line in r.stdout.splitlines() if line.strip() and line[:1] != b"\t")
         if cpu > 0:
             c.unwound_per_s = samples / cpu
         return c
