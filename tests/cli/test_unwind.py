@@ -39,6 +39,11 @@ def stats_counter(stderr, name):
     return int(m.group(1))
 
 
+def folded_counts(path):
+    """--folded output: each stack line and its count."""
+    return {stack: int(n) for stack, n in (line.rsplit(" ", 1) for line in path.read_text().splitlines())}
+
+
 def run_traced(tmp_path, *cmd):
     out = tmp_path / "trace.ndjson"
     proc = run_example("-e", "profile/cpu,sched/sched_process_exec", "--stats", "-o", out, "--", *cmd)
@@ -62,10 +67,7 @@ def test_chain_in_folded_stacks(tmp_path):
     out = tmp_path / "out.folded"
     proc = run_example("--folded", "-o", out, "--", CHAIN, "chain", "2")
     assert proc.returncode == 0, proc.stderr
-    counts = {}
-    for line in out.read_text().splitlines():
-        stack, n = line.rsplit(" ", 1)
-        counts[stack] = int(n)
+    counts = folded_counts(out)
     in_d = sum(n for stack, n in counts.items() if stack.endswith(";level_d"))
     whole = sum(n for stack, n in counts.items()
                 if stack.startswith("unwind_chain;") and stack.endswith(";main;level_a;level_b;level_c;level_d"))
@@ -106,10 +108,7 @@ def test_vdso_frames_reach_main_in_folded_stacks(tmp_path):
     out = tmp_path / "out.folded"
     proc = run_example("--folded", "-o", out, "--", BURN, "clock", "2")
     assert proc.returncode == 0, proc.stderr
-    counts = {}
-    for line in out.read_text().splitlines():
-        stack, n = line.rsplit(" ", 1)
-        counts[stack] = int(n)
+    counts = folded_counts(out)
     # A frame in the vDSO is its function's name, or "[[vdso]]" unnamed.
     in_vdso = sum(n for stack, n in counts.items()
                   if stack.startswith("burn;") and re.search(r";(__vdso_\w+|\[\[vdso\]\])$", stack))
