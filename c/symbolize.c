@@ -534,7 +534,10 @@ static struct proc *proc_get(struct bootstrap_symbolizer *s, pid_t pid, uint64_t
 		p->id = id;
 		proc_maps_free(p);
 	}
-	if (!p->maps)
+	/* Mapped since the maps were read: a process first seen in ld.so, before its
+	 * libraries were mapped, and looked at again a period later (49 Hz samples are 20
+	 * ms apart) would have them unknown for good. */
+	if (!p->maps || (now - p->maps_ns >= PROC_RECHECK_NS && any_unmapped(p, addrs, n)))
 		read_maps(s, p);
 	p->checked_ns = now;
 	p->used = s->clock;
@@ -753,6 +756,15 @@ size_t bs_symbolizer_unwind(struct bootstrap_symbolizer *s, pid_t pid, uint64_t 
 		c.p->unwind_epoch = s->epoch;
 		n = bs_unwind(&c.p->unwinder, pid, tid, &regs, raw + sizeof(regs), len - sizeof(regs), unwind_find, &c,
 			      frames, max, &end);
+		/* Stopped at a return address outside the mappings known (the addresses were
+		 * not known before the walk): read the maps again, at most once a period, and
+		 * walk again. Reading them drops the unwinder, so not from inside the walk. */
+		if (end == BS_UNWIND_PARTIAL && n > 1 && !find_mapping(c.p, frames[n - 1] - 1) &&
+		    bs_clock_ns(CLOCK_MONOTONIC) - c.p->maps_ns >= PROC_RECHECK_NS) {
+			read_maps(s, c.p);
+			n = bs_unwind(&c.p->unwinder, pid, tid, &regs, raw + sizeof(regs), len - sizeof(regs), unwind_find,
+				      &c, frames, max, &end);
+		}
 	}
 	*whole = end == BS_UNWIND_COMPLETE;
 	s->counts.unwind_partial += end == BS_UNWIND_PARTIAL;

@@ -548,6 +548,31 @@ Test(symbolize, return_addresses_are_looked_up_one_byte_back)
 	bootstrap_symbolizer_free(s);
 }
 
+/* A mapping made after the symbolizer read a process's maps, looked up more than a
+ * recheck period later, is found: maps are read again for an address they lack (a
+ * process first sampled in ld.so, before its libraries were mapped, kept them unknown
+ * when its next sample came a period later, as 49 Hz samples do). */
+Test(symbolize, mapping_made_after_a_period_is_found)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+	struct bootstrap_symbol sym;
+	uint64_t addr = (uint64_t)(uintptr_t)&bootstrap_symbolizer_new;
+	int fd = open(FIXTURES "symfix-pie", O_RDONLY | O_CLOEXEC);
+	void *map;
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(bootstrap_symbolize(s, getpid(), 0, &addr, 1, &sym), 1);
+	usleep(AFTER_RECHECK_US);
+	map = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	cr_assert(map != MAP_FAILED);
+	addr = (uint64_t)(uintptr_t)map + 16;  /* its ELF header: a module, no function */
+	cr_assert_geq(bootstrap_symbolize(s, getpid(), 0, &addr, 1, &sym), 0);
+	cr_assert(sym.module && strcmp(sym.module, "symfix-pie") == 0, "module %s", sym.module ? sym.module : "(none)");
+	munmap(map, 4096);
+	close(fd);
+	bootstrap_symbolizer_free(s);
+}
+
 Test(symbolize, exec_replaces_what_was_known)
 {
 	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
