@@ -97,7 +97,7 @@ struct proc {
 	uint64_t maps_ns;      /* maps last read */
 	struct bs_mapped *maps;   /* the executable ones, by address */
 	size_t n_maps;
-	int vdso;              /* its [vdso] is ours: 1, not: -1, not known yet: 0 */
+	int vdso;              /* its [vdso] is ours: 1, not: -1, not known yet: 0 (per image) */
 	struct bs_unwinder *unwinder;  /* its modules as mapped: dropped with the maps, and
 					  when any file is evicted (it holds their bytes) */
 	uint64_t unwind_epoch;
@@ -340,7 +340,6 @@ static bool file_symbol(const struct bs_symfile *f, uint64_t off, struct bootstr
 
 static void proc_maps_free(struct proc *p)
 {
-	p->vdso = 0;
 	bs_unwinder_free(p->unwinder);
 	p->unwinder = NULL;
 	for (size_t i = 0; i < p->n_maps; i++)
@@ -404,6 +403,28 @@ static bool same_process(const struct identity *id, uint64_t upid)
 	return diff <= suspended + 1;
 }
 
+/* Decides whether p's [vdso] mapping m holds the tracer's own vDSO, once per process
+ * image: a mapping of another image is counted as given up; one that could not be read
+ * (the process exited, a short-lived one) stays undecided and uncounted. */
+static void vdso_decide(struct bootstrap_symbolizer *s, struct proc *p, const struct bs_mapped *m)
+{
+	int same;
+
+	if (p->vdso)
+		return;
+	if (!s->vdso_tried) {
+		s->vdso_tried = true;
+		s->vdso.debug_root = s->debug_root;
+		if (bs_vdso_open(&s->vdso))
+			bs_symfile_close(&s->vdso);
+	}
+	same = s->vdso.dwfl ? bs_vdso_compare(&s->vdso, p->pid, m) : 0;
+	if (same >= 0) {
+		p->vdso = same ? 1 : -1;
+		s->counts.files_skipped += !same;
+	}
+}
+
 /* The executable mappings of /proc/PID/maps, whatever a line's length (a path may be
  * longer than PATH_MAX), reading at most MAPS_MAX_BYTES and keeping MAPS_MAX_EXEC. */
 static bool load_maps(struct bootstrap_symbolizer *s, struct proc *p)
@@ -454,13 +475,19 @@ static bool load_maps(struct bootstrap_symbolizer *s, struct proc *p)
 	return true;
 }
 
-/* load_maps() within the ration; else the maps are read at a later event. */
+/* load_maps() within the ration; else the maps are read at a later event. Its [vdso] is
+ * decided now, while the process is most likely alive: a sample in it may be delivered
+ * after the process exited. */
 static void read_maps(struct bootstrap_symbolizer *s, struct proc *p)
 {
 	uint64_t started;
 
 	if (io_begin(s, &started)) {
 		load_maps(s, p);
+		for (size_t i = 0; i < p->n_maps; i++) {
+			if (p->maps[i].path && strcmp(p->maps[i].path, "[vdso]") == 0)
+				vdso_decide(s, p, &p->maps[i]);
+		}
 		io_end(s, started);
 	}
 }
@@ -532,6 +559,7 @@ static struct proc *proc_get(struct bootstrap_symbolizer *s, pid_t pid, uint64_t
 	}
 	if (memcmp(&id, &p->id, sizeof(id)) != 0) {  /* another image: its maps are others */
 		p->id = id;
+		p->vdso = 0;
 		proc_maps_free(p);
 	}
 	/* Mapped since the maps were read: a process first seen in ld.so, before its
@@ -561,20 +589,10 @@ static const struct bs_mapped *find_mapping(const struct proc *p, uint64_t addr)
 	return NULL;
 }
 
-/* The tracer's own vDSO, when p's [vdso] mapping m holds that very image (decided once
- * per process image); NULL otherwise, counted as a mapping given up. */
+/* The tracer's own vDSO, when p's [vdso] mapping m holds that very image; else NULL. */
 static const struct bs_symfile *vdso_get(struct bootstrap_symbolizer *s, struct proc *p, const struct bs_mapped *m)
 {
-	if (!s->vdso_tried) {
-		s->vdso_tried = true;
-		s->vdso.debug_root = s->debug_root;
-		if (bs_vdso_open(&s->vdso))
-			bs_symfile_close(&s->vdso);
-	}
-	if (!p->vdso) {
-		p->vdso = s->vdso.dwfl && bs_vdso_same(&s->vdso, p->pid, m) ? 1 : -1;
-		s->counts.files_skipped += p->vdso < 0;
-	}
+	vdso_decide(s, p, m);
 	return p->vdso > 0 ? &s->vdso : NULL;
 }
 

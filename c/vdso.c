@@ -6,7 +6,8 @@
  * tracer's architecture, the same pages in every process of that architecture. Another
  * process's [vdso] is named from it only when the mapping has its size and holds its
  * very bytes, read from the process (process_vm_readv of a few pages, once per process
- * image): a 32-bit or x32 process maps another of the kernel's images (of the same size,
+ * image, when its maps are read: a process read after its exit is not known, and not
+ * counted as another image): a 32-bit or x32 process maps another of the kernel's images (of the same size,
  * often), a process restored by CRIU may carry another kernel's, and a process may
  * write into its own. Otherwise its frames keep their module, [vdso], and offset.
  */
@@ -55,17 +56,22 @@ int bs_vdso_open(struct bs_symfile *f)
 	return bs_symfile_image(f, image, size, "[vdso]");
 }
 
-bool bs_vdso_same(const struct bs_symfile *f, pid_t pid, const struct bs_mapped *m)
+int bs_vdso_compare(const struct bs_symfile *f, pid_t pid, const struct bs_mapped *m)
 {
+	struct iovec local, remote = { (void *)(uintptr_t)m->start, f->size };
+	ssize_t got;
 	char *theirs;
-	bool same;
+	int same;
 
-	if (m->end - m->start != f->size || !(theirs = malloc(f->size)))
-		return false;
-	struct iovec local = { theirs, f->size }, remote = { (void *)(uintptr_t)m->start, f->size };
-
-	same = process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)f->size &&
-	       memcmp(theirs, f->image, f->size) == 0;
+	if (m->end - m->start != f->size)
+		return 0;
+	if (!(theirs = malloc(f->size)))
+		return -ENOMEM;
+	local = (struct iovec){ theirs, f->size };
+	got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	/* Gone (a zombie has no memory left: ESRCH), or unmapped since its maps were read
+	 * (EFAULT, a short read): not known, which is no fault of the image. */
+	same = got < 0 ? -errno : got != (ssize_t)f->size ? -EFAULT : memcmp(theirs, f->image, f->size) == 0;
 	free(theirs);
 	return same;
 }

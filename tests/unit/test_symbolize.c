@@ -5,8 +5,8 @@
  * longer than PATH_MAX, maps longer than what is read; a file too large, given up and
  * counted; the reading ration; return addresses; a process that exec'd, one that
  * exited (also before its file was read), a pid whose upid is another process; frames
- * in the vDSO, and in one its process wrote into (neither named nor unwound through
- * with the tracer's image); an unnamed frame's module and
+ * in the vDSO (also of a process that exited since), and in one its process wrote
+ * into (neither named nor unwound through with the tracer's image); an unnamed frame's module and
  * offset; kernel symbols; the frame text and a stack field in an NDJSON line. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -131,6 +131,24 @@ static void assert_counts(const struct bootstrap_symbolizer *s, uint64_t files_s
 	cr_assert_eq(c.files_skipped, files_skipped);
 	cr_assert_eq(c.maps_truncated, maps_truncated);
 	cr_assert_eq(c.deferred, 0);
+}
+
+/* The upid the kernel side would give the process: its start in 10 ms units. */
+static uint64_t upid_of(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long long start;
+	FILE *f;
+	char *paren;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	cr_assert_not_null(f = fopen(path, "r"));
+	cr_assert_not_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	cr_assert_not_null(paren = strrchr(buf, ')'));
+	cr_assert_eq(sscanf(paren + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+			    &start), 1);
+	return (start * 100 / sysconf(_SC_CLK_TCK)) << 22 | (uint64_t)pid;
 }
 
 Test(symbolize, pie_executable_and_library)
@@ -330,6 +348,26 @@ Test(symbolize, vdso_frames_are_named)
 	cr_assert_eq(sym.offset, 3);
 	cr_assert_str_eq(sym.module, "[vdso]");
 	stop(&f);
+	assert_counts(s, 0, 0);
+	bootstrap_symbolizer_free(s);
+}
+
+/* A frame in the vDSO of a process that exited since its maps were read (a sample
+ * delivered late, the last of a short-lived process) is named all the same: its image
+ * was compared while the process was alive, and nothing was given up. */
+Test(symbolize, vdso_frame_of_an_exited_process_is_named)
+{
+	struct bootstrap_symbolizer *s = bootstrap_symbolizer_new();
+	uint64_t from, to, off, upid, at = vdso_offset_of("__vdso_clock_gettime");
+	struct fixture f;
+
+	start(&f, FIXTURES "symfix-pie");
+	upid = upid_of(f.pid);
+	maps_line(f.pid, 0, "[vdso]", &from, &to, &off);
+	assert_named(one(s, f.pid, upid, f.lib), "symfix_lib_local", "libsymfix.so");
+	stop(&f);
+	usleep(AFTER_RECHECK_US);
+	assert_named(one(s, f.pid, upid, from + at), "__vdso_clock_gettime", "[vdso]");
 	assert_counts(s, 0, 0);
 	bootstrap_symbolizer_free(s);
 }
@@ -590,24 +628,6 @@ Test(symbolize, exec_replaces_what_was_known)
 	bootstrap_symbolizer_free(s);
 }
 
-
-/* The upid the kernel side would give the process: its start in 10 ms units. */
-static uint64_t upid_of(pid_t pid)
-{
-	char path[64], buf[1024];
-	unsigned long long start;
-	FILE *f;
-	char *paren;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	cr_assert_not_null(f = fopen(path, "r"));
-	cr_assert_not_null(fgets(buf, sizeof(buf), f));
-	fclose(f);
-	cr_assert_not_null(paren = strrchr(buf, ')'));
-	cr_assert_eq(sscanf(paren + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
-			    &start), 1);
-	return (start * 100 / sysconf(_SC_CLK_TCK)) << 22 | (uint64_t)pid;
-}
 
 /* Samples delivered after their process exited: named when it was seen alive, else
  * left as addresses. */
