@@ -110,7 +110,8 @@ def parse_source(text):
 
 def _event(category, name, table, index):
     """The event of `table` as declared; check_event checks it and fills the rest."""
-    ev = Event(category, name, index, KINDS.get(table.get('kind', 'tracepoint')))
+    kind = table.get('kind', 'tracepoint')
+    ev = Event(category, name, index, KINDS.get(kind) if isinstance(kind, str) else None)
     ev.id = table.get('id')
     ev.comment = table.get('comment', '')
     ev.runtime = table.get('runtime', False) is True
@@ -310,11 +311,13 @@ class _Checker:
         if not isinstance(f.name, str) or not IDENT.match(f.name) or f.name in C_KEYWORDS | C_MACROS:
             self.err(where, f'name {f.name!r} is not a valid identifier',
                      'letters, digits, _; not starting with a digit; not a C keyword or macro')
+            f.name = None  # no later check looks it up
         elif f.name in earlier:
             self.err(where, 'duplicate field name', 'names are unique within an event')
-        if f.type not in INT_TYPES and f.type not in VAR_TYPES and f.type not in FIXED_TYPES:
+        if not isinstance(f.type, str) or f.type not in {**INT_TYPES, **VAR_TYPES, **FIXED_TYPES}:
             self.err(where, f'unknown type {f.type!r}',
                      'allowed: ' + _allowed(list(INT_TYPES) + list(VAR_TYPES) + list(FIXED_TYPES)))
+            f.type = None  # checked no further, and no later check takes it for a type
             return
         if 'from' not in raw:
             self.err(where, 'missing from', sources_here(ev))

@@ -1,10 +1,17 @@
 """Bad schemas: typegen exits with status 1, writes nothing, and prints one line per
 error, `PATH: [cat.name] field 'x': <what> (<allowed>)`, every error at once."""
+import sys
 import textwrap
 
 import pytest
 
-from typegen_support import VMLINUX, run_typegen
+from typegen_support import TRACEFS, TYPEGEN, VMLINUX, run_typegen
+
+sys.path.insert(0, str(TYPEGEN.parent))
+import validate  # noqa: E402
+import validate_aggregate  # noqa: E402
+from tracefs import Tracefs  # noqa: E402
+from vmlinux_index import VmlinuxIndex  # noqa: E402
 
 READ = '[syscalls.sys_enter_read]\nid = 1026\n'
 WRITE_PREFIX = '''
@@ -481,3 +488,42 @@ def test_all_errors_are_reported_together(tmp_path):
         'events.toml: [syscalls.sys_enter_write]: duplicate id 1026 '
         '(already used by [syscalls.sys_enter_read]; ids are unique and never reused)',
     ]
+
+
+# One value of each TOML type (and an integer too large for any field).
+ODD_VALUES = [[], {}, {'a': 1}, 1, -1, 2**64, 'x', '', True, 1.5, [1], ['a'], [{}]]
+# Declarations each key is tried in: a tracepoint, a uprobe, a sampler, an XDP program;
+# fields of each shape; an aggregation.
+EVENT_BASES = [{'id': 1026}, {'id': 5000, 'kind': 'uprobe', 'binary': 'libc.so.6', 'function': 'open'},
+               {'id': 5000, 'kind': 'perf_event'}, {'id': 5000, 'kind': 'xdp'}]
+FIELD_BASES = [{'name': 'a', 'type': 'u32', 'from': 'args[0]'}, {'name': 'a', 'type': 'char[]', 'from': 'args[1]'},
+               {'name': 's', 'type': 'stack', 'from': 'ustack'}, {'name': 'b', 'type': 'char*[]', 'from': 'args[1]'}]
+
+
+def odd_documents():
+    """Documents with one key of an event, a field or an aggregation set to a value of
+    each type: (the key, its value, the document)."""
+    for base in EVENT_BASES:
+        for key in validate.EVENT_KEYS:
+            for value in ODD_VALUES:
+                yield key, value, {'syscalls': {'sys_enter_read': {**base, key: value}}}
+    for base in FIELD_BASES:
+        for key in validate.FIELD_KEYS:
+            for value in ODD_VALUES:
+                yield key, value, {'syscalls': {'sys_enter_read': {'id': 1026, 'payload': [{**base, key: value}]}}}
+    for key in validate_aggregate.AGG_KEYS:
+        for value in ODD_VALUES:
+            agg = {'name': 'n', 'by': ['a'], key: value}
+            yield key, value, {'syscalls': {'sys_enter_read': {
+                'id': 1026, 'payload': [FIELD_BASES[0]], 'aggregate': [agg]}}}
+
+
+def test_a_value_of_the_wrong_type_is_an_error_naming_the_event():
+    """Whatever a key holds, typegen reports it as a schema error naming the event (a
+    list as a kind, a table as a type or a field name raised TypeError)."""
+    vmlinux, tracefs = VmlinuxIndex(str(VMLINUX)), Tracefs(str(TRACEFS))
+    for key, value, doc in odd_documents():
+        try:
+            validate.check('events.toml', doc, vmlinux, tracefs)
+        except validate.SchemaError as e:
+            assert all(line.startswith('events.toml: [syscalls.sys_enter_read]') for line in e.errors), (key, value)
