@@ -6,10 +6,11 @@
  * tracer's architecture, the same pages in every process of that architecture. Another
  * process's [vdso] is named from it only when the mapping has its size and holds its
  * very bytes, read from the process (process_vm_readv of a few pages, once per process
- * image, when its maps are read: a process read after its exit is not known, and not
- * counted as another image): a 32-bit or x32 process maps another of the kernel's images (of the same size,
+ * image): a 32-bit or x32 process maps another of the kernel's images (of the same size,
  * often), a process restored by CRIU may carry another kernel's, and a process may
- * write into its own. Otherwise its frames keep their module, [vdso], and offset.
+ * write into its own. Otherwise its frames keep their module, [vdso], and offset. A
+ * process whose memory is gone (it exited) is not known to map another image: that is
+ * decided later, or never, and not counted.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE  /* process_vm_readv */
