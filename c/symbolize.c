@@ -110,7 +110,7 @@ struct bootstrap_symbolizer {
 	struct proc *procs[BUCKETS];
 	size_t n_files, n_procs;
 	uint64_t file_bytes;   /* read in by the cached files */
-	struct bs_symfile vdso;   /* the tracer's own vDSO; vdso.dwfl NULL: not read */
+	struct bs_vdso vdso;      /* the tracer's own vDSO; vdso.sf.dwfl NULL: not read */
 	bool vdso_tried;
 	uint64_t epoch;        /* files evicted so far: an unwinder older than that is stale */
 	const char *debug_root;
@@ -414,11 +414,11 @@ static void vdso_decide(struct bootstrap_symbolizer *s, struct proc *p, const st
 		return;
 	if (!s->vdso_tried) {
 		s->vdso_tried = true;
-		s->vdso.debug_root = s->debug_root;
+		s->vdso.sf.debug_root = s->debug_root;
 		if (bs_vdso_open(&s->vdso))
-			bs_symfile_close(&s->vdso);
+			bs_vdso_close(&s->vdso);
 	}
-	same = s->vdso.dwfl ? bs_vdso_compare(&s->vdso, p->pid, m) : 0;
+	same = s->vdso.sf.dwfl ? bs_vdso_compare(&s->vdso, p->pid, m) : 0;
 	if (same >= 0) {
 		p->vdso = same ? 1 : -1;
 		s->counts.files_skipped += !same;
@@ -593,7 +593,7 @@ static const struct bs_mapped *find_mapping(const struct proc *p, uint64_t addr)
 static const struct bs_symfile *vdso_get(struct bootstrap_symbolizer *s, struct proc *p, const struct bs_mapped *m)
 {
 	vdso_decide(s, p, m);
-	return p->vdso > 0 ? &s->vdso : NULL;
+	return p->vdso > 0 ? &s->vdso.sf : NULL;
 }
 
 /* The image mapping m of p maps, read: its file, or the tracer's vDSO for a [vdso] of
@@ -819,7 +819,7 @@ void bootstrap_symbolizer_free(struct bootstrap_symbolizer *s)
 			file_free(f);
 		}
 	}
-	bs_symfile_close(&s->vdso);
+	bs_vdso_close(&s->vdso);
 	free(s->kernel.syms);
 	free(s->kernel.pool);
 	free(s);

@@ -6,7 +6,8 @@
  * counted; the reading ration; return addresses; a process that exec'd, one that
  * exited (also before its file was read), a pid whose upid is another process; frames
  * in the vDSO (also of a process that exited since), and in one its process wrote
- * into (neither named nor unwound through with the tracer's image); an unnamed frame's module and
+ * into (neither named nor unwound through with the tracer's image); the vDSO compared
+ * without touching the process's memory; an unnamed frame's module and
  * offset; kernel symbols; the frame text and a stack field in an NDJSON line. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include "bootstrap.h"
 #include "symbolize.h"
 #include "symfile.h"
+#include "vdso.h"
 
 #define FIXTURES "build/tests/symbolize/"
 /* Longer than the symbolizer's recheck period of a process (10 ms). */
@@ -370,6 +372,37 @@ Test(symbolize, vdso_frame_of_an_exited_process_is_named)
 	assert_named(one(s, f.pid, upid, from + at), "__vdso_clock_gettime", "[vdso]");
 	assert_counts(s, 0, 0);
 	bootstrap_symbolizer_free(s);
+}
+
+/* Whether a process's [vdso] is the tracer's image is read from its page table, never
+ * from its memory: where a process put, in place of its vDSO, memory whose first touch
+ * waits for good (here a userfaultfd nobody serves; a FUSE file whose server never
+ * answers is the same), the answer is "not known" at once. Reading its bytes there
+ * (process_vm_readv, before) waited for good. */
+Test(symbolize, vdso_compare_touches_no_memory_of_the_process, .timeout = 30)
+{
+	struct bs_vdso v = { 0 };
+	struct bs_mapped m = { 0 };
+	uint64_t from, to, off;
+	struct fixture f;
+	char line[64];
+	void *at;
+
+	cr_assert_eq(bs_vdso_open(&v), 0, "the vDSO's page numbers are readable (CAP_SYS_ADMIN)");
+	start(&f, FIXTURES "symfix-pie");
+	maps_line(f.pid, 0, "[vdso]", &from, &to, &off);
+	m.start = from;
+	m.end = to;
+	cr_assert_eq(bs_vdso_compare(&v, f.pid, &m), 1);
+	fprintf(f.in, "stall %" PRIu64 "\n", to - from);
+	fflush(f.in);
+	cr_assert_not_null(fgets(line, sizeof(line), f.out));
+	cr_assert_eq(sscanf(line, "stall %p", &at), 1, "the fixture's stalling memory: %s", line);
+	m.start = (uintptr_t)at;
+	m.end = m.start + (to - from);
+	cr_assert_eq(bs_vdso_compare(&v, f.pid, &m), -EAGAIN);
+	stop(&f);
+	bs_vdso_close(&v);
 }
 
 /* A process that wrote into its own vDSO holds other bytes than the tracer's: its frames
