@@ -170,7 +170,7 @@ static bool vdso_names(uint64_t off)
 
 /* Whether a user stack's innermost frame is the vDSO's clock_gettime: named so (of the
  * aliases at its address, the one the symbolizer always takes), or unnamed in a function
- * of the vDSO its symbols leave out (an older kernel's vDSO keeps do_hres out of line),
+ * of the vDSO its symbols leave out (6.1's vDSO calls one out of line),
  * called from it. */
 static bool in_vdso_clock_gettime(const char *ustack)
 {
