@@ -39,7 +39,7 @@ test-bpf-headers: $(GEN)/.stamp
 		echo "bpf headers: $$n passed, 1 failed"; exit 1; }; n=$$((n + 1)); \
 	done; echo "bpf headers: $$n passed, 0 failed"
 
-$(TEST_BIN)/unit: $(wildcard tests/unit/*.c) $(LIB) $(HEADERS)
+$(TEST_BIN)/unit: $(wildcard tests/unit/*.c tests/*.h) $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests $(filter %.c,$^) $(LIB) $(LIBS) -lcriterion -o $@
@@ -152,7 +152,7 @@ $(TEST_BIN)/fixtures/%: tests/fixtures/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(FIXTURE_CFLAGS) $< -lpthread -o $@
 
-$(TEST_BIN)/e2e: $(wildcard tests/e2e/*.c tests/e2e/*.h) $(LIB) $(HEADERS)
+$(TEST_BIN)/e2e: $(wildcard tests/e2e/*.c tests/e2e/*.h tests/*.h) $(LIB) $(HEADERS)
 	$(call msg,CCLD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests $(filter %.c,$^) $(LIB) $(LIBS) -lcriterion -lpthread -o $@

@@ -6,14 +6,12 @@
  * Needs root and BTF. */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <gelf.h>
 #include <inttypes.h>
 #include <linux/perf_event.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -21,6 +19,7 @@
 #include <unistd.h>
 
 #include "trace_child.h"
+#include "vdso_image.h"
 
 #define BURN "build/tests/fixtures/burn"
 /* The declared rate of profile/cpu (events.toml) and one given at run time: another
@@ -132,40 +131,16 @@ static bool ustack_cut(const struct captured *c)
 	return list && (end = strchr(list, ']')) && memmem(list, end - list, "\"ustack\"", 8);
 }
 
-/* Whether offset off of the vDSO (the test's own image: every process's here) is within
- * one of the functions its symbol table names. */
+static bool covers(const char *name, const GElf_Sym *sym, void *off)
+{
+	(void)name;
+	return *(uint64_t *)off - sym->st_value < sym->st_size;
+}
+
+/* Whether offset off of the vDSO is within one of the functions its symbols name. */
 static bool vdso_names(uint64_t off)
 {
-	uint64_t base = getauxval(AT_SYSINFO_EHDR), start, end = 0;
-	Elf_Scn *scn = NULL;
-	bool named = false;
-	char line[256];
-	GElf_Shdr sh;
-	FILE *maps;
-	Elf *elf;
-
-	cr_assert_not_null(maps = fopen("/proc/self/maps", "re"));
-	while (!end && fgets(line, sizeof(line), maps)) {
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64, &start, &end) != 2 || start != base)
-			end = 0;
-	}
-	fclose(maps);
-	cr_assert(end, "the vDSO is mapped");
-	elf_version(EV_CURRENT);
-	cr_assert_not_null(elf = elf_memory((char *)(uintptr_t)base, end - base));
-	while ((scn = elf_nextscn(elf, scn)) && !named) {
-		Elf_Data *data = elf_getdata(scn, NULL);
-
-		cr_assert_not_null(gelf_getshdr(scn, &sh));
-		for (size_t i = 0; sh.sh_type == SHT_DYNSYM && i < sh.sh_size / sh.sh_entsize && !named; i++) {
-			GElf_Sym sym;
-
-			cr_assert_not_null(gelf_getsym(data, (int)i, &sym));
-			named = GELF_ST_TYPE(sym.st_info) == STT_FUNC && off - sym.st_value < sym.st_size;
-		}
-	}
-	elf_end(elf);
-	return named;
+	return vdso_find_function(covers, &off);
 }
 
 /* Whether a user stack's innermost frame is the vDSO's clock_gettime: named so (of the

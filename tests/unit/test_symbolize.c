@@ -12,13 +12,11 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -29,6 +27,7 @@
 #include "symbolize.h"
 #include "symfile.h"
 #include "vdso.h"
+#include "vdso_image.h"
 
 #define FIXTURES "build/tests/symbolize/"
 /* Longer than the symbolizer's recheck period of a process (10 ms). */
@@ -303,34 +302,27 @@ Test(symbolize, unnamed_frame_keeps_module_and_file_offset)
 	bootstrap_symbolizer_free(s);
 }
 
+struct named_function {
+	const char *name;
+	uint64_t offset;
+};
+
+static bool has_name(const char *name, const GElf_Sym *sym, void *want)
+{
+	struct named_function *f = want;
+
+	f->offset = sym->st_value;
+	return strcmp(name, f->name) == 0;
+}
+
 /* Where function name is in this process's own vDSO, the image every process of this
- * architecture maps: its offset in the image, from the image's .dynsym. */
+ * architecture maps: its offset in the image. */
 static uint64_t vdso_offset_of(const char *name)
 {
-	uint64_t from, to, off, found = 0;
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	Elf *elf;
+	struct named_function f = { name, 0 };
 
-	maps_line(getpid(), 0, "[vdso]", &from, &to, &off);
-	cr_assert_eq(from, getauxval(AT_SYSINFO_EHDR));
-	elf_version(EV_CURRENT);
-	cr_assert_not_null(elf = elf_memory((char *)(uintptr_t)from, to - from));
-	while ((scn = elf_nextscn(elf, scn)) && !found) {
-		Elf_Data *data = elf_getdata(scn, NULL);
-
-		cr_assert_not_null(gelf_getshdr(scn, &sh));
-		for (size_t i = 0; sh.sh_type == SHT_DYNSYM && i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym sym;
-
-			cr_assert_not_null(gelf_getsym(data, (int)i, &sym));
-			if (strcmp(elf_strptr(elf, sh.sh_link, sym.st_name), name) == 0)
-				found = sym.st_value;
-		}
-	}
-	elf_end(elf);
-	cr_assert(found, "no %s in the vDSO", name);
-	return found;
+	cr_assert(vdso_find_function(has_name, &f), "no %s in the vDSO", name);
+	return f.offset;
 }
 
 /* A frame in another process's vDSO is named from the tracer's own (the image is the
